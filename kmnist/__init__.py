@@ -1,0 +1,7 @@
+"""KMNIST Studio's shared package: data, models, training, inspection and sketch preprocessing."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the UI
+
+__version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""Keras callbacks that stream training records to listeners, keep the best model and obey Stop.
+
+A record is a plain dict with a "kind" ("begin", "batch", "epoch", "end") and numbers, so a
+listener can be any callable: ``print``, ``queue.Queue.put``, a list's ``append``, a chart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import keras
+import numpy as np
+
+from kmnist.metrics import classification_metrics
+
+Listener = Callable[[dict], None]
+log = logging.getLogger(__name__)
+
+
+class StreamingCallback(keras.callbacks.Callback):
+    """Streams the training loss after every batch and validation loss/accuracy/AUC after every epoch.
+
+    The validation metrics are computed here, from one prediction pass over `validation`
+    (exact macro one-vs-rest ROC AUC via scikit-learn), and written into the epoch logs as
+    ``val_loss``, ``val_accuracy`` and ``val_auc`` so that EarlyStopping and checkpoints that run
+    after this callback can monitor them. Call ``fit`` without ``validation_data``.
+    """
+
+    def __init__(self, validation: tuple[np.ndarray, np.ndarray], listeners: Iterable[Listener] = (),
+                 batch_size: int = 512, train_size: int | None = None):
+        super().__init__()
+        self.x_val, self.y_val = validation
+        self.listeners = list(listeners)
+        self.batch_size = batch_size
+        self.train_size = train_size
+
+    def emit(self, record: dict) -> None:
+        for listener in self.listeners:
+            try:
+                listener(record)
+            except Exception:  # a broken chart must never kill a training run
+                log.exception("training listener %r failed on a %s record", listener,
+                              record["kind"])
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+        self.epoch = 0
+        self.epochs_done = 0
+        self.steps = self.params.get("steps")
+        self.emit({"kind": "begin", "epochs": self.params.get("epochs"), "steps": self.steps,
+                   "train_size": self.train_size, "val_size": len(self.y_val)})
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.epoch_started = time.perf_counter()
+        self.previous_total = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        step = batch + 1
+        running = float(logs.get("loss", np.nan))  # Keras reports the mean over the epoch so far
+        total = running * step
+        self.emit({"kind": "batch", "epoch": self.epoch, "batch": step,
+                   "step": (self.epoch - 1) * (self.steps or 0) + step,
+                   "loss": running, "batch_loss": total - self.previous_total,
+                   "accuracy": float(logs.get("accuracy", np.nan)),
+                   "elapsed": time.perf_counter() - self.started})
+        self.previous_total = total
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        record = {"kind": "epoch", "epoch": epoch + 1,
+                  "seconds": time.perf_counter() - self.epoch_started,
+                  **{key: float(logs[key]) for key in ("loss", "accuracy", "auc") if key in logs}}
+        if self.model.stop_training:  # stopped mid-epoch from outside: no validation of a half epoch
+            record["interrupted"] = True
+        else:
+            probabilities = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+            scores = classification_metrics(self.y_val, probabilities)
+            logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"],
+                        val_auc=scores["macro_auc"])
+            record.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"],
+                          val_auc=scores["macro_auc"])
+            self.epochs_done = epoch + 1
+        record["elapsed"] = time.perf_counter() - self.started
+        self.emit(record)
+
+    def on_train_end(self, logs=None):
+        self.emit({"kind": "end", "epochs_done": self.epochs_done,
+                   "stopped": bool(self.model.stop_training),
+                   "elapsed": time.perf_counter() - self.started})
+
+
+class StopOnEvent(keras.callbacks.Callback):
+    """Ends training at the next batch once `event` (e.g. a threading.Event) is set."""
+
+    def __init__(self, event):
+        super().__init__()
+        self.event = event
+        self.stopped = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.event is not None and self.event.is_set():
+            self.stopped = True
+            self.model.stop_training = True
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Like ModelCheckpoint(save_best_only=True) on val_loss, but `save(model, epoch, logs)` decides
+    how to write (the training module writes atomically, with a card) and half epochs never count."""
+
+    def __init__(self, save: Callable[[keras.Model, int, dict], None], monitor: str = "val_loss"):
+        super().__init__()
+        self.save = save
+        self.monitor = monitor
+        self.best = np.inf
+        self.best_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and np.isfinite(value) and value < self.best:
+            self.best, self.best_epoch = float(value), epoch + 1
+            self.save(self.model, epoch + 1, dict(logs))

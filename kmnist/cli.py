@@ -1,0 +1,180 @@
+"""The headless command line: fetch, train, evaluate, predict (and bench)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kmnist import data as kdata
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `python -m kmnist {self.prog.split()[-1]} --help`)\n")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="kmnist", description="KMNIST Studio from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    def with_data(sub):
+        sub.add_argument("--data", help=f"data folder (default: ${kdata.DATA_ENV} or ~/.cache/kmnist)")
+        return sub
+
+    with_data(commands.add_parser("fetch", help="download/verify the data, print its provenance"))
+
+    train = with_data(commands.add_parser("train", help="train a CNN and save it with its card"))
+    train.add_argument("--pooling", choices=("max", "avg"), default="max")
+    train.add_argument("--architecture", choices=("studio", "classic"), default="studio")
+    train.add_argument("--epochs", type=_positive, default=None)
+    train.add_argument("--batch-size", type=_positive, default=None)
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--limit", type=_positive, default=None, help="train on a stratified subset")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--no-augment", action="store_true")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    train.add_argument("--out", required=True, help="where to save, PATH.keras")
+
+    evaluate = with_data(commands.add_parser("evaluate", help="test metrics of a saved model"))
+    evaluate.add_argument("model")
+    evaluate.add_argument("--json", action="store_true")
+
+    predict = commands.add_parser("predict", help="classify image files (drawings, PNG, ...)")
+    predict.add_argument("model")
+    predict.add_argument("files", nargs="+")
+    predict.add_argument("--json", action="store_true")
+
+    bench = with_data(commands.add_parser("bench", help="benchmark against the classic CNN"))
+    bench.add_argument("--quick", action="store_true", help="a reduced run for CI")
+    return parser
+
+
+def cmd_fetch(args) -> int:
+    def progress(name, index, total):
+        print(f"downloading {name} ({index + 1}/{total})", file=sys.stderr)
+
+    directory = kdata.fetch(args.data, progress=progress)
+    print(kdata.load(directory).provenance.summary)
+    return 0
+
+
+def _epoch_line(record: dict, epochs: int) -> str:
+    if record["kind"] != "epoch":
+        return ""
+    parts = [f"epoch {record['epoch']}/{epochs}"]
+    for key in ("loss", "accuracy", "auc", "val_loss", "val_accuracy", "val_auc"):
+        if key in record:
+            parts.append(f"{key} {record[key]:.4f}")
+    parts.append(f"{record['seconds']:.1f}s" + (" (interrupted)" if record.get("interrupted") else ""))
+    return "  ".join(parts)
+
+
+def cmd_train(args) -> int:
+    from kmnist.training import TrainConfig, train
+
+    base = TrainConfig.classic() if args.architecture == "classic" else TrainConfig()
+    overrides = {"pooling": args.pooling, "seed": args.seed, "limit": args.limit}
+    for name in ("epochs", "batch_size", "learning_rate"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.no_augment:
+        overrides["augment"] = False
+    config = TrainConfig.from_dict(vars(base) | overrides)
+    dataset = kdata.load(args.data)
+    config.validate(len(dataset.y_train))
+    print(dataset.provenance.summary, flush=True)
+
+    def report(record):
+        if record["kind"] == "epoch":
+            print(_epoch_line(record, config.epochs), flush=True)
+
+    result = train(config, dataset, args.out, [report], overwrite=args.overwrite)
+    print(result.message)
+    if result.card:
+        test = result.card["test"]
+        print(f"test accuracy {test['accuracy']:.4f}  macro AUC {test['macro_auc']:.4f}  "
+              f"training {result.card['training_seconds']:.1f}s")
+    return 0 if result.model_path else 1
+
+
+def _load_model(path: str):
+    from kmnist.store import load_model
+
+    return load_model(Path(path))
+
+
+def cmd_evaluate(args) -> int:
+    from kmnist.classes import CLASSES
+    from kmnist.metrics import evaluate
+
+    model = _load_model(args.model)
+    dataset = kdata.load(args.data)
+    scores = evaluate(model, dataset.x_test, dataset.y_test)
+    if args.json:
+        print(json.dumps(scores | {"data": dataset.provenance.to_dict()}))
+        return 0
+    print(dataset.provenance.summary)
+    print(f"test accuracy {scores['accuracy']:.4f}  macro AUC {scores['macro_auc']:.4f}  "
+          f"loss {scores['loss']:.4f}  ({scores['count']} images)")
+    for kana, accuracy in zip(CLASSES, scores["per_class_accuracy"]):
+        print(f"  {kana.label:<10} {accuracy:.4f}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    from kmnist.sketch import BlankDrawingError, predict_drawing
+
+    model = _load_model(args.model)
+    failures = 0
+    for file in args.files:
+        try:
+            with Image.open(file) as image:
+                top = predict_drawing(model, image.convert("RGBA")).top(3)
+            outcome = {"file": file, "top": top}
+        except (OSError, UnidentifiedImageError) as error:
+            outcome = {"file": file, "error": f"unreadable image: {error}"}
+        except BlankDrawingError as error:
+            outcome = {"file": file, "error": str(error)}
+        failures += "error" in outcome
+        if args.json:
+            print(json.dumps(outcome, ensure_ascii=False))
+        elif "error" in outcome:
+            print(f"{file}: {outcome['error']}")
+        else:
+            print(f"{file}: " + ", ".join(f"{t['char']} {t['romaji']} {t['prob']:.1%}" for t in top))
+    return 1 if failures == len(args.files) else 0
+
+
+def cmd_bench(args) -> int:
+    from kmnist.bench import run_benchmark
+
+    return run_benchmark(args.data, quick=args.quick)
+
+
+def main(argv=None) -> int:
+    from kmnist.store import ModelError
+    from kmnist.training import ConfigError
+
+    args = build_parser().parse_args(argv)
+    handler = globals()[f"cmd_{args.command}"]
+    try:
+        return handler(args)
+    except (kdata.DataError, ModelError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
