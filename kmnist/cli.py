@@ -127,7 +127,7 @@ def cmd_evaluate(args) -> int:
     print(dataset.provenance.summary)
     print(f"test accuracy {scores['accuracy']:.4f}  macro AUC {scores['macro_auc']:.4f}  "
           f"loss {scores['loss']:.4f}  ({scores['count']} images)")
-    for kana, accuracy in zip(CLASSES, scores["per_class_accuracy"]):
+    for kana, accuracy in zip(CLASSES, scores["per_class_accuracy"], strict=False):
         print(f"  {kana.label:<10} {accuracy:.4f}")
     return 0
 

@@ -108,7 +108,7 @@ def library_versions() -> dict:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 _load_lock = threading.Lock()
@@ -163,16 +163,16 @@ def models_dir() -> Path:
 
 def list_models(folder: Path | None = None) -> list[ModelEntry]:
     """Every .keras file and every orphan card in `folder` (default: models_dir()), default first."""
-    models_dir_ = Path(folder) if folder else models_dir()
-    if not models_dir_.is_dir():
+    folder = Path(folder) if folder else models_dir()
+    if not folder.is_dir():
         return []
     entries = []
-    names = {p.name.removesuffix(".keras") for p in models_dir_.glob("*.keras")
+    names = {p.name.removesuffix(".keras") for p in folder.glob("*.keras")
              if not p.name.startswith(".")}
-    names |= {p.name.removesuffix(CARD_SUFFIX) for p in models_dir_.glob("*" + CARD_SUFFIX)
+    names |= {p.name.removesuffix(CARD_SUFFIX) for p in folder.glob("*" + CARD_SUFFIX)
               if not p.name.startswith(".")}
     for name in sorted(names, key=lambda n: (n != DEFAULT_MODEL, n)):
-        path = models_dir_ / f"{name}.keras"
+        path = folder / f"{name}.keras"
         try:
             card, problem = read_card(path), None
         except ModelError as error:

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real-data folder (KMNIST_DATA), a tiny trained model, a temporary models folder."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kmnist import data as kdata
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_data: needs real KMNIST files in $KMNIST_DATA")
+    config.addinivalue_line("markers", "browser: drives Chromium against `streamlit run app.py`")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real-data folder; skipped locally when absent, an error when KMNIST_REQUIRE_DATA=1 (CI)."""
+    directory = os.environ.get(kdata.DATA_ENV)
+    if not directory or kdata.missing_files(directory):
+        message = f"real KMNIST data needed: set {kdata.DATA_ENV} (e.g. ../shared/kmnist-offline)"
+        if os.environ.get("KMNIST_REQUIRE_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(directory)
+
+
+@pytest.fixture(scope="session")
+def kmnist_data(data_dir):
+    return kdata.load(data_dir)
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory, kmnist_data) -> Path:
+    """A models folder with a small max model and its avg twin (1 epoch, 1,500 images each).
+
+    Named like the shipped models so pages find their defaults; shared by the whole session.
+    """
+    from kmnist.training import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("models")
+    for pooling in ("max", "avg"):
+        config = TrainConfig(pooling=pooling, epochs=2, limit=1500, batch_size=64, seed=1)
+        train(config, kmnist_data, folder / f"studio-{pooling}.keras")
+    return folder
+
+
+@pytest.fixture
+def models_copy(trained_models, tmp_path, monkeypatch) -> Path:
+    """A private, writable copy of `trained_models`, also set as KMNIST_MODELS for the app."""
+    folder = tmp_path / "models"
+    shutil.copytree(trained_models, folder)
+    monkeypatch.setenv("KMNIST_MODELS", str(folder))
+    return folder
