@@ -1,0 +1,78 @@
+"""Streamlit helpers shared by the pages: cached data and models, status banners, pickers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from kmnist import data as kdata
+from kmnist import store
+
+LAST_DRAWING_KEY = "last_drawing"  # session_state: the (28, 28) float image the sketch pad last sent
+
+
+@st.cache_resource(show_spinner="Loading KMNIST…")
+def _load_data(directory: str, stamp: tuple) -> kdata.KMNISTData:
+    return kdata.load(directory)
+
+
+def _stamp(directory: Path) -> tuple:
+    """Changes when the files change, so a fixed or re-downloaded copy is picked up."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted(directory.glob("kmnist-*.npz")))
+
+
+def get_data(stop: bool = True) -> kdata.KMNISTData | None:
+    """The cached data set, or (after showing the error and its fix) None / st.stop()."""
+    directory = kdata.default_data_dir()
+    try:
+        return _load_data(str(directory), _stamp(directory) if directory.is_dir() else ())
+    except kdata.DataError as error:
+        st.error(f"**No usable KMNIST data.** {error}")
+        st.page_link("pages/home.py", label="Go to Home to download it", icon="🏠")
+        if stop:
+            st.stop()
+        return None
+
+
+def provenance_note(data: kdata.KMNISTData) -> None:
+    """One line under a page title saying which copy of KMNIST is shown."""
+    if data.provenance.official:
+        st.caption(f"✅ {data.provenance.summary}")
+    else:
+        st.caption(f"⚠️ {data.provenance.summary}")
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _load_model(path: str, stamp: tuple):
+    return store.load_model(Path(path))
+
+
+def get_model(entry: store.ModelEntry):
+    """The cached, shared model of `entry` (never train it), or None after showing the error."""
+    try:
+        stat = entry.path.stat()
+        return _load_model(str(entry.path), (stat.st_mtime_ns, stat.st_size))
+    except (store.ModelError, OSError) as error:
+        st.error(f"**Cannot use model {entry.name}.** {error}")
+        return None
+
+
+def model_picker(label: str = "Model", key: str | None = None) -> store.ModelEntry | None:
+    """A selectbox of usable models in models_dir(), default model first; shows its card summary."""
+    entries = [e for e in store.list_models() if e.usable]
+    if not entries:
+        st.warning("No trained model yet: train one on the **Training** page "
+                   "(or restore the shipped models in `models/`).")
+        return None
+    entry = st.selectbox(label, entries, key=key, format_func=lambda e: _model_label(e))
+    if entry.problem:
+        st.warning(f"{entry.name}: {entry.problem}")
+    return entry
+
+
+def _model_label(entry: store.ModelEntry) -> str:
+    test = (entry.card or {}).get("test") or {}
+    accuracy = f" · test acc {test['accuracy']:.1%}" if "accuracy" in test else ""
+    return f"{entry.name}{accuracy}"
