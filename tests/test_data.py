@@ -1,0 +1,154 @@
+"""Unit tests of kmnist.data: validation, checksums, corrupt and missing files, offline download."""
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+from kmnist import data as kdata
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+
+
+def write_split(folder, split, n, *, images=None, labels=None):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) if images is None else images
+    labels = (np.arange(n) % 10).astype(np.uint8) if labels is None else labels
+    np.savez_compressed(folder / f"kmnist-{split}-imgs.npz", images)
+    np.savez_compressed(folder / f"kmnist-{split}-labels.npz", labels)
+
+
+@pytest.fixture
+def synthetic_dir(tmp_path):
+    write_split(tmp_path, "train", 50)
+    write_split(tmp_path, "test", 20)
+    return tmp_path
+
+
+def test_loads_synthetic_copy_as_not_official(synthetic_dir):
+    data = kdata.load(synthetic_dir)
+    assert data.x_train.shape == (50, 28, 28) and data.x_train.dtype == np.uint8
+    assert data.y_test.tolist() == [i % 10 for i in range(20)]
+    assert data.provenance.official is False
+    assert data.provenance.sizes == {"train": 50, "test": 20}
+    assert "NOT the official" in data.provenance.summary
+    assert data.provenance.md5["kmnist-train-imgs.npz"] == kdata.md5sum(
+        synthetic_dir / "kmnist-train-imgs.npz")
+
+
+def test_data_env_sets_default_dir(monkeypatch, synthetic_dir):
+    monkeypatch.setenv(kdata.DATA_ENV, str(synthetic_dir))
+    assert kdata.default_data_dir() == synthetic_dir
+    assert kdata.load().provenance.sizes["train"] == 50
+    monkeypatch.delenv(kdata.DATA_ENV)
+    assert kdata.default_data_dir().parts[-2:] == (".cache", "kmnist")
+
+
+def test_missing_folder_names_the_fix(tmp_path):
+    with pytest.raises(kdata.DataError, match="does not exist.*KMNIST_DATA"):
+        kdata.load(tmp_path / "nowhere")
+
+
+def test_missing_files_are_listed(synthetic_dir):
+    (synthetic_dir / "kmnist-test-labels.npz").unlink()
+    with pytest.raises(kdata.DataError, match="kmnist-test-labels.npz missing.*python -m kmnist fetch"):
+        kdata.load(synthetic_dir)
+
+
+def test_truncated_npz_is_reported(synthetic_dir):
+    path = synthetic_dir / "kmnist-train-imgs.npz"
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(kdata.DataError, match="kmnist-train-imgs.npz is truncated or corrupt"):
+        kdata.load(synthetic_dir)
+
+
+@pytest.mark.parametrize(
+    "images, labels, problem",
+    [
+        (np.zeros((10, 28, 28), np.float32), np.zeros(10, np.uint8), "must be uint8"),
+        (np.zeros((10, 32, 32), np.uint8), np.zeros(10, np.uint8), r"shape \(N, 28, 28\)"),
+        (np.zeros((10, 28, 28), np.uint8), np.full(10, 12, np.uint8), "must lie in 0..9"),
+        (np.zeros((10, 28, 28), np.uint8), np.zeros(9, np.uint8), "10 images but 9 labels"),
+        (np.zeros((10, 28, 28), np.uint8), np.zeros(10, np.float32), "integer array"),
+    ],
+)
+def test_wrong_shape_dtype_labels_are_rejected(tmp_path, images, labels, problem):
+    write_split(tmp_path, "train", 10, images=images, labels=labels)
+    write_split(tmp_path, "test", 10)
+    with pytest.raises(kdata.DataError, match=problem):
+        kdata.load(tmp_path)
+
+
+def test_unreadable_folder(synthetic_dir):
+    if os.geteuid() == 0:  # root reads everything; simulate with a file where a folder should be
+        target = synthetic_dir / "kmnist-train-imgs.npz"
+        target.unlink()
+        target.mkdir()
+        with pytest.raises(kdata.DataError, match="kmnist-train-imgs.npz"):
+            kdata.load(synthetic_dir)
+    else:
+        synthetic_dir.chmod(0)
+        try:
+            with pytest.raises(kdata.DataError, match="not readable"):
+                kdata.load(synthetic_dir)
+        finally:
+            synthetic_dir.chmod(0o755)
+
+
+def test_md5sum_matches_hashlib(tmp_path):
+    path = tmp_path / "blob"
+    path.write_bytes(os.urandom(3_000_000))
+    assert kdata.md5sum(path) == hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_official_label_files_have_official_md5():
+    folder = os.path.join(SHARED, "kmnist")
+    if not os.path.isdir(folder):
+        pytest.skip("../shared/kmnist (official label files) not beside the project")
+    for name in ("kmnist-train-labels.npz", "kmnist-test-labels.npz"):
+        assert kdata.md5sum(os.path.join(folder, name)) == kdata.OFFICIAL_MD5[name]
+
+
+def test_fetch_downloads_and_verifies_official_files(tmp_path, monkeypatch):
+    """Downloads the official label files from a file:// mirror; images are missing there."""
+    folder = os.path.abspath(os.path.join(SHARED, "kmnist"))
+    if not os.path.isdir(folder):
+        pytest.skip("../shared/kmnist (official label files) not beside the project")
+    target = tmp_path / "cache"
+    seen = []
+    with pytest.raises(kdata.DataError, match="could not download kmnist-train-imgs.npz"):
+        kdata.fetch(target, base_url=f"file://{folder}/", progress=lambda *a: seen.append(a[0]))
+    assert seen == ["kmnist-train-imgs.npz"]
+    assert not list(target.glob("*.npz")), "a failed download must leave nothing in place"
+    # the two label files alone: fetch each by pretending the image files exist
+    for name in ("kmnist-train-imgs.npz", "kmnist-test-imgs.npz"):
+        (target / name).write_bytes(b"placeholder for this test")
+    kdata.fetch(target, base_url=f"file://{folder}/")
+    for name in ("kmnist-train-labels.npz", "kmnist-test-labels.npz"):
+        assert kdata.md5sum(target / name) == kdata.OFFICIAL_MD5[name]
+    assert not (target / ".download").exists()
+
+
+def test_fetch_deletes_a_download_with_the_wrong_md5(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    write_split(mirror, "train", 10)
+    write_split(mirror, "test", 10)
+    target = tmp_path / "cache"
+    with pytest.raises(kdata.DataError, match="is corrupt .*md5.*deleted"):
+        kdata.fetch(target, base_url=mirror.as_uri())
+    assert not list(target.rglob("*.npz"))
+
+
+def test_fetch_offline_says_what_to_do(tmp_path):
+    with pytest.raises(kdata.DataError, match="could not download.*KMNIST_DATA"):
+        kdata.fetch(tmp_path, base_url="http://127.0.0.1:9/")
+
+
+@pytest.mark.real_data
+def test_offline_copy_loads_as_not_official(kmnist_data):
+    p = kmnist_data.provenance
+    assert p.sizes == {"train": 7000, "test": 2000}
+    assert not p.official
+    assert np.bincount(kmnist_data.y_train).tolist() == [700] * 10
