@@ -23,14 +23,15 @@ def _stamp(directory: Path) -> tuple:
                  for p in sorted(directory.glob("kmnist-*.npz")))
 
 
-def get_data(stop: bool = True) -> kdata.KMNISTData | None:
+def get_data(stop: bool = True, link_home: bool = True) -> kdata.KMNISTData | None:
     """The cached data set, or (after showing the error and its fix) None / st.stop()."""
     directory = kdata.default_data_dir()
     try:
         return _load_data(str(directory), _stamp(directory) if directory.is_dir() else ())
     except kdata.DataError as error:
         st.error(f"**No usable KMNIST data.** {error}")
-        st.page_link("pages/home.py", label="Go to Home to download it", icon="🏠")
+        if link_home:
+            st.page_link("pages/home.py", label="Go to Home to download it", icon="🏠")
         if stop:
             st.stop()
         return None
