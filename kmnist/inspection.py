@@ -1,0 +1,302 @@
+"""Look inside a CNN: each layer's output for one image, its filters, and where it looked (Grad-CAM)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+# A cached model is shared by every session: build its probes once and run them one at a time.
+_lock = threading.RLock()
+_probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_cam_probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+FOLLOWERS = ("BatchNormalization", "Activation", "ReLU")  # layers that finish a conv/dense "unit"
+SPATIAL = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+
+
+def as_batch(image) -> np.ndarray:
+    """A (28, 28) or (28, 28, 1) image, uint8 0-255 or float 0-1 -> float32 (1, 28, 28, 1)."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.shape != (28, 28):
+        raise ValueError(f"expected a 28x28 image, got shape {array.shape}")
+    scale = 255.0 if np.issubdtype(array.dtype, np.integer) else 1.0
+    return (array.astype("float32") / scale)[None, ..., None]
+
+
+def layer_type(layer) -> str:
+    return type(layer).__name__
+
+
+def model_layers(model) -> list:
+    """The model's layers in order, without the input placeholder."""
+    return [layer for layer in model.layers if layer_type(layer) != "InputLayer"]
+
+
+def _shape(layer) -> tuple:
+    return tuple(layer.output.shape[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Every layer's output for one image
+
+
+def _probe(model):
+    with _lock:
+        probe = _probes.get(model)
+        if probe is None:
+            import keras
+
+            layers = model_layers(model)
+            probe = ([layer.name for layer in layers],
+                     keras.Model(model.input, [layer.output for layer in layers]))
+            _probes[model] = probe
+        return probe
+
+
+def layer_outputs(model, image) -> dict[str, np.ndarray]:
+    """{layer name: that layer's output for `image`, batch dimension removed}, in layer order.
+
+    Inference mode: dropout passes everything through, batch norm uses its running statistics.
+    """
+    names, probe = _probe(model)
+    batch = as_batch(image)
+    with _lock:
+        outputs = probe(batch, training=False)
+    if not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    return {name: np.asarray(output)[0] for name, output in zip(names, outputs, strict=True)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The architecture, and which outputs are worth showing
+
+
+def architecture_table(model) -> list[dict]:
+    """One row per layer: name, type, output shape (e.g. '14×14×32') and trainable+frozen weights."""
+    return [{"layer": layer.name, "type": layer_type(layer),
+             "output_shape": "×".join(str(d) for d in _shape(layer)),
+             "parameters": int(layer.count_params())}
+            for layer in model_layers(model)]
+
+
+def unit_output(model, layer_name: str) -> str:
+    """The layer that finishes the unit started by `layer_name`.
+
+    A studio Conv2D is followed by BatchNormalization and ReLU of the same shape: its feature
+    maps are best read after the ReLU. For other layers this is the layer itself.
+    """
+    layers = model_layers(model)
+    names = [layer.name for layer in layers]
+    position = names.index(layer_name)
+    shape = _shape(layers[position])
+    while (position + 1 < len(layers) and layer_type(layers[position + 1]) in FOLLOWERS
+           and _shape(layers[position + 1]) == shape):
+        position += 1
+    return names[position]
+
+
+@dataclass(frozen=True)
+class ShownLayer:
+    """A layer to display: its name, type, and the layer whose output shows it (after BN/ReLU)."""
+
+    name: str
+    type: str
+    output: str
+
+    @property
+    def caption(self) -> str:
+        after = f" (after {self.output.removeprefix(self.name + '_')})" if self.output != self.name else ""
+        return f"{self.name} · {self.type}{after}"
+
+
+def spatial_layers(model) -> list[ShownLayer]:
+    """Every Conv2D and pooling layer, in order, each with the output that shows its feature maps."""
+    return [ShownLayer(layer.name, layer_type(layer), unit_output(model, layer.name))
+            for layer in model_layers(model) if layer_type(layer) in SPATIAL]
+
+
+def dense_layers(model) -> list[ShownLayer]:
+    """Every Dense layer but the last one (the softmax output), with its activated output."""
+    dense = [layer for layer in model_layers(model) if layer_type(layer) == "Dense"]
+    return [ShownLayer(layer.name, "Dense", unit_output(model, layer.name)) for layer in dense[:-1]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters and feature-map grids
+
+
+def conv_filters(model, layer_name: str, reduce: str = "mean") -> np.ndarray:
+    """The kernels of Conv2D `layer_name` as (filters, k, k).
+
+    A kernel sees every input channel; to show it as one picture take the first input channel
+    (`reduce="first"`) or the mean over input channels (`"mean"`, the default). For the first
+    layer both are the same, since the input has one channel.
+    """
+    layer = model.get_layer(layer_name)
+    if layer_type(layer) != "Conv2D":
+        raise ValueError(f"{layer_name} is a {layer_type(layer)}, not a Conv2D layer")
+    kernel = np.asarray(layer.get_weights()[0])  # (k, k, in, out)
+    if reduce == "first":
+        kernel = kernel[:, :, 0, :]
+    elif reduce == "mean":
+        kernel = kernel.mean(axis=2)
+    else:
+        raise ValueError(f"reduce must be 'first' or 'mean', not {reduce!r}")
+    return np.transpose(kernel, (2, 0, 1))
+
+
+def feature_grid(maps: np.ndarray, columns: int = 8, pad: int = 1, normalize: str = "each",
+                 pad_value: float = np.nan) -> np.ndarray:
+    """Tile (H, W, C) maps into one (rows*(H+pad)-pad, columns*(W+pad)-pad) image, row by row.
+
+    For conv_filters' (n, k, k) pass `filters.transpose(1, 2, 0)`.
+
+    `normalize="each"` stretches every map to [0, 1] on its own (shows each map's pattern);
+    `"all"` uses one scale for all (shows which maps respond most); `"none"` keeps the values.
+    Gaps are `pad_value` (NaN: a Plotly heatmap leaves them blank).
+    """
+    maps = np.asarray(maps, dtype="float32")
+    if maps.ndim != 3:
+        raise ValueError(f"expected maps of shape (H, W, C), got {maps.shape}")
+    height, width, count = maps.shape
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    if normalize == "each":
+        low, high = maps.min(axis=(0, 1)), maps.max(axis=(0, 1))
+    elif normalize == "all":
+        low, high = np.full(count, maps.min()), np.full(count, maps.max())
+    elif normalize == "none":
+        low, high = np.zeros(count), np.ones(count)
+    else:
+        raise ValueError(f"normalize must be 'each', 'all' or 'none', not {normalize!r}")
+    span = np.where(high - low > 1e-12, high - low, 1.0)
+    scaled = (maps - low) / span
+    grid = np.full((rows * (height + pad) - pad, columns * (width + pad) - pad), pad_value, "float32")
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top, left = row * (height + pad), column * (width + pad)
+        grid[top:top + height, left:left + width] = scaled[..., index]
+    return grid
+
+
+def grid_channels(shape: tuple[int, int, int], columns: int = 8, pad: int = 1) -> np.ndarray:
+    """For a feature_grid of maps of `shape` (H, W, C): each grid pixel's channel, -1 in the gaps."""
+    height, width, count = shape
+    index = np.arange(count, dtype="float32").reshape(1, 1, count) * np.ones((height, width, 1))
+    grid = feature_grid(index, columns, pad, normalize="none", pad_value=-1)
+    return grid.astype("int64")
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad-CAM: which pixels pushed the score of a class up
+
+
+def grad_cam_layer(model) -> str:
+    """The output Grad-CAM weighs: the last Conv2D, after its BatchNorm and ReLU if any."""
+    convs = [layer.name for layer in model_layers(model) if layer_type(layer) == "Conv2D"]
+    if not convs:
+        raise ValueError(f"model {model.name} has no Conv2D layer")
+    return unit_output(model, convs[-1])
+
+
+@dataclass
+class GradCam:
+    heatmap: np.ndarray   # (28, 28) in [0, 1]
+    class_index: int      # the class explained
+    probability: float    # the model's probability for that class
+    layer: str            # the layer whose activations were weighed
+    method: str           # "grad-cam", or "saliency" when Grad-CAM had nothing positive to show
+
+
+def _cam_probe(model):
+    """A model giving (last conv activations, class scores before softmax, probabilities)."""
+    with _lock:
+        probe = _cam_probes.get(model)
+        if probe is None:
+            import keras
+
+            target = model.get_layer(grad_cam_layer(model))
+            last = model_layers(model)[-1]
+            # Scores before the softmax: the softmax output saturates when the model is sure.
+            head = last.input if _softmax_dense(last) or _softmax_activation(last) else last.output
+            probe = (target.name, keras.Model(model.input, [target.output, head, model.output]))
+            _cam_probes[model] = probe
+        return probe
+
+
+def _softmax_dense(layer) -> bool:
+    return layer_type(layer) == "Dense" and getattr(layer.activation, "__name__", "") == "softmax"
+
+
+def _softmax_activation(layer) -> bool:
+    return (layer_type(layer) in ("Activation", "Softmax")
+            and getattr(getattr(layer, "activation", None), "__name__", "softmax") == "softmax")
+
+
+def _logits(model, head):
+    last = model_layers(model)[-1]
+    if _softmax_dense(last):
+        logits = head @ last.kernel
+        return logits + last.bias if last.use_bias else logits
+    return head
+
+
+def grad_cam_details(model, image, class_index: int | None = None) -> GradCam:
+    """Grad-CAM (Selvaraju et al., 2017) for `class_index` (default: the predicted class).
+
+    Each channel of the last conv activations is weighted by the mean gradient of the class
+    score with respect to it; the ReLU of the weighted sum, upsampled to 28x28, shows where
+    evidence for the class lies. When that is all zero (no positive evidence), the map falls
+    back to a saliency map: |d score / d pixel|.
+    """
+    import tensorflow as tf
+
+    layer, probe = _cam_probe(model)
+    batch = tf.constant(as_batch(image))
+    with _lock:
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(batch)
+            activations, head, probabilities = probe(batch, training=False)
+            logits = _logits(model, head)
+            if class_index is None:
+                class_index = int(tf.argmax(probabilities[0]))
+            score = logits[:, class_index]
+        gradients = tape.gradient(score, activations)[0]
+        weights = tf.reduce_mean(gradients, axis=(0, 1))
+        cam = tf.nn.relu(tf.reduce_sum(activations[0] * weights, axis=-1))
+        method = "grad-cam"
+        if float(tf.reduce_max(cam)) <= 1e-12:
+            cam = tf.abs(tape.gradient(score, batch)[0, ..., 0])
+            method = "saliency"
+        del tape
+    cam = tf.image.resize(cam[..., None], (28, 28), method="bilinear")[..., 0].numpy()
+    cam = np.clip(cam, 0, None)
+    peak = cam.max()
+    heatmap = cam / peak if peak > 0 else np.zeros((28, 28), "float32")
+    return GradCam(heatmap.astype("float32"), int(class_index), float(probabilities[0, class_index]),
+                   layer, method)
+
+
+def grad_cam(model, image, class_index: int | None = None) -> np.ndarray:
+    """The (28, 28) Grad-CAM heatmap in [0, 1] for `class_index` (default: the predicted class)."""
+    return grad_cam_details(model, image, class_index).heatmap
+
+
+def overlay(image, heatmap: np.ndarray, strength: float = 0.55) -> np.ndarray:
+    """An RGB (28, 28, 3) uint8 picture: the grey input with the heatmap in red-yellow on top."""
+    grey = as_batch(image)[0, ..., 0]
+    heat = np.clip(np.asarray(heatmap, "float32"), 0, 1)
+    colour = np.stack([np.clip(2 * heat, 0, 1), np.clip(2 * heat - 1, 0, 1), np.zeros_like(heat)], -1)
+    base = np.repeat(grey[..., None], 3, axis=2) * (1 - strength * heat[..., None])
+    return (np.clip(base + strength * heat[..., None] * colour, 0, 1) * 255).astype("uint8")
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling, so small images stay crisp (browsers blur them)."""
+    image = np.asarray(image)
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
