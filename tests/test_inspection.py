@@ -1,0 +1,201 @@
+"""Unit tests of kmnist.inspection on small untrained models and synthetic images."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from kmnist import inspection
+from kmnist.model import build_model
+
+
+@pytest.fixture(scope="module")
+def studio():
+    return build_model("max", "studio")
+
+
+@pytest.fixture(scope="module")
+def classic():
+    return build_model("avg", "classic")
+
+
+def glyph(seed: int = 0) -> np.ndarray:
+    """A synthetic 'character': two strokes on black, float in [0, 1]."""
+    image = np.zeros((28, 28), "float32")
+    image[6:22, 12:15] = 1.0
+    image[10:13, 5:23] = 0.8
+    rng = np.random.default_rng(seed)
+    return np.clip(image + 0.05 * rng.random((28, 28)), 0, 1).astype("float32")
+
+
+def test_as_batch_accepts_uint8_float_and_channel():
+    image = glyph()
+    as_uint8 = (image * 255).round().astype("uint8")
+    assert inspection.as_batch(image).shape == (1, 28, 28, 1)
+    np.testing.assert_allclose(inspection.as_batch(as_uint8), inspection.as_batch(image), atol=1 / 255)
+    np.testing.assert_array_equal(inspection.as_batch(image[..., None]), inspection.as_batch(image))
+    with pytest.raises(ValueError, match="28x28"):
+        inspection.as_batch(np.zeros((14, 14)))
+
+
+def test_layer_outputs_every_layer_in_order_without_batch(studio):
+    outputs = inspection.layer_outputs(studio, glyph())
+    assert list(outputs) == [layer.name for layer in inspection.model_layers(studio)]
+    assert outputs["conv1a"].shape == (28, 28, 32)
+    assert outputs["pool1"].shape == (14, 14, 32)
+    assert outputs["pool2"].shape == (7, 7, 64)
+    assert outputs["flatten"].shape == (7 * 7 * 64,)
+    probabilities = outputs["softmax"]
+    assert probabilities.shape == (10,)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    # The probe gives the same answer as the model itself (inference mode: dropout off).
+    direct = np.asarray(studio(inspection.as_batch(glyph()), training=False))[0]
+    np.testing.assert_allclose(probabilities, direct, atol=1e-6)
+
+
+def test_layer_outputs_depend_on_the_image_and_uint8_equals_float(studio):
+    first = inspection.layer_outputs(studio, glyph(0))
+    moved = inspection.layer_outputs(studio, np.roll(glyph(0), 5, axis=1))
+    assert not np.allclose(first["conv1a"], moved["conv1a"])
+    as_uint8 = inspection.layer_outputs(studio, (glyph(0) * 255).round().astype("uint8"))
+    np.testing.assert_allclose(as_uint8["softmax"], first["softmax"], atol=1e-3)
+
+
+def test_probe_is_built_once_per_model_and_safe_from_threads(classic):
+    inspection.layer_outputs(classic, glyph())
+    probe = inspection._probes[classic]
+    results, errors = [], []
+
+    def work(seed):
+        try:
+            results.append(inspection.layer_outputs(classic, glyph(seed))["softmax"])
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 6
+    assert inspection._probes[classic] is probe
+
+
+def test_architecture_table(studio, classic):
+    table = inspection.architecture_table(studio)
+    assert [row["layer"] for row in table][:3] == ["conv1a", "conv1a_bn", "conv1a_relu"]
+    rows = {row["layer"]: row for row in table}
+    assert rows["conv1a"] == {"layer": "conv1a", "type": "Conv2D", "output_shape": "28×28×32",
+                              "parameters": 3 * 3 * 1 * 32}
+    assert rows["pool2"]["type"] == "MaxPooling2D"
+    assert rows["flatten"]["output_shape"] == "3136"
+    assert sum(row["parameters"] for row in table) == studio.count_params()
+    classic_rows = {row["layer"]: row for row in inspection.architecture_table(classic)}
+    assert classic_rows["pool1"]["type"] == "AveragePooling2D"
+    assert classic_rows["conv1"]["parameters"] == 3 * 3 * 32 + 32
+
+
+def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic):
+    shown = inspection.spatial_layers(studio)
+    assert [s.name for s in shown] == ["conv1a", "conv1b", "pool1", "conv2a", "conv2b", "pool2"]
+    assert shown[0].output == "conv1a_relu"
+    assert shown[2].output == "pool1"
+    assert "after relu" in shown[0].caption
+    assert inspection.dense_layers(studio) == [inspection.ShownLayer("dense", "Dense", "dense_relu")]
+    # The classic net has its ReLU inside Conv2D/Dense: the layer shows itself.
+    assert [(s.name, s.output) for s in inspection.spatial_layers(classic)] == [
+        ("conv1", "conv1"), ("conv2", "conv2"), ("pool1", "pool1")]
+    assert inspection.spatial_layers(classic)[0].caption == "conv1 · Conv2D"
+
+
+def test_conv_filters(studio, classic):
+    first = inspection.conv_filters(studio, "conv1a")
+    kernel = studio.get_layer("conv1a").get_weights()[0]
+    assert first.shape == (32, 3, 3)
+    np.testing.assert_allclose(first[5], kernel[:, :, 0, 5])
+    second = inspection.conv_filters(classic, "conv2")
+    kernel = classic.get_layer("conv2").get_weights()[0]
+    assert second.shape == (64, 3, 3)
+    np.testing.assert_allclose(second[7], kernel[:, :, :, 7].mean(axis=2), rtol=1e-5)
+    np.testing.assert_allclose(inspection.conv_filters(classic, "conv2", reduce="first")[7],
+                               kernel[:, :, 0, 7])
+    with pytest.raises(ValueError, match="not a Conv2D"):
+        inspection.conv_filters(classic, "pool1")
+    with pytest.raises(ValueError, match="reduce"):
+        inspection.conv_filters(classic, "conv1", reduce="max")
+
+
+def test_feature_grid_layout_and_normalisation():
+    maps = np.stack([np.full((4, 5), float(c)) for c in range(10)], axis=-1)
+    maps[0, 0, :] += 1.0  # each map now has a range: its corner is 1 above the rest
+    grid = inspection.feature_grid(maps, columns=4, pad=1)
+    assert grid.shape == (3 * 5 - 1, 4 * 6 - 1)
+    assert np.isnan(grid[4, 0]) and np.isnan(grid[0, 5])      # gaps between maps
+    assert np.isnan(grid[10:, 2 * 6:]).all()                 # the empty slots after map 9
+    assert grid[0, 0] == 1.0 and grid[1, 1] == 0.0           # map 0 stretched to [0, 1]
+    assert grid[5, 6] == 1.0 and grid[6, 7] == 0.0           # map 5: row 1, column 1
+    overall = inspection.feature_grid(maps, columns=4, normalize="all")
+    assert overall[6, 7] == pytest.approx(5 / 10)            # one scale for every map
+    raw = inspection.feature_grid(maps, columns=4, normalize="none", pad_value=-1)
+    assert raw[6, 7] == 5.0 and raw[4, 0] == -1
+    assert inspection.feature_grid(maps[..., :3], columns=8).shape == (4, 3 * 6 - 1)
+    with pytest.raises(ValueError):
+        inspection.feature_grid(maps[..., 0])
+
+
+def test_feature_grid_of_constant_maps_is_finite():
+    grid = inspection.feature_grid(np.zeros((3, 3, 4)), columns=2, pad=0)
+    assert grid.shape == (6, 6) and np.isfinite(grid).all() and (grid == 0).all()
+
+
+def test_grid_channels_matches_feature_grid():
+    channels = inspection.grid_channels((4, 5, 10), columns=4)
+    assert channels.shape == (14, 23)
+    assert channels[0, 0] == 0 and channels[5, 6] == 5 and channels[10, 0] == 8
+    assert channels[4, 0] == -1 and channels[12, 20] == -1
+
+
+def test_grad_cam_layer(studio, classic):
+    assert inspection.grad_cam_layer(studio) == "conv2b_relu"
+    assert inspection.grad_cam_layer(classic) == "conv2"
+
+
+def test_grad_cam_heatmap(studio):
+    details = inspection.grad_cam_details(studio, glyph())
+    predicted = int(np.argmax(inspection.layer_outputs(studio, glyph())["softmax"]))
+    assert details.class_index == predicted
+    assert details.method in ("grad-cam", "saliency")
+    heatmap = details.heatmap
+    assert heatmap.shape == (28, 28) and heatmap.dtype == np.float32
+    assert heatmap.min() >= 0 and heatmap.max() == pytest.approx(1.0)
+    other = (predicted + 1) % 10
+    chosen = inspection.grad_cam_details(studio, glyph(), class_index=other)
+    assert chosen.class_index == other
+    np.testing.assert_allclose(inspection.grad_cam(studio, glyph(), other), chosen.heatmap)
+
+
+def test_grad_cam_falls_back_to_saliency_when_no_positive_evidence():
+    # With class 4's weights in the last Dense layer set to 0, no gradient reaches the conv maps:
+    # Grad-CAM is all zero and the saliency fallback takes over.
+    model = build_model("max", "classic")
+    weights = model.get_layer("softmax").get_weights()
+    weights[0][:, 4] = 0.0
+    model.get_layer("softmax").set_weights(weights)
+    details = inspection.grad_cam_details(model, glyph(), class_index=4)
+    assert details.method == "saliency"
+    assert details.heatmap.shape == (28, 28)
+    assert (details.heatmap == 0).all()  # the class ignores the image: nothing to show, no NaN
+
+
+def test_overlay_and_enlarge():
+    image = glyph()
+    heat = np.zeros((28, 28), "float32")
+    heat[:14] = 1.0
+    picture = inspection.overlay(image, heat)
+    assert picture.shape == (28, 28, 3) and picture.dtype == np.uint8
+    assert picture[20, 0, 0] == picture[20, 0, 1] == picture[20, 0, 2]  # no heat: grey
+    assert picture[2, 0, 0] > picture[2, 0, 2]                           # heat: red tint
+    big = inspection.enlarge(picture, 4)
+    assert big.shape == (112, 112, 3)
+    assert (big[:4, :4] == picture[0, 0]).all()
