@@ -1,0 +1,101 @@
+"""Unit tests of kmnist.store: atomic saving, cards, loading checks, listing a models folder."""
+
+import errno
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from kmnist import store
+from kmnist.model import build_model
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return build_model("max", "classic")
+
+
+def test_save_and_load_round_trip_with_card(tmp_path, small_model):
+    path = tmp_path / "m.keras"
+    store.save_model(small_model, path, {"status": "complete", "test": {"accuracy": 0.5}})
+    loaded = store.load_model(path)
+    image = np.random.default_rng(0).random((1, 28, 28, 1)).astype("float32")
+    assert np.allclose(loaded(image), small_model(image), atol=1e-6)
+    assert store.read_card(path)["status"] == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.card.json", "m.keras"]
+
+
+def test_disk_full_while_saving_keeps_the_previous_model(tmp_path, small_model, monkeypatch):
+    path = tmp_path / "m.keras"
+    store.save_model(small_model, path, {"status": "complete"})
+    before = path.read_bytes()
+
+    def full_disk(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as handle:
+            handle.write(b"half a model")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", full_disk)
+    with pytest.raises(store.ModelError, match="No space left on device.*previous file.*unchanged"):
+        store.save_model(small_model, path, {"status": "new"})
+    assert path.read_bytes() == before and store.read_card(path)["status"] == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.card.json", "m.keras"]
+
+
+def test_unwritable_folder_is_reported(tmp_path, small_model, monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(store.tempfile, "mkstemp", denied)
+    with pytest.raises(store.ModelError, match="cannot write to .*Permission denied.*writable"):
+        store.save_model(small_model, tmp_path / "m.keras")
+
+
+def test_corrupt_keras_file(tmp_path):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(store.ModelError, match="broken.keras is corrupt or not a Keras model"):
+        store.load_model(path)
+
+
+def test_model_of_another_shape_is_refused(tmp_path):
+    inputs = keras.Input((32, 32, 3))
+    other = keras.Model(inputs, keras.layers.Dense(5)(keras.layers.Flatten()(inputs)))
+    other.save(tmp_path / "other.keras")
+    with pytest.raises(store.ModelError, match=r"takes \(32, 32, 3\) and gives \(5,\)"):
+        store.load_model(tmp_path / "other.keras")
+
+
+def test_listing_reports_missing_cards_orphan_cards_and_interrupted_runs(tmp_path, small_model):
+    store.save_model(small_model, tmp_path / "studio-max.keras", {"status": "complete"})
+    store.save_model(small_model, tmp_path / "nocard.keras")
+    store.write_card(tmp_path / "ghost.keras", {"status": "complete"})
+    store.save_model(small_model, tmp_path / "crashed.keras", {"status": "training", "best_epoch": 3})
+    (tmp_path / "badcard.keras").write_bytes(b"x")
+    (tmp_path / "badcard.card.json").write_text("{not json")
+    entries = {e.name: e for e in store.list_models(tmp_path)}
+    assert list(entries)[0] == store.DEFAULT_MODEL
+    assert entries["studio-max"].problem is None and entries["studio-max"].usable
+    assert "no model card" in entries["nocard"].problem
+    assert "has no model file" in entries["ghost"].problem and not entries["ghost"].usable
+    assert "interrupted" in entries["crashed"].problem and "epoch 3" in entries["crashed"].problem
+    assert "unreadable" in entries["badcard"].problem
+
+
+def test_card_without_model_cannot_be_loaded(tmp_path):
+    store.write_card(tmp_path / "ghost.keras", {"status": "complete"})
+    with pytest.raises(store.ModelError, match="not found .*card ghost.card.json exists"):
+        store.load_model(tmp_path / "ghost.keras")
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a b", "x" * 80, ".hidden"])
+def test_unsafe_names_are_rejected(name):
+    with pytest.raises(store.ModelError, match="not allowed"):
+        store.check_name(name)
+
+
+def test_cards_are_utf8_json(tmp_path):
+    store.write_card(tmp_path / "m.keras", {"classes": "おきすつなはまやれを"})
+    assert "おき" in (tmp_path / "m.card.json").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "m.card.json").read_text())["classes"][0] == "お"
