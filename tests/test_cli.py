@@ -1,0 +1,94 @@
+"""The command line, run as a user would: `python -m kmnist ...` in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import ROOT
+
+
+def kmnist(*args, env=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "kmnist", *map(str, args)], cwd=ROOT, text=True,
+                          capture_output=True, timeout=timeout, env=os.environ | (env or {}))
+
+
+def one_line_error(result):
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    return result.returncode == 2 and len(lines) == 1 and lines[0]
+
+
+@pytest.mark.real_data
+def test_fetch_prints_provenance(data_dir):
+    result = kmnist("fetch", "--data", data_dir)
+    assert result.returncode == 0 and "NOT the official KMNIST release" in result.stdout
+
+
+def test_fetch_offline_without_data_fails_in_one_line(tmp_path):
+    result = kmnist("fetch", "--data", tmp_path / "empty", env={"KMNIST_MIRROR": "http://127.0.0.1:9/"})
+    assert "could not download kmnist-train-imgs.npz" in one_line_error(result)
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["train", "--epochs", "0", "--out", "x.keras"], "must be at least 1"),
+    (["train", "--pooling", "median", "--out", "x.keras"], "invalid choice: 'median'"),
+    (["train", "--epochs", "2"], "required: --out"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_fail_in_one_line(args, reason):
+    assert reason in one_line_error(kmnist(*args))
+
+
+def test_bad_data_dir_fails_in_one_line(tmp_path):
+    result = kmnist("evaluate", tmp_path / "m.keras", "--data", tmp_path / "nowhere")
+    assert "not found" in one_line_error(result) or "does not exist" in one_line_error(result)
+
+
+def test_corrupt_model_fails_in_one_line(tmp_path):
+    (tmp_path / "bad.keras").write_bytes(b"garbage")
+    result = kmnist("predict", tmp_path / "bad.keras", tmp_path / "x.png")
+    assert "bad.keras is corrupt" in one_line_error(result)
+
+
+@pytest.mark.real_data
+def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
+    model = tmp_path / "cli.keras"
+    result = kmnist("train", "--pooling", "avg", "--epochs", "2", "--limit", "3000", "--batch-size", "64",
+                    "--data", data_dir, "--out", model)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "epoch 2/2" in result.stdout and "val_auc" in result.stdout and "test accuracy" in result.stdout
+    assert json.loads(model.with_name("cli.card.json").read_text())["config"]["pooling"] == "avg"
+
+    again = kmnist("train", "--epochs", "1", "--data", data_dir, "--out", model)
+    assert "already exists" in one_line_error(again)
+
+    scores = kmnist("evaluate", model, "--data", data_dir, "--json")
+    assert scores.returncode == 0, scores.stderr[-2000:]
+    report = json.loads(scores.stdout)
+    assert 0.5 < report["accuracy"] <= 1 and len(report["per_class_accuracy"]) == 10
+    assert report["data"]["official"] is False
+
+    # a drawing as a user would save it: dark ink on white paper, 280x280, plus a blank page
+    files = []
+    for index in range(4):
+        ink = np.asarray(Image.fromarray(kmnist_data.x_test[index]).resize((280, 280)))
+        files.append(tmp_path / f"drawing{index}.png")
+        Image.fromarray(255 - ink).convert("RGB").save(files[-1])
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (280, 280), "white").save(blank)
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("hello")
+    result = kmnist("predict", model, *files, blank, not_image, "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(f) for f in [*files, blank, not_image]]
+    for line in lines[:4]:
+        assert len(line["top"]) == 3 and line["top"][0]["prob"] >= line["top"][1]["prob"]
+        assert set(line["top"][0]) >= {"class", "char", "prob"}
+    hits = sum(line["top"][0]["class"] == kmnist_data.y_test[i] for i, line in enumerate(lines[:4]))
+    assert hits >= 2
+    assert "no strokes" in lines[4]["error"] and "unreadable" in lines[5]["error"]
