@@ -14,3 +14,151 @@ def styled(figure: go.Figure, title: str | None = None, height: int = 320) -> go
     figure.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
                          legend=dict(orientation="h", y=-0.2))
     return figure
+
+
+# -- training: live curves, confusion matrix, per-class accuracy, mistakes gallery ------------------------
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _runs_in_order(records) -> list:
+    runs: list = []
+    for record in records:
+        if record.get("run") not in runs:
+            runs.append(record.get("run"))
+    return runs
+
+
+def _batch_position(records) -> list[float]:
+    """Each batch record's position in epochs (epoch 2, batch 5 of 10 -> 1.5) for a shared x axis."""
+    steps = next((r.get("steps") for r in records if r["kind"] == "begin" and r.get("steps")), None)
+    if not steps:
+        steps = max((r["batch"] for r in records if r["kind"] == "batch"), default=1)
+    return [r["epoch"] - 1 + r["batch"] / steps for r in records if r["kind"] == "batch"]
+
+
+def training_curves(records, height: int = 340):
+    """Loss (per batch and per epoch), macro AUC and accuracy per epoch, train solid vs validation dashed.
+
+    `records` are StreamingCallback records (or a model card's "history"); records tagged with a
+    "run" key are drawn one colour per run, so two runs (max vs avg pooling) overlay.
+    """
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
+                           subplot_titles=("Loss (lower is better)", "AUC, macro one-vs-rest",
+                                           "Accuracy"))
+    runs = _runs_in_order(records)
+    for index, run in enumerate(runs):
+        color = RUN_COLORS[index % len(RUN_COLORS)]
+        mine = [r for r in records if r.get("run") == run]
+        prefix = f"{run} · " if run is not None and len(runs) > 1 else ""
+        batches = [r for r in mine if r["kind"] == "batch"]
+        if batches:
+            figure.add_trace(go.Scatter(x=_batch_position(mine), y=[r["batch_loss"] for r in batches],
+                                        mode="lines", line=dict(color=color, width=1), opacity=0.35,
+                                        name=f"{prefix}train (per batch)"),
+                             row=1, col=1)
+        epochs = [r for r in mine if r["kind"] == "epoch" and not r.get("interrupted")]
+        x = [r["epoch"] for r in epochs]
+        for col, (train_key, val_key) in enumerate(
+                [("loss", "val_loss"), ("auc", "val_auc"), ("accuracy", "val_accuracy")], start=1):
+            for key, dash, label in ((train_key, "solid", "train"), (val_key, "dash", "validation")):
+                values = [r.get(key) for r in epochs]
+                if not any(v is not None for v in values):
+                    continue
+                figure.add_trace(go.Scatter(x=x, y=values, mode="lines+markers",
+                                            line=dict(color=color, dash=dash, width=2),
+                                            name=f"{prefix}{label} (per epoch)",
+                                            legendgroup=f"{run}-{label}", showlegend=col == 1),
+                                 row=1, col=col)
+    figure.update_xaxes(title_text="epoch", rangemode="tozero")
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(tickformat=".0%", row=1, col=3)
+    return styled(figure, height=height)
+
+
+def confusion_heatmap(confusion, height: int = 460):
+    """A 10x10 confusion matrix: rows are true classes, columns predicted, counts written in the cells."""
+    from kmnist.classes import CLASSES
+
+    z = [[int(v) for v in row] for row in confusion]
+    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
+    figure = go.Figure(go.Heatmap(
+        z=z, x=chars, y=chars, colorscale="Blues", text=z, texttemplate="%{text}", showscale=False,
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>"))
+    figure.update_xaxes(title_text="predicted class", side="bottom", type="category")
+    figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
+    return styled(figure, "Confusion matrix (test set)", height=height)
+
+
+def per_class_bar(per_class_accuracy, height: int = 320):
+    """Test accuracy of each class as bars, the mean as a dotted line."""
+    from kmnist.classes import CLASSES
+
+    values = [float(v) for v in per_class_accuracy]
+    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
+    figure = go.Figure(go.Bar(x=chars, y=values, text=[f"{v:.0%}" for v in values], textposition="outside",
+                              marker_color="#1f77b4",
+                              hovertemplate="%{x}: %{y:.1%} of its test images right<extra></extra>"))
+    mean = sum(values) / len(values) if values else 0
+    figure.add_hline(y=mean, line_dash="dot", annotation_text=f"mean {mean:.1%}")
+    figure.update_yaxes(range=[0, 1.1], tickformat=".0%", title_text="accuracy")
+    figure.update_xaxes(type="category")
+    return styled(figure, "Accuracy per class (test set)", height=height)
+
+
+def labelled_gallery(images, captions, columns: int = 10, pad: int = 2, caption_rows: int = 9,
+                     height_per_row: int = 110):
+    """Images (N, 28, 28) tiled into ONE grey picture, a caption under each (e.g. 'true お → は')."""
+    import numpy as np
+
+    images = np.asarray(images, dtype="float32")
+    count = len(images)
+    if count == 0:
+        return styled(go.Figure(), "Nothing to show", height=120)
+    size = images.shape[1]
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    cell_h, cell_w = size + caption_rows + pad, size + pad
+    grid = np.full((rows * cell_h, columns * cell_w), np.nan, "float32")
+    figure = go.Figure()
+    for index, image in enumerate(images):
+        row, col = divmod(index, columns)
+        top, left = row * cell_h, col * cell_w
+        grid[top:top + size, left:left + size] = image / (255.0 if image.max() > 1 else 1.0)
+        figure.add_annotation(x=left + size / 2, y=top + size + caption_rows / 2, text=captions[index],
+                              showarrow=False, font=dict(size=12))
+    figure.add_trace(go.Heatmap(z=grid, colorscale="gray", showscale=False, hoverinfo="skip"))
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return styled(figure, height=max(160, rows * height_per_row + 40))
+
+
+# -- pooling: a feature map with its values, a highlighted 2x2 window ------------------------------------
+def feature_map(values, title: str, highlight: tuple[int, int, int] | None = None, show_values: bool = False,
+                zrange: tuple[float, float] | None = None, height: int = 360):
+    """One feature map as a heatmap; `highlight` = (top row, left col, size) draws a box around cells."""
+    import numpy as np
+
+    values = np.asarray(values, dtype="float64")
+    figure = go.Figure(go.Heatmap(
+        z=values, colorscale="Viridis", zmin=zrange[0] if zrange else None,
+        zmax=zrange[1] if zrange else None, text=np.round(values, 2) if show_values else None,
+        texttemplate="%{text}" if show_values else None, colorbar=dict(thickness=10),
+        hovertemplate="row %{y}, col %{x}<br>value %{z:.3f}<extra></extra>"))
+    if highlight is not None:
+        top, left, size = highlight
+        figure.add_shape(type="rect", x0=left - 0.5, x1=left + size - 0.5, y0=top - 0.5, y1=top + size - 0.5,
+                         line=dict(color="#ff2d55", width=3))
+    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_xaxes(constrain="domain")
+    return styled(figure, title, height=height)
+
+
+def grid_heatmap(grid, title: str, height: int = 320):
+    """A tiled grid of feature maps (kmnist.inspection.feature_grid) as one heatmap, gaps blank."""
+    figure = go.Figure(go.Heatmap(z=grid, colorscale="Viridis", showscale=False,
+                                  hovertemplate="value %{z:.2f}<extra></extra>"))
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return styled(figure, title, height=height)

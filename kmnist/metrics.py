@@ -43,3 +43,28 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 51
 
     probabilities = model.predict(to_model_input(images), batch_size=batch_size, verbose=0)
     return classification_metrics(labels, probabilities)
+
+
+def predict_classes(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """The class `model` predicts for each uint8 image (N, 28, 28), as an int array (N,)."""
+    from kmnist.preprocess import to_model_input
+
+    return model.predict(to_model_input(images), batch_size=batch_size, verbose=0).argmax(axis=1)
+
+
+def misclassified(labels: np.ndarray, predicted: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Indices of the wrongly predicted examples (at most `limit`), taking the classes in turn.
+
+    The order is round-robin over true classes (the first mistake of each class, then the second...),
+    so a short gallery shows the mistakes of every class rather than those of the first class only.
+    """
+    labels, predicted = np.asarray(labels).astype(int), np.asarray(predicted).astype(int)
+    if labels.shape != predicted.shape:
+        raise ValueError(f"labels {labels.shape} and predictions {predicted.shape} differ in shape")
+    wrong = np.flatnonzero(labels != predicted)
+    rank = np.zeros(len(wrong), dtype=int)  # how many earlier mistakes share the same true class
+    for k in np.unique(labels[wrong]):
+        mine = labels[wrong] == k
+        rank[mine] = np.arange(mine.sum())
+    wrong = wrong[np.lexsort((labels[wrong], rank))]
+    return wrong if limit is None else wrong[:limit]

@@ -77,3 +77,104 @@ def _model_label(entry: store.ModelEntry) -> str:
     test = (entry.card or {}).get("test") or {}
     accuracy = f" · test acc {test['accuracy']:.1%}" if "accuracy" in test else ""
     return f"{entry.name}{accuracy}"
+
+
+# -- the server's training job: live progress and charts, Stop, results (Training and Pooling pages) -----
+def session_label() -> str:
+    """A short id of this browser session, used as the owner of a job when no name is given."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return f"session {context.session_id[:8]}" if context else "a session"
+
+
+def training_monitor(key: str, detail: bool = True) -> None:
+    """Watch the server's training job (whoever started it): progress, live charts, Stop, then results.
+
+    While the job runs, a fragment redraws itself every second; when the job ends it reruns the page
+    once, so the page shows the results and stops polling.
+    """
+    from kmnist import jobs
+
+    job = jobs.current()
+    if job is None:
+        return
+    polling = job.state in jobs.ACTIVE
+
+    @st.fragment(run_every=1.0 if polling else None)
+    def monitor():
+        snap = job.snapshot()
+        if polling and not snap.active:
+            st.rerun()
+        _job_view(job, snap, key, detail)
+
+    monitor()
+
+
+_STATE_WORDS = {"running": "🟢 training", "stopping": "🟠 stopping at the next batch",
+                "finished": "✅ finished", "stopped": "⏹️ stopped", "failed": "❌ failed"}
+
+
+def _job_view(job, snap, key: str, detail: bool) -> None:
+    import datetime as dt
+
+    from kmnist import charts, jobs
+
+    started = dt.datetime.fromtimestamp(snap.started).strftime("%H:%M:%S")
+    st.markdown(f"**Training job** `{'`, `'.join(snap.names)}` · started by **{snap.owner}** at {started} · "
+                f"{_STATE_WORDS.get(snap.state, snap.state)}")
+    if snap.active:
+        st.progress(snap.progress.fraction, text=snap.progress.text)
+        if snap.state == jobs.RUNNING and st.button(
+                "⏹️ Stop training", key=f"{key}-stop", help="Ends training at the next batch for everyone "
+                "watching; the best epoch so far stays saved."):
+            job.stop()
+            st.info("Stopping at the next batch: the best checkpoint so far is kept.")
+    elif snap.state == jobs.FAILED:
+        st.error(snap.error)
+    if snap.records:
+        st.plotly_chart(charts.training_curves(list(snap.records)), key=f"{key}-curves")
+    elif snap.active:
+        st.caption("Preparing data and building the model… the first curves appear after the first batches.")
+    for report in snap.reports:
+        _run_results(report, key, detail)
+
+
+def _run_results(report, key: str, detail: bool) -> None:
+    from kmnist import charts, metrics
+
+    result = report.result
+    if not report.saved:
+        st.warning(f"**{report.name}**: {result.message}")
+        return
+    test = result.test or {}
+    stopped = " Training was stopped early by Stop; the best epoch before that was kept." \
+        if result.status == "stopped" else ""
+    st.success(f"**{report.name}** saved to `{result.model_path}` with its model card "
+               f"`{result.model_path.name.removesuffix('.keras')}.card.json` (status: {result.status}, "
+               f"best epoch {result.card.get('best_epoch')} of {result.card.get('epochs_run')}).{stopped} "
+               "Pick it on the Layer visualizer or Sketch pad pages.")
+    columns = st.columns(4)
+    columns[0].metric("Test accuracy", f"{test.get('accuracy', float('nan')):.2%}")
+    columns[1].metric("Macro AUC", f"{test.get('macro_auc', float('nan')):.4f}",
+                      help="Area under the ROC curve, one class against the rest, averaged over the 10 "
+                           "classes: the chance that a random image of a class gets a higher score for "
+                           "that class than a random image of another class (1 = perfect, 0.5 = guessing).")
+    columns[2].metric("Test loss", f"{test.get('loss', float('nan')):.3f}")
+    columns[3].metric("Training time", f"{result.card.get('training_seconds', 0):.0f} s")
+    if not detail:
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
+    right.plotly_chart(charts.per_class_bar(test["per_class_accuracy"]), key=f"{key}-{report.name}-classes")
+    data = get_data(stop=False)
+    if data is None or report.predicted is None:
+        return
+    from kmnist.classes import CLASSES
+
+    wrong = metrics.misclassified(data.y_test, report.predicted, limit=40)
+    total = int((data.y_test != report.predicted).sum())
+    st.markdown(f"**Misclassified test images** ({len(wrong)} of {total} shown, every class in turn; "
+                "caption: true → predicted)")
+    captions = [f"{CLASSES[data.y_test[i]].char}→{CLASSES[report.predicted[i]].char}" for i in wrong]
+    st.plotly_chart(charts.labelled_gallery(data.x_test[wrong], captions), key=f"{key}-{report.name}-wrong")
