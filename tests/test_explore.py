@@ -1,0 +1,191 @@
+"""Unit tests for kmnist.explore (grids, statistics, sampling, projections) on small synthetic arrays."""
+
+import numpy as np
+import pytest
+
+from kmnist import charts, explore
+from kmnist.classes import CLASSES
+
+
+@pytest.fixture
+def synthetic():
+    """40 images, 4 per class; class c is a square of brightness 20 * (c + 1) at row/column c."""
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 4)
+    images = np.zeros((40, 28, 28), dtype=np.uint8)
+    for n, c in enumerate(labels):
+        images[n, c:c + 5, c:c + 5] = 20 * (c + 1)
+    return images, labels
+
+
+def test_class_indices_picks_only_chosen_classes_in_order():
+    labels = np.array([3, 1, 3, 0, 1], dtype=np.uint8)
+    assert explore.class_indices(labels, [3]).tolist() == [0, 2]
+    assert explore.class_indices(labels, [1, 0]).tolist() == [1, 3, 4]
+    assert explore.class_indices(labels, []).tolist() == []
+    assert explore.class_indices(labels).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_page_count_and_paginate_clamp_and_slice():
+    assert explore.page_count(0, 48) == 1
+    assert explore.page_count(48, 48) == 1
+    assert explore.page_count(49, 48) == 2
+    with pytest.raises(ValueError):
+        explore.page_count(10, 0)
+    indices = np.arange(100, 200)
+    page = explore.paginate(indices, 2, 48)
+    assert (page.number, page.count, page.first, page.last, page.total) == (2, 3, 49, 96, 100)
+    assert page.indices.tolist() == list(range(148, 196))
+    last = explore.paginate(indices, 99, 48)  # past the end: the last page
+    assert (last.number, last.first, last.last) == (3, 97, 100)
+    assert explore.paginate(indices, -5, 48).number == 1
+    empty = explore.paginate(np.arange(0), 1, 48)
+    assert (empty.first, empty.last, len(empty.indices)) == (0, 0, 0)
+
+
+def test_stratified_sample_is_balanced_reproducible_and_handles_small_classes():
+    labels = np.array([0] * 100 + [1] * 100 + [2] * 5)
+    sample = explore.stratified_sample(labels, 45, seed=3)
+    counts = np.bincount(labels[sample])
+    assert len(sample) == 45 and counts.tolist() == [20, 20, 5]
+    assert len(np.unique(sample)) == 45 and np.all(np.diff(sample) > 0)
+    assert np.array_equal(sample, explore.stratified_sample(labels, 45, seed=3))
+    assert not np.array_equal(sample, explore.stratified_sample(labels, 45, seed=4))
+    assert len(explore.stratified_sample(labels, 1000)) == len(labels)
+
+
+def test_class_examples_gives_members_of_each_class(synthetic):
+    _, labels = synthetic
+    examples = explore.class_examples(labels, per_class=3, seed=0)
+    assert len(examples) == 10
+    for c, positions in enumerate(examples):
+        assert len(positions) == 3 and set(labels[positions]) == {c}
+    labels_short = labels.copy()
+    labels_short[labels_short == 9] = 8  # class 9 now absent: an empty row, no error
+    assert len(explore.class_examples(labels_short, per_class=3)[9]) == 0
+
+
+def test_selected_index_reads_customdata():
+    assert explore.selected_index([{"x": 1, "y": 2, "customdata": [17, "0 お (o)"]}]) == 17
+    assert explore.selected_index([{"x": 1}, {"customdata": [5]}]) == 5
+    assert explore.selected_index([]) is None
+    assert explore.selected_index(None) is None
+
+
+def test_class_counts_and_mean_images(synthetic):
+    images, labels = synthetic
+    assert explore.class_counts(labels).tolist() == [4] * 10
+    assert explore.class_counts(np.array([2, 2, 9])).tolist() == [0, 0, 2] + [0] * 6 + [1]
+    means = explore.mean_images(images, labels)
+    assert means.shape == (10, 28, 28) and means.dtype == np.float32
+    assert means[3, 3, 3] == pytest.approx(80) and means[3, 0, 0] == 0
+    half = images.copy()
+    half[np.flatnonzero(labels == 3)[:2]] = 0  # two of four class-3 images blank: the mean halves
+    assert explore.mean_images(half, labels)[3, 3, 3] == pytest.approx(40)
+    only_zero = explore.mean_images(images[:4], labels[:4])
+    assert np.all(only_zero[1:] == 0)
+
+
+def test_intensity_histogram_and_ink_fraction():
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    images[0, 0, :10] = 255
+    images[1, 0, :5] = 100
+    counts, edges = explore.intensity_histogram(images, bins=4)
+    assert len(edges) == 5 and edges[0] == 0 and edges[-1] == 256
+    assert counts.tolist() == [2 * 784 - 15, 5, 0, 10]
+    counts, _ = explore.intensity_histogram(images, bins=4, skip_background=True)
+    assert counts.tolist() == [0, 5, 0, 10]
+    assert explore.ink_fraction(images) == pytest.approx(15 / (2 * 784))
+    assert explore.ink_fraction(np.zeros((0, 28, 28))) == 0.0
+
+
+def test_pca_projection_separates_two_groups():
+    rng = np.random.default_rng(0)
+    group_a = np.zeros((20, 28, 28)) + rng.integers(0, 20, (20, 28, 28))
+    group_b = group_a.copy()
+    group_b[:, 5:20, 5:20] += 200
+    coordinates, ratio = explore.pca_projection(np.concatenate([group_a, group_b]).astype(np.uint8))
+    assert coordinates.shape == (40, 2) and ratio.shape == (2,)
+    assert 0 < ratio[1] <= ratio[0] <= 1
+    first = coordinates[:, 0]
+    assert first[:20].max() < first[20:].min() or first[20:].max() < first[:20].min()
+
+
+def test_tsne_projection_shape_and_clusters():
+    rng = np.random.default_rng(1)
+    blobs = np.zeros((60, 28, 28), dtype=np.uint8)
+    for g in range(3):
+        blobs[g * 20:(g + 1) * 20, g * 9:g * 9 + 9, :] = 200
+    blobs = np.clip(blobs + rng.integers(0, 30, blobs.shape), 0, 255).astype(np.uint8)
+    coordinates = explore.tsne_projection(blobs, seed=0, perplexity=10, iterations=250)
+    assert coordinates.shape == (60, 2) and coordinates.dtype == np.float32
+    centres = np.array([coordinates[g * 20:(g + 1) * 20].mean(axis=0) for g in range(3)])
+    spread = max(coordinates[g * 20:(g + 1) * 20].std(axis=0).max() for g in range(3))
+    gaps = [np.linalg.norm(centres[a] - centres[b]) for a, b in ((0, 1), (0, 2), (1, 2))]
+    assert min(gaps) > spread  # the three groups form three separate clusters
+
+
+def test_upscale_and_to_uint8():
+    image = np.array([[0, 255], [10, 20]], dtype=np.uint8)
+    big = explore.upscale(image, 3)
+    assert big.shape == (6, 6) and big[0:3, 3:6].min() == 255 and big[3:6, 0:3].max() == 10
+    assert explore.to_uint8(np.array([-3.0, 12.6, 300.0])).tolist() == [0, 13, 255]
+    assert explore.to_uint8(image) is image
+
+
+def test_compose_grid_places_tiles_and_labels():
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    images[2] = 255
+    grid = explore.compose_grid(images, columns=2, scale=2, gap=4, label_height=0)
+    assert grid.shape == (4 + 3 * (56 + 4), 4 + 2 * (56 + 4), 3)
+    tile2 = grid[4 + 60:4 + 60 + 56, 4:4 + 56]  # third image: second row, first column
+    assert tile2.min() == 255
+    assert grid[4:60, 4:60].max() == 0  # first image is black
+    assert grid[0:4].min() == 255  # gap keeps the background
+    labelled = explore.compose_grid(images, columns=5, scale=1, labels=list("abcde"), label_height=16)
+    strip = labelled[4 + 28:4 + 28 + 16, 4:4 + 28]
+    assert labelled.shape[0] == 4 + 28 + 16 + 4 and strip.min() < 128  # text drawn under the tile
+    with pytest.raises(ValueError):
+        explore.compose_grid(images, columns=2, labels=["only one"])
+    with pytest.raises(ValueError):
+        explore.compose_grid(images, columns=0)
+
+
+def test_pictures_for_gallery_rows_and_means(synthetic):
+    images, labels = synthetic
+    gallery = explore.gallery_picture(images, labels, np.arange(10), columns=5, scale=2)
+    assert gallery.ndim == 3 and gallery.shape[1] == 4 + 5 * (56 + 4)
+    rows = explore.class_rows_picture(images, explore.class_examples(labels, per_class=3))
+    assert rows.shape[0] == 4 + 10 * (56 + 4)
+    means = explore.means_picture(explore.mean_images(images, labels), scale=1)
+    assert means.shape[1] == 4 + 10 * (28 + 4)
+    assert means[4 + 2, 4 + 2].tolist() == [255, 255, 255]  # class 0's mean (20) is stretched to 255
+
+
+def test_tile_label_with_and_without_hiragana():
+    assert explore.tile_label(12, 0, hiragana=True) == "#12 お o"
+    assert explore.tile_label(7, 9, hiragana=False) == "#7 wo"
+    assert explore.tile_label(3, np.uint8(3), hiragana=True) == f"#3 {CLASSES[3].char} tsu"
+
+
+def test_find_cjk_font_honours_env_and_rejects_latin_fonts(monkeypatch, tmp_path):
+    not_a_font = tmp_path / "x.ttf"
+    not_a_font.write_bytes(b"nope")
+    monkeypatch.setenv(explore.FONT_ENV, str(not_a_font))
+    explore._find_cjk_font.cache_clear()
+    found = explore.find_cjk_font()
+    assert found != str(not_a_font)
+    assert found is None or explore._draws_hiragana(found)
+    assert not explore._draws_hiragana(str(not_a_font))
+
+
+def test_dataset_charts_carry_data():
+    balance = charts.class_balance_figure({"train": [7] * 10, "test": [2] * 10})
+    assert [t.name for t in balance.data] == ["train (70)", "test (20)"]
+    assert list(balance.data[0].y) == [7] * 10
+    counts, edges = np.histogram([0, 10, 250], bins=4, range=(0, 256))
+    histogram = charts.intensity_histogram_figure(counts, edges, log_y=True)
+    assert list(histogram.data[0].y) == [2, 0, 0, 1] and histogram.layout.yaxis.type == "log"
+    coordinates = np.array([[0, 0], [1, 1], [2, 2]])
+    scatter = charts.projection_figure(coordinates, [0, 0, 5], [10, 11, 12], "t")
+    assert [t.name for t in scatter.data] == [CLASSES[0].label, CLASSES[5].label]
+    assert [list(p) for p in scatter.data[1].customdata] == [[12, CLASSES[5].label]]
