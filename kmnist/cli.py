@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = with_data(commands.add_parser("bench", help="benchmark against the classic CNN"))
     bench.add_argument("--quick", action="store_true", help="a reduced run for CI")
+    bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     return parser
 
 
@@ -161,7 +162,7 @@ def cmd_predict(args) -> int:
 def cmd_bench(args) -> int:
     from kmnist.bench import run_benchmark
 
-    return run_benchmark(args.data, quick=args.quick)
+    return run_benchmark(args.data, quick=args.quick, json_out=args.json)
 
 
 def main(argv=None) -> int:
