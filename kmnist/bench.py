@@ -157,7 +157,7 @@ def format_report(report: dict) -> str:
         ("2 streaming overhead", f"ratio {over['ratio']:.3f}",
          f"{over['streamed_seconds']:.2f} s with callback+listener vs {over['bare_seconds']:.2f} s bare "
          "(goal ≤ 1.03)"),
-        ("3 training throughput", f"{default["images_per_second"]:,.0f} img/s",
+        ("3 training throughput", f"{default['images_per_second']:,.0f} img/s",
          "default model, median epoch"),
         ("4 drawing → prediction", f"p50 {lat['p50_ms']:.1f} ms", f"p95 {lat['p95_ms']:.1f} ms over "
          f"{lat['runs']} runs (goal p95 ≤ 30 ms)"),
