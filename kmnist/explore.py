@@ -168,12 +168,16 @@ def tsne_projection(images: np.ndarray, seed: int = 0, perplexity: float = 30.0,
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
+    from threadpoolctl import threadpool_limits
+
     flat = _flat(images)
-    reduced = PCA(n_components=min(50, *flat.shape), random_state=seed).fit_transform(flat)
-    perplexity = min(perplexity, max(1.0, (len(flat) - 1) / 3))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=max(250, iterations),
-                random_state=seed)
-    return tsne.fit_transform(reduced).astype(np.float32)
+    # One thread: on a shared or busy machine OpenMP threads fighting for cores made t-SNE 10x slower.
+    with threadpool_limits(limits=1):
+        reduced = PCA(n_components=min(50, *flat.shape), random_state=seed).fit_transform(flat)
+        perplexity = min(perplexity, max(1.0, (len(flat) - 1) / 3))
+        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=max(250, iterations),
+                    random_state=seed)
+        return tsne.fit_transform(reduced).astype(np.float32)
 
 
 # --- Composing images ------------------------------------------------------------------------------

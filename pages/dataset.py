@@ -128,8 +128,16 @@ def projection() -> None:
         size = size_col.select_slider("t-SNE sample (images, balanced across classes)",
                                       [s for s in TSNE_SIZES if s <= len(labels)] or [len(labels)],
                                       value=min(1000, len(labels)), key="tsne_size")
-        with st.spinner(f"Computing t-SNE of {size:,} images (about {max(5, size // 60)} s, once)…"):
+        computed = st.session_state.setdefault("tsne_computed", set())
+        if (split, size) not in computed:
+            st.info(f"t-SNE takes a while (about {max(3, size // 200)} s for {size:,} images): "
+                    "it is computed once, then kept.")
+            if not st.button(f"Compute the t-SNE map of {size:,} {split} images", type="primary",
+                             key="tsne_compute"):
+                return
+        with st.spinner(f"Computing t-SNE of {size:,} images…"):
             positions, coordinates = cached_tsne(images, labels, data_key(split), size, 0)
+        computed.add((split, size))
         title = f"t-SNE of {len(positions):,} {split} images"
         axes = ("t-SNE 1", "t-SNE 2")
     chart_col, preview_col = st.columns([3, 1])

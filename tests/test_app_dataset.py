@@ -1,0 +1,110 @@
+"""AppTest of the Dataset explorer page on the real data: gallery, split, statistics, projections."""
+
+import json
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kmnist.classes import CLASSES
+
+PAGE = "../pages/dataset.py"
+
+
+@pytest.fixture
+def page(data_dir, monkeypatch):
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def gallery_caption(app) -> str:
+    return next(c.value for c in app.caption if " · page " in c.value)
+
+
+def tile_labels(app) -> str:
+    return next(m.value for m in app.markdown if re.match(r"#\d", m.value))
+
+
+def chart_spec(app, key_part: str) -> dict:
+    charts = [c for c in app.get("plotly_chart") if key_part in c.proto.id]
+    assert charts, f"no plotly chart with {key_part!r} in its id"
+    return json.loads(charts[0].proto.spec)
+
+
+def test_page_explains_kmnist_and_shows_provenance(page, kmnist_data):
+    assert "Kuzushiji-MNIST" in page.markdown[0].value
+    assert any("NOT the official KMNIST release" in c.value for c in page.caption)
+    total = kmnist_data.provenance.sizes["train"]
+    assert f"images 1–48 of {total:,} in classes" in gallery_caption(page)
+    assert "page 1 of" in gallery_caption(page)
+    assert any("CC BY-SA 4.0" in c.value for c in page.caption)
+
+
+def test_choosing_one_class_shows_only_that_class(page, kmnist_data):
+    tsu = CLASSES[3]
+    page.multiselect(key="gallery_classes").set_value([3]).run()
+    assert not page.exception
+    expected = int((kmnist_data.y_train == 3).sum())
+    caption = gallery_caption(page)
+    assert f"of {expected:,} in class {tsu.label}" in caption
+    assert all(k.label not in caption for k in CLASSES if k.index != 3)
+    labels = tile_labels(page).split(" · ")
+    assert len(labels) == 48 and all(label.endswith(f"{tsu.char} ({tsu.romaji})") for label in labels)
+    positions = [int(label.split()[0][1:]) for label in labels]
+    assert all(kmnist_data.y_train[p] == 3 for p in positions)
+
+
+def test_paging_and_switching_split(page, kmnist_data):
+    page.button(key="gallery_next").click().run()
+    assert page.number_input(key="gallery_page").value == 2
+    assert "images 49–96" in gallery_caption(page)
+    page.button(key="gallery_prev").click().run()
+    assert page.number_input(key="gallery_page").value == 1
+    page.number_input(key="gallery_page").set_value(3).run()
+    assert "images 97–144" in gallery_caption(page)
+
+    page.radio(key="split").set_value("test").run()
+    assert not page.exception
+    assert page.number_input(key="gallery_page").value == 1  # a new split starts at page 1
+    test_total = kmnist_data.provenance.sizes["test"]
+    assert f"test: images 1–48 of {test_total:,}" in gallery_caption(page)
+    positions = [int(label.split()[0][1:]) for label in tile_labels(page).split(" · ")]
+    assert [CLASSES[kmnist_data.y_test[p]].char for p in positions] == [
+        label.split()[1] for label in tile_labels(page).split(" · ")]
+
+
+def test_statistics_follow_the_data(page, kmnist_data):
+    balance = chart_spec(page, "class_balance")
+    train = next(t for t in balance["data"] if t["name"].startswith("train"))
+    assert sum(train["y"]) == kmnist_data.provenance.sizes["train"]
+    with_background = chart_spec(page, "intensity")["data"][0]["y"]
+    page.toggle(key="skip_background").set_value(False).run()
+    without_skip = chart_spec(page, "intensity")["data"][0]["y"]
+    assert without_skip[0] > with_background[0]  # the black background now counts in the first bin
+    assert sum(without_skip) == kmnist_data.x_train.size
+
+
+def test_pca_and_tsne_projections_render(page, kmnist_data):
+    pca = chart_spec(page, "projection_PCA_train")
+    assert sum(len(trace["x"]) for trace in pca["data"]) == kmnist_data.provenance.sizes["train"]
+    assert len(pca["data"]) == 10
+    assert any("Click a point" in i.value for i in page.info)
+
+    page.radio(key="projection_method").set_value("t-SNE").run()
+    assert not [c for c in page.get("plotly_chart") if "t-SNE" in c.proto.id]  # only on demand
+    page.select_slider(key="tsne_size").set_value(300).run()
+    page.button(key="tsne_compute").click().run()
+    assert not page.exception
+    tsne = chart_spec(page, "projection_t-SNE_train")
+    points = [p for trace in tsne["data"] for p in trace["customdata"]]
+    assert len(points) == 300
+    assert all(CLASSES[kmnist_data.y_train[position]].label == label for position, label in points)
+
+
+def test_other_class_examples_on_demand(page):
+    assert page.session_state["examples_seed"] == 0
+    page.button(key="examples_shuffle").click().run()
+    assert page.session_state["examples_seed"] == 1
+    assert not page.exception
