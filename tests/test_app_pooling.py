@@ -1,0 +1,90 @@
+"""AppTest of the Max vs average pooling page: window arithmetic, the pair comparison, retraining a pair."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kmnist import jobs
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    yield
+    job = jobs.current()
+    if job is not None and job.state in jobs.ACTIVE:
+        job.stop()
+        assert job.wait(120)
+
+
+@pytest.fixture
+def page(models_copy, kmnist_data):
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def arithmetic(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("- **max**"))
+
+
+def test_window_arithmetic_is_shown_and_follows_the_sliders(page):
+    assert not page.exception
+    assert "max pooling" in page.markdown[0].value and "average pooling" in page.markdown[0].value
+    text = arithmetic(page)
+    values = [float(v) for v in re.search(r"\*\*max\*\* \(([^)]*)\)", text).group(1).split(", ")]
+    maximum = float(re.search(r"= \*\*([-\d.]+)\*\* → pixel", text).group(1))
+    mean = float(re.search(r"/ 4 = \*\*([-\d.]+)\*\*", text).group(1))
+    assert len(values) == 4 and maximum == pytest.approx(max(values), abs=1e-4)
+    assert mean == pytest.approx(sum(values) / 4, abs=1e-4)
+    check = next(c.value for c in page.caption if c.value.startswith("Check:"))
+    assert float(re.search(r"largest difference ([\d.e+-]+)\)", check).group(1)) < 1e-4
+    page.slider(key="window_row").set_value(0).run()
+    page.slider(key="window_col").set_value(1).run()
+    assert "pixel (0, 1)" in arithmetic(page)
+    page.button(key="telling_window").click().run()
+    assert not page.exception and "pixel (0, 1)" not in arithmetic(page)
+    page.selectbox(key="image_class").set_value(page.selectbox(key="image_class").options[3])
+    page.slider(key="channel").set_value(5).run()
+    assert not page.exception
+
+
+def test_the_shipped_pair_is_compared(page):
+    assert page.selectbox(key="pair").value[0].name == "studio-max"
+    table = page.dataframe[-1].value
+    assert list(table["model"]) == ["studio-max", "studio-avg"]
+    assert list(table["pooling"]) == ["max", "average"]
+    assert table["test accuracy"].between(0, 1).all() and (table["parameters"] > 0).all()
+    assert (table["training time (s)"] > 0).all()
+    assert len(page.get("plotly_chart")) == 3 + 1 + 2  # 3 maps, the curves, 2 feature grids
+
+
+def test_no_models_says_how_to_get_them(models_copy, kmnist_data):
+    for path in models_copy.iterdir():
+        path.unlink()
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert "No trained model yet" in at.warning[0].value
+    assert any("No max/avg pair found" in i.value for i in at.info)
+
+
+def test_retraining_a_pair_adds_a_comparable_pair(page, models_copy):
+    page.text_input(key="pair_prefix").set_value("bad name!")
+    page.button(key="pair_start").click().run()
+    assert "is not allowed" in page.error[0].value
+    page.text_input(key="pair_prefix").set_value("duo")
+    page.number_input(key="pair_epochs").set_value(1)
+    page.number_input(key="pair_limit").set_value(300)
+    page.button(key="pair_start").click().run()
+    assert not page.error and jobs.current().state in jobs.ACTIVE
+    deadline = time.monotonic() + 200
+    while jobs.current().state in jobs.ACTIVE and time.monotonic() < deadline:
+        time.sleep(1)
+        page.run()
+    page.run()
+    assert jobs.current().state == jobs.FINISHED and not page.exception
+    assert (models_copy / "duo-max.keras").is_file() and (models_copy / "duo-avg.keras").is_file()
+    assert page.selectbox(key="pair").options == ["studio-max vs studio-avg", "duo-max vs duo-avg"]
+    assert sum("saved to" in s.value for s in page.success) == 2

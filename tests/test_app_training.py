@@ -1,0 +1,118 @@
+"""AppTest of the Training page: the form, validation errors, a real background run, Stop, a busy server."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kmnist import jobs
+from kmnist.training import TrainConfig
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    yield
+    job = jobs.current()
+    if job is not None and job.state in jobs.ACTIVE:
+        job.stop()
+        assert job.wait(120)
+
+
+@pytest.fixture
+def page(models_copy, kmnist_data):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    return at.run()
+
+
+def fill(at, **values):
+    for key, value in values.items():
+        at.number_input(key=key).set_value(value)
+    return at
+
+
+def poll_until_done(at, timeout=150):
+    deadline = time.monotonic() + timeout
+    while jobs.current().state in jobs.ACTIVE and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+    at.run()
+    assert jobs.current().state not in jobs.ACTIVE, "training did not end in time"
+    return at
+
+
+def test_page_renders_its_explanation_and_form(page):
+    assert not page.exception
+    text = " ".join(m.value for m in page.markdown)
+    assert "epoch" in text and "AUC" in text and "early" in text and "callbacks" in text
+    for key in ("epochs", "batch_size", "learning_rate", "patience", "limit", "seed"):
+        assert page.number_input(key=key) is not None
+    assert page.radio(key="pooling").options == ["max pooling", "average pooling"]
+    assert page.slider(key="dropout").value == 0.25 and page.toggle(key="augment").value is True
+    assert page.text_input(key="model_name") is not None
+    assert page.button(key="start") is not None
+
+
+def test_invalid_hyperparameters_show_each_problem_and_start_nothing(page, models_copy):
+    before = jobs.current()
+    fill(page, learning_rate=0.0, limit=100, batch_size=500).button(key="start").click().run()
+    errors = " ".join(e.value for e in page.error)
+    assert "Nothing was started" in errors
+    assert "learning rate must be above 0" in errors
+    assert jobs.current() is before
+    assert sorted(p.name for p in models_copy.glob("*.keras")) == ["studio-avg.keras", "studio-max.keras"]
+
+
+def test_existing_name_is_refused(page, models_copy):
+    page.text_input(key="model_name").set_value("studio-max")
+    fill(page, epochs=1, limit=300).button(key="start").click().run()
+    assert "'studio-max' already exists" in " ".join(e.value for e in page.error)
+
+
+def test_a_quick_run_trains_in_the_background_and_shows_results(page, models_copy):
+    page.text_input(key="model_name").set_value("quick")
+    page.radio(key="pooling").set_value("avg")
+    fill(page, epochs=1, limit=400, batch_size=64).button(key="start").click().run()
+    assert not page.error and jobs.current().runs[0].name == "quick"
+    assert jobs.current().runs[0].config.pooling == "avg"
+    poll_until_done(page)
+    assert not page.exception
+    assert jobs.current().state == jobs.FINISHED
+    success = " ".join(s.value for s in page.success)
+    assert "quick" in success and str(models_copy / "quick.keras") in success
+    assert (models_copy / "quick.keras").is_file() and (models_copy / "quick.card.json").is_file()
+    assert {m.label for m in page.metric} >= {"Test accuracy", "Macro AUC"}
+    assert len(page.get("plotly_chart")) >= 4  # curves, confusion, per-class, mistakes gallery
+    assert any("Misclassified test images" in m.value for m in page.markdown)
+
+
+def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy):
+    page.text_input(key="model_name").set_value("halted")
+    fill(page, epochs=5, limit=400, batch_size=8).button(key="start").click().run()
+    job = jobs.current()
+    deadline = time.monotonic() + 60
+    while not any(r["kind"] == "batch" for r in job.snapshot().records) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.run()
+    page.button(key="training-stop").click().run()
+    assert job.state in (jobs.STOPPING, jobs.STOPPED)
+    poll_until_done(page)
+    assert job.state == jobs.STOPPED
+    shown = " ".join(w.value for w in page.warning) + " ".join(s.value for s in page.success)
+    result = job.snapshot().reports[0].result
+    if result.status == "stopped-empty":
+        assert "no model was saved" in shown and not (models_copy / "halted.keras").exists()
+    else:
+        assert "stopped early by Stop" in shown and (models_copy / "halted.keras").is_file()
+
+
+def test_a_busy_server_says_who_is_training(page, models_copy, kmnist_data):
+    job = jobs.start([jobs.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
+                     kmnist_data)
+    fill(page, epochs=1, limit=300).button(key="start").click().run()
+    assert "Alice is training alices" in " ".join(w.value for w in page.warning)
+    assert any("started by **Alice**" in m.value for m in page.markdown)
+    job.stop()
+    assert job.wait(120)
