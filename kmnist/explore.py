@@ -167,7 +167,6 @@ def tsne_projection(images: np.ndarray, seed: int = 0, perplexity: float = 30.0,
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
-
     from threadpoolctl import threadpool_limits
 
     flat = _flat(images)

@@ -75,7 +75,7 @@ def gallery() -> None:
                    key="gallery_next", width="stretch")
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
-    st.image(explore.gallery_picture(images, labels, page.indices, columns=COLUMNS))
+    st.image(explore.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
     st.caption(f"{split}: images {page.first:,}–{page.last:,} of {page.total:,} in "
                f"{'class' if len(chosen) == 1 else 'classes'} {names} · page {page.number} of "
                f"{page.count}. Each tile shows the image's position in the split and its class.")
@@ -129,15 +129,18 @@ def projection() -> None:
                                       [s for s in TSNE_SIZES if s <= len(labels)] or [len(labels)],
                                       value=min(1000, len(labels)), key="tsne_size")
         computed = st.session_state.setdefault("tsne_computed", set())
+        prompt = st.empty()
         if (split, size) not in computed:
-            st.info(f"t-SNE takes a while (about {max(3, size // 200)} s for {size:,} images): "
-                    "it is computed once, then kept.")
-            if not st.button(f"Compute the t-SNE map of {size:,} {split} images", type="primary",
-                             key="tsne_compute"):
-                return
+            with prompt.container():
+                st.info(f"t-SNE takes a while (about {max(3, size // 200)} s for {size:,} images): "
+                        "it is computed once, then kept.")
+                if not st.button(f"Compute the t-SNE map of {size:,} {split} images", type="primary",
+                                 key="tsne_compute"):
+                    return
         with st.spinner(f"Computing t-SNE of {size:,} images…"):
             positions, coordinates = cached_tsne(images, labels, data_key(split), size, 0)
         computed.add((split, size))
+        prompt.empty()
         title = f"t-SNE of {len(positions):,} {split} images"
         axes = ("t-SNE 1", "t-SNE 2")
     chart_col, preview_col = st.columns([3, 1])
@@ -163,7 +166,7 @@ def class_examples() -> None:
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
-    st.image(explore.class_rows_picture(images, examples),
+    st.image(explore.class_rows_picture(images, examples, scale=3),
              caption="Rows: " + ", ".join(f"{k.index} {k.char} ({k.romaji})" for k in CLASSES))
     st.button("🔀 Show other examples", key="examples_shuffle",
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))

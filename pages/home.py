@@ -88,7 +88,10 @@ else:
     train.metric("Training images", f"{provenance.sizes['train']:,}")
     test.metric("Test images", f"{provenance.sizes['test']:,}")
     where.markdown(f"**Location**  \n`{provenance.directory}`")
-    st.caption(provenance.summary)
+    with st.expander("Checksums of the files (MD5)"):
+        st.dataframe([{"file": name, "this copy": provenance.md5.get(name, "?"), "official": official,
+                       "same": provenance.md5.get(name) == official}
+                      for name, official in kdata.OFFICIAL_MD5.items()], hide_index=True, width="stretch")
 
 st.header("Trained models")
 models = store.list_models()

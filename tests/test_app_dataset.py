@@ -97,6 +97,7 @@ def test_pca_and_tsne_projections_render(page, kmnist_data):
     page.select_slider(key="tsne_size").set_value(300).run()
     page.button(key="tsne_compute").click().run()
     assert not page.exception
+    assert not [b for b in page.button if b.key == "tsne_compute"]  # done: the prompt is gone
     tsne = chart_spec(page, "projection_t-SNE_train")
     points = [p for trace in tsne["data"] for p in trace["customdata"]]
     assert len(points) == 300

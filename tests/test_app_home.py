@@ -22,6 +22,10 @@ def run_home(timeout: int = 120) -> AppTest:
     return app
 
 
+def models_table(app):
+    return next(frame.value for frame in app.dataframe if "model" in frame.value.columns)
+
+
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
@@ -43,6 +47,8 @@ def test_home_on_real_data_says_not_official(data_dir, monkeypatch, empty_models
     assert [m.value for m in app.metric] == [f"{sizes['train']:,}", f"{sizes['test']:,}"]
     assert str(Path(data_dir).resolve()) in texts(app.markdown)
     assert not app.error and not [b for b in app.button if b.key == "download"]
+    checksums = next(frame.value for frame in app.dataframe if "official" in frame.value.columns)
+    assert list(checksums["file"]) == list(kdata.OFFICIAL_MD5) and not all(checksums["same"])
     assert "No trained model" in texts(app.info)
     assert "doi:10.20676/00000341" in texts(app.caption) and "CC BY-SA 4.0" in texts(app.caption)
     for title in ("Dataset explorer", "Training", "Layer visualizer", "Sketch pad", "Max vs average pooling"):
@@ -52,7 +58,7 @@ def test_home_on_real_data_says_not_official(data_dir, monkeypatch, empty_models
 def test_home_lists_trained_models(data_dir, monkeypatch, models_copy):
     monkeypatch.setenv(kdata.DATA_ENV, str(data_dir))
     app = run_home()
-    table = app.dataframe[0].value
+    table = models_table(app)
     assert list(table["model"]) == ["studio-max", "studio-avg"]  # the default model first
     assert set(table["status"]) <= {"complete", "early-stopped"}
     assert all(0 < accuracy <= 1 for accuracy in table["test accuracy"])
@@ -70,7 +76,7 @@ def test_home_names_model_problems(data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv(store.MODELS_ENV, str(folder))
     monkeypatch.setenv(kdata.DATA_ENV, str(data_dir))
     app = run_home()
-    table = app.dataframe[0].value
+    table = models_table(app)
     assert set(table["model"]) == {"nocard", "cut", "gone"}
     warnings = texts(app.warning)
     assert "**nocard**: no model card" in warnings
