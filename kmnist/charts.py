@@ -222,3 +222,64 @@ def grid_heatmap(grid, title: str, height: int = 320):
     figure.update_xaxes(visible=False, constrain="domain")
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     return styled(figure, title, height=height)
+
+
+# -- layer visualizer and sketch pad: grids of maps, activations, class probabilities ---------------------
+def map_grid_figure(grid, channels, title: str, colorscale: str = "Viridis", zmid: float | None = None,
+                    height: int | None = None):
+    """A feature_grid (one heatmap for all maps of a layer); hovering names the map under the cursor.
+
+    `channels` is kmnist.inspection.grid_channels for the same layout (-1 in the gaps).
+    """
+    import numpy as np
+
+    grid = np.asarray(grid, dtype="float64")
+    figure = go.Figure(go.Heatmap(
+        z=grid, customdata=np.asarray(channels), colorscale=colorscale, zmid=zmid, showscale=False,
+        hovertemplate="map %{customdata}<br>value %{z:.2f}<extra></extra>"))
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    if height is None:
+        height = int(min(620, max(160, 60 + 620 * grid.shape[0] / max(grid.shape[1], 1))))
+    return styled(figure, title, height=height)
+
+
+def activation_bars(values, title: str, height: int = 260):
+    """The units of a dense layer as bars (index on x): which neurons fire for this image."""
+    import numpy as np
+
+    values = np.asarray(values, dtype="float64")
+    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color="#636efa",
+                              hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+    figure.update_xaxes(title_text="unit")
+    figure.update_yaxes(title_text="activation")
+    return styled(figure, title, height=height)
+
+
+def probability_bars(probabilities, title: str = "Softmax output", highlight: int | None = None,
+                     height: int = 300):
+    """All 10 class probabilities (hiragana labels); `highlight` (e.g. the true class) in orange."""
+    import numpy as np
+
+    probabilities = np.asarray(probabilities, dtype="float64")
+    best = int(probabilities.argmax())
+    colours = ["#2ca02c" if i == best else "#ff7f0e" if i == highlight else "#9aa5b1"
+               for i in range(len(probabilities))]
+    figure = go.Figure(go.Bar(x=CLASS_LABELS, y=probabilities, marker_color=colours,
+                              text=[f"{p:.0%}" for p in probabilities], textposition="outside",
+                              hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+    figure.update_yaxes(range=[0, 1.12], tickformat=".0%", title_text="probability")
+    figure.update_xaxes(type="category")
+    return styled(figure, title, height=height)
+
+
+def top_classes_bars(top: list[dict], height: int = 220):
+    """Sketch pad: the top-k classes ({'char','romaji','prob'} records), best on top, as horizontal bars."""
+    labels = [f"{t['char']} ({t['romaji']})" for t in top][::-1]
+    values = [t["prob"] for t in top][::-1]
+    figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=[f"{v:.0%}" for v in values],
+                              textposition="auto", marker_color=["#9aa5b1"] * (len(values) - 1) + ["#2ca02c"],
+                              hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(type="category", tickfont=dict(size=18))
+    return styled(figure, "Top classes", height=height)

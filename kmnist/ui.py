@@ -178,3 +178,28 @@ def _run_results(report, key: str, detail: bool) -> None:
                 "caption: true → predicted)")
     captions = [f"{CLASSES[data.y_test[i]].char}→{CLASSES[report.predicted[i]].char}" for i in wrong]
     st.plotly_chart(charts.labelled_gallery(data.x_test[wrong], captions), key=f"{key}-{report.name}-wrong")
+
+
+# -- a model's card: where its data came from, how it was trained, how well it does -----------------------
+def model_card(entry: store.ModelEntry, expanded: bool = False) -> None:
+    """An expander with the model card of `entry`: data provenance, training config, test metrics."""
+    card = entry.card or {}
+    test = card.get("test") or {}
+    config = card.get("config") or {}
+    data = card.get("data") or {}
+    with st.expander(f"Model card: {entry.name}", expanded=expanded):
+        if not card:
+            st.warning("This model has no card: the data it was trained on and its accuracy are unknown.")
+            return
+        columns = st.columns(4)
+        columns[0].metric("Test accuracy", f"{test['accuracy']:.2%}" if "accuracy" in test else "–")
+        columns[1].metric("Macro AUC", f"{test['macro_auc']:.4f}" if "macro_auc" in test else "–",
+                          help="Area under the ROC curve, one class against the rest, averaged over the "
+                               "10 classes (1 = perfect, 0.5 = guessing).")
+        columns[2].metric("Parameters", f"{card.get('parameters', 0):,}")
+        columns[3].metric("Status", card.get("status", "unknown"))
+        if data:
+            note = "✅" if data.get("official") else "⚠️"
+            st.caption(f"{note} Trained on: {data.get('summary', data.get('directory', 'unknown data'))}")
+        if config:
+            st.caption("Training config: " + ", ".join(f"{k} = {v}" for k, v in config.items()))
