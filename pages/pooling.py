@@ -161,4 +161,6 @@ with st.expander("🔁 Retrain a max/avg pair (in the background, same live char
         except jobs.JobError as error:
             st.error("**Nothing was started.** Fix these settings and press the button again:\n\n"
                      + "\n".join(f"- {problem}" for problem in error.problems))
-ui.training_monitor("pooling", detail=False)
+job = jobs.current()
+if job is not None and (job.state in jobs.ACTIVE or len(job.runs) > 1):  # single runs: Training page
+    ui.training_monitor("pooling", detail=False)
