@@ -1,0 +1,142 @@
+"""Layer visualizer: one image through a trained CNN, layer by layer, and where the network looked."""
+
+import numpy as np
+import streamlit as st
+
+from kmnist import charts, inspection, ui
+from kmnist.classes import CLASSES
+
+st.title("🧩 Layer visualizer")
+st.markdown(
+    "A **Conv2D** layer slides small learnt filters over its input and gives one *feature map* per filter "
+    "(where a stroke pattern occurs); **pooling** halves each map, keeping the strongest (max) or mean "
+    "(average) response of every 2x2 window. **Flatten** lines the last maps up into one vector, a "
+    "**dense** layer mixes all of it into learnt features, **dropout** (training only) silences random "
+    "units so none is relied on alone, and **softmax** turns the last ten scores into class probabilities.")
+data = ui.get_data()
+ui.provenance_note(data)
+
+ROLES = {  # what each layer type does, for the architecture table
+    "Conv2D": "learnt 3x3 filters → one feature map each",
+    "BatchNormalization": "rescales each map to a steady range (faster, stabler training)",
+    "Activation": "ReLU: keeps positive responses, zeroes the rest",
+    "MaxPooling2D": "2x2 windows → their maximum (half the size)",
+    "AveragePooling2D": "2x2 windows → their mean (half the size)",
+    "Dropout": "training only: silences random units; passes everything at inference",
+    "Flatten": "maps → one long vector",
+    "Dense": "every input connected to every unit",
+}
+
+# -- Model and input --------------------------------------------------------------------------------------
+pick_model, pick_source = st.columns([1, 2])
+with pick_model:
+    entry = ui.model_picker("Model", key="layers_model")
+if entry is None:
+    st.stop()
+ui.model_card(entry)
+model = ui.get_model(entry)
+if model is None:
+    st.stop()
+
+drawing = st.session_state.get(ui.LAST_DRAWING_KEY)
+sources = ["Test image", "My drawing (Sketch pad)"] if drawing is not None else ["Test image"]
+with pick_source:
+    source = st.radio("Input", sources, index=len(sources) - 1, horizontal=True, key="layers_source",
+                      help="Draw a character on the Sketch pad and press *Look inside* to study it here.")
+    if source == "Test image":
+        by_class, by_index = st.columns(2)
+        kana = by_class.selectbox("Class", CLASSES, format_func=lambda k: k.label, key="layers_class")
+        members = np.flatnonzero(data.y_test == kana.index)
+        number = by_index.number_input(f"Index within the class (0-{len(members) - 1})", 0,
+                                       len(members) - 1, 0, key="layers_index")
+        position = int(members[number])
+        image, truth = data.x_test[position].astype("float32") / 255.0, int(data.y_test[position])
+        caption = f"test image #{position}, true class {CLASSES[truth].label}"
+    else:
+        image, truth = np.asarray(drawing, dtype="float32"), None
+        caption = "your drawing, as the model sees it (28x28)"
+        st.caption("Shown: the last drawing sent from the Sketch pad.")
+        st.page_link("pages/sketch.py", label="Draw another one", icon="✍️")
+
+outputs = inspection.layer_outputs(model, image)
+probabilities = list(outputs.values())[-1]
+predicted = int(probabilities.argmax())
+best = CLASSES[predicted]
+
+# -- Input and prediction ---------------------------------------------------------------------------------
+st.header("Input and prediction")
+shown, bars = st.columns([1, 3])
+shown.image(inspection.enlarge((image * 255).astype("uint8"), 6), caption=caption)
+verdict = "" if truth is None else (" ✅ correct" if predicted == truth else
+                                    f" ❌ wrong (true: {CLASSES[truth].char} ({CLASSES[truth].romaji}))")
+shown.markdown(f"**Prediction: {best.char} ({best.romaji}) {probabilities[predicted]:.0%}**{verdict}")
+bars.plotly_chart(charts.probability_bars(probabilities, "Softmax output: probability per class",
+                                          highlight=truth), key="softmax_bars")
+
+# -- Architecture -----------------------------------------------------------------------------------------
+st.header("Architecture")
+table = inspection.architecture_table(model)
+st.dataframe([{**row, "what it does": ROLES.get(row["type"], "")} for row in table], hide_index=True,
+             column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+st.caption(f"{len(table)} layers, {model.count_params():,} parameters in all. Output shape: height × width × "
+           "maps for image-like layers, units for vectors.")
+
+# -- Filters ----------------------------------------------------------------------------------------------
+st.header("Conv filters")
+convs = [layer.name for layer in inspection.spatial_layers(model) if layer.type == "Conv2D"]
+conv = st.selectbox("Conv layer", convs, key="filters_layer",
+                    help="Deeper layers see many input maps; each filter is shown as its mean over them.")
+kernels = inspection.conv_filters(model, conv).transpose(1, 2, 0)  # (k, k, filters)
+title = (f"{conv}: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]} "
+         "(red: positive weight, blue: negative)")
+st.plotly_chart(charts.map_grid_figure(inspection.feature_grid(kernels, columns=16, normalize="none"),
+                                       inspection.grid_channels(kernels.shape, 16), title,
+                                       colorscale="RdBu_r", zmid=0.0),
+                key="filters_grid")
+st.caption("A filter responds where the input looks like it: red weights want ink, blue weights want "
+           "background. First-layer filters are edge and stroke detectors.")
+
+# -- Feature maps -----------------------------------------------------------------------------------------
+st.header("Feature maps")
+st.markdown("Each small square is one map: bright where its filter found its pattern in *this* input. "
+            "Maps get smaller and more abstract with depth; each is stretched to its own range. Conv "
+            "layers are shown after their batch normalization and ReLU.")
+spatial = inspection.spatial_layers(model)
+for start in range(0, len(spatial), 2):
+    for column, layer in zip(st.columns(2), spatial[start:start + 2], strict=False):
+        maps = outputs[layer.output]
+        title = f"{layer.caption}: {maps.shape[2]} maps of {maps.shape[0]}×{maps.shape[1]}"
+        column.plotly_chart(charts.map_grid_figure(inspection.feature_grid(maps, 8),
+                                                   inspection.grid_channels(maps.shape, 8), title),
+                            key=f"maps_{layer.name}")
+
+# -- Dense ------------------------------------------------------------------------------------------------
+st.header("Dense layers and softmax")
+dense = inspection.dense_layers(model)
+for layer in dense:
+    values = outputs[layer.output]
+    title = f"{layer.caption}: {int((values > 0).sum())} of {len(values)} units active"
+    st.plotly_chart(charts.activation_bars(values, title), key=f"dense_{layer.name}")
+st.caption("Flatten feeds every value of the last maps to the dense units; their activations feed the "
+           "softmax above. Dropout is off here, as always when a trained model predicts.")
+
+# -- Grad-CAM ---------------------------------------------------------------------------------------------
+st.header("Where did it look? (Grad-CAM)")
+st.markdown("**Grad-CAM** weighs each map of the last conv layer by how much it raises a class's score "
+            "(its gradient) and adds them up: red areas are evidence *for* that class.")
+options = [None, *range(len(CLASSES))]
+choice = st.selectbox("Explain class", options, key="cam_class",
+                      format_func=lambda c: f"the predicted class ({best.label})" if c is None
+                      else CLASSES[c].label)
+cam = inspection.grad_cam_details(model, image, choice)
+left, middle, right = st.columns([1, 1, 2])
+left.image(inspection.enlarge(inspection.overlay(image, cam.heatmap), 6),
+           caption=f"Grad-CAM for {CLASSES[cam.class_index].label} on the input")
+middle.image(inspection.enlarge((cam.heatmap * 255).astype("uint8"), 6), caption="heatmap alone")
+right.markdown(f"Class **{CLASSES[cam.class_index].label}**: probability {cam.probability:.1%}.  \n"
+               f"Layer weighed: `{cam.layer}`.")
+if cam.method == "saliency":
+    right.info("Grad-CAM found no positive evidence for this class anywhere, so this is a saliency map "
+               "instead: how strongly each input pixel would change the class score.")
+elif cam.heatmap.max() == 0:
+    right.info("Nothing in the image pushes this class up.")
