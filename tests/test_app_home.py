@@ -13,7 +13,6 @@ from kmnist import store
 PAGE = "../pages/home.py"
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL_LABELS = ROOT.parent / "shared" / "kmnist"  # the official label files, no images
-PAGES = ["pages/dataset.py", "pages/training.py", "pages/layers.py", "pages/sketch.py", "pages/pooling.py"]
 
 
 def run_home(timeout: int = 120) -> AppTest:
@@ -122,3 +121,15 @@ def test_download_fetches_and_verifies_missing_files(data_dir, tmp_path, monkeyp
         assert kdata.md5sum(folder / name) == kdata.OFFICIAL_MD5[name]
     # The 7,000 offline images do not match the 60,000 official labels: said clearly, no traceback.
     assert "images but 60,000 labels" in texts(app.error)
+
+
+def test_home_links_every_page_within_the_app(data_dir, monkeypatch, empty_models):
+    """Run through app.py's navigation, where Home's links resolve to the real pages."""
+    monkeypatch.setenv(kdata.DATA_ENV, str(data_dir))
+    app = AppTest.from_file("../app.py", default_timeout=120).run()
+    assert not app.exception, app.exception
+    assert app.title[0].value.endswith("KMNIST Studio")
+    links = app.get("page_link")
+    assert [link.proto.label for link in links] == [
+        "Dataset explorer", "Training", "Layer visualizer", "Sketch pad", "Max vs average pooling"]
+    assert all(link.proto.page_script_hash for link in links)
