@@ -120,7 +120,8 @@ def projection() -> None:
     method_col, size_col = st.columns([2, 2])
     method = method_col.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="projection_method")
     if method == "PCA":
-        coordinates, ratio = cached_pca(images, data_key(split))
+        with st.spinner(f"Computing PCA of {len(labels):,} images…"):
+            coordinates, ratio = cached_pca(images, data_key(split))
         positions = range(len(labels))
         title = f"PCA of all {len(labels):,} {split} images"
         axes = (f"PC 1 ({ratio[0]:.1%} of variance)", f"PC 2 ({ratio[1]:.1%} of variance)")
