@@ -261,8 +261,8 @@ def probability_bars(probabilities, title: str = "Softmax output", highlight: in
     """All 10 class probabilities (hiragana labels); `highlight` (e.g. the true class) in orange."""
     import numpy as np
 
-    probabilities = np.asarray(probabilities, dtype="float64")
-    best = int(probabilities.argmax())
+    probabilities = np.asarray(probabilities, dtype="float64").tolist()
+    best = int(np.argmax(probabilities))
     colours = ["#2ca02c" if i == best else "#ff7f0e" if i == highlight else "#9aa5b1"
                for i in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=CLASS_LABELS, y=probabilities, marker_color=colours,

@@ -55,8 +55,7 @@ with pick_source:
     else:
         image, truth = np.asarray(drawing, dtype="float32"), None
         caption = "your drawing, as the model sees it (28x28)"
-        st.caption("Shown: the last drawing sent from the Sketch pad.")
-        st.page_link("pages/sketch.py", label="Draw another one", icon="✍️")
+        st.caption("Shown: the last drawing sent from the Sketch pad (draw another one there).")
 
 outputs = inspection.layer_outputs(model, image)
 probabilities = list(outputs.values())[-1]
@@ -66,7 +65,7 @@ best = CLASSES[predicted]
 # -- Input and prediction ---------------------------------------------------------------------------------
 st.header("Input and prediction")
 shown, bars = st.columns([1, 3])
-shown.image(inspection.enlarge((image * 255).astype("uint8"), 6), caption=caption)
+shown.image(inspection.enlarge((image * 255).astype("uint8"), 6), caption=caption, output_format="PNG")
 verdict = "" if truth is None else (" ✅ correct" if predicted == truth else
                                     f" ❌ wrong (true: {CLASSES[truth].char} ({CLASSES[truth].romaji}))")
 shown.markdown(f"**Prediction: {best.char} ({best.romaji}) {probabilities[predicted]:.0%}**{verdict}")
@@ -131,8 +130,9 @@ choice = st.selectbox("Explain class", options, key="cam_class",
 cam = inspection.grad_cam_details(model, image, choice)
 left, middle, right = st.columns([1, 1, 2])
 left.image(inspection.enlarge(inspection.overlay(image, cam.heatmap), 6),
-           caption=f"Grad-CAM for {CLASSES[cam.class_index].label} on the input")
-middle.image(inspection.enlarge((cam.heatmap * 255).astype("uint8"), 6), caption="heatmap alone")
+           caption=f"Grad-CAM for {CLASSES[cam.class_index].label} on the input", output_format="PNG")
+middle.image(inspection.enlarge((cam.heatmap * 255).astype("uint8"), 6), caption="heatmap alone",
+             output_format="PNG")
 right.markdown(f"Class **{CLASSES[cam.class_index].label}**: probability {cam.probability:.1%}.  \n"
                f"Layer weighed: `{cam.layer}`.")
 if cam.method == "saliency":

@@ -1,0 +1,86 @@
+"""Sketch pad: draw a hiragana character and watch a trained CNN classify it as you draw."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from kmnist import charts, explore, inspection, sketch, ui
+
+CANVAS_SIZE = 280
+DEFAULT_BRUSH = 18  # on a 280-pixel canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
+
+st.title("✍️ Sketch pad")
+st.markdown(
+    "Draw one of the ten hiragana below with the mouse (or a finger). Your drawing is turned into what the "
+    "network was trained on, a **28x28 white-on-black image** cropped to the ink, centred and with strokes "
+    "of KMNIST's weight, and the **softmax** output of the CNN updates as you draw.")
+
+
+@st.cache_data(show_spinner=False)
+def example_sheet(labels, images, per_class: int = 5, seed: int = 0):
+    """A few real test images of every class, one row per class, composed into one picture."""
+    return explore.class_rows_picture(images, explore.class_examples(labels, per_class, seed), scale=2)
+
+
+def clear_canvas():
+    st.session_state.canvas_round = st.session_state.get("canvas_round", 0) + 1
+
+
+pick, card = st.columns([1, 2])
+with pick:
+    entry = ui.model_picker("Model", key="sketch_model")
+if entry is None:
+    st.stop()
+with card:
+    ui.model_card(entry)
+model = ui.get_model(entry)
+if model is None:
+    st.stop()
+
+draw, result, examples = st.columns([3, 3, 3])
+
+with draw:
+    st.subheader("Draw here")
+    brush = st.slider("Brush width", 6, 40, DEFAULT_BRUSH, key="brush",
+                      help="The default gives strokes like KMNIST's when the character fills most of the "
+                           "canvas; thinner or thicker strokes are adjusted before the model sees them.")
+    with st.container(key="sketch_canvas"):  # a stable CSS class (st-key-sketch_canvas) for browser tests
+        canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
+                           height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                           update_streamlit=True, return_image_data=True,
+                           key=f"canvas_{st.session_state.get('canvas_round', 0)}")
+    st.button("🧹 Clear the canvas", on_click=clear_canvas, key="clear_canvas")
+    st.caption("Fill most of the square, like the examples on the right.")
+
+prediction = None
+with result:
+    st.subheader("What the model sees")
+    image = canvas.image_data if canvas is not None else None
+    try:
+        if image is None:
+            raise sketch.BlankDrawingError("the canvas is empty: draw a character")
+        prediction = sketch.predict_drawing(model, image)
+    except sketch.BlankDrawingError as error:
+        st.info(f"✍️ Nothing to classify yet: {error}.")
+    if prediction is not None:
+        best = prediction.top(1)[0]
+        st.image(inspection.enlarge((prediction.image * 255).astype("uint8"), 6),
+                 caption="the 28x28 model input (enlarged)",
+                 output_format="PNG")
+        st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
+        if not prediction.confident:
+            st.warning("The model is unsure: no class reaches 60 %. Compare your drawing with the examples; "
+                       "characters drawn large, in one piece and with KMNIST's stroke order look most "
+                       "like the training data.")
+        st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
+    if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
+                 disabled=prediction is None, help="Shows every layer's response to your drawing."):
+        st.session_state[ui.LAST_DRAWING_KEY] = prediction.image
+        st.session_state["layers_source"] = "My drawing (Sketch pad)"
+        st.switch_page("pages/layers.py")
+
+with examples:
+    st.subheader("What to draw")
+    data = ui.get_data(stop=False)
+    if data is not None:
+        st.image(example_sheet(data.y_test, data.x_test), caption="Five test images of each class")
+        ui.provenance_note(data)

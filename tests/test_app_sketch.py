@@ -1,0 +1,109 @@
+"""AppTest of the Sketch pad: blank hint, controls, and (with a drawing fed in) the live prediction."""
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from kmnist import ui
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE, APP = str(ROOT / "pages" / "sketch.py"), str(ROOT / "app.py")
+
+
+@pytest.fixture
+def page(models_copy, kmnist_data):
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def test_empty_canvas_shows_the_blank_hint(page):
+    assert not page.exception
+    assert "softmax" in page.markdown[0].value and "28x28" in page.markdown[0].value
+    assert any("Nothing to classify yet" in i.value for i in page.info)
+    assert not [m for m in page.markdown if "Prediction:" in m.value]
+    assert page.button(key="send_to_layers").disabled
+    assert page.slider(key="brush").value == 18
+    assert page.selectbox(key="sketch_model").value.name == "studio-max"  # the default model first
+    assert any("NOT the official" in c.value for c in page.caption)      # example glyphs' provenance
+    captions = [image.proto.imgs[0].caption for image in page.get("image")]
+    assert "Five test images of each class" in captions
+
+
+def test_clear_gives_a_fresh_canvas(page):
+    assert "canvas_round" not in page.session_state
+    page.button(key="clear_canvas").click().run()
+    assert not page.exception and page.session_state["canvas_round"] == 1
+    page.button(key="clear_canvas").click().run()
+    assert page.session_state["canvas_round"] == 2
+
+
+def fake_canvas(monkeypatch, image: np.ndarray) -> list[dict]:
+    """Replace streamlit_drawable_canvas by a stand-in whose st_canvas returns `image` as the drawing
+    (AppTest cannot draw; the real canvas is driven in the browser tests). Returns the calls' kwargs."""
+    calls = []
+
+    def st_canvas(**kwargs):
+        calls.append(kwargs)
+        return types.SimpleNamespace(json_data={"objects": []}, image_data=image)
+
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", types.SimpleNamespace(st_canvas=st_canvas))
+    return calls
+
+
+def real_glyph_on_canvas(kmnist_data, position: int) -> np.ndarray:
+    """Test image `position` as a 280x280 white canvas with black ink, like the page's canvas."""
+    glyph = Image.fromarray(kmnist_data.x_test[position])
+    ink = np.asarray(glyph.resize((280, 280), Image.Resampling.BILINEAR))
+    return np.repeat((255 - ink)[..., None], 3, axis=2).astype("uint8")
+
+
+def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_copy, kmnist_data, monkeypatch):
+    calls = fake_canvas(monkeypatch, real_glyph_on_canvas(kmnist_data, 0))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/sketch.py").run()
+    assert not at.exception
+    call = calls[-1]
+    assert call["update_streamlit"] and call["return_image_data"] and call["stroke_width"] == 18
+    assert call["width"] == call["height"] == 280
+    text = next(m.value for m in at.markdown if "Prediction:" in m.value)
+    assert re.fullmatch(r"### Prediction: \S \(\w+\) \d+%", text)
+    assert not any("Nothing to classify yet" in i.value for i in at.info)
+    top = at.get("plotly_chart")
+    assert len(top) == 1
+    model_input = next(i for i in at.get("image") if "model input" in i.proto.imgs[0].caption)
+    assert model_input.proto.imgs[0].url.endswith(".png")
+    at.slider(key="brush").set_value(30).run()
+    assert calls[-1]["stroke_width"] == 30
+    assert not at.button(key="send_to_layers").disabled
+    at.button(key="send_to_layers").click().run()
+    assert not at.exception
+    sent = at.session_state[ui.LAST_DRAWING_KEY]
+    assert sent.shape == (28, 28) and sent.max() == pytest.approx(1.0)
+    assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"  # now on the Layer visualizer
+    assert any(m.value.startswith("**Prediction:") for m in at.markdown)
+
+
+def test_an_unsure_or_dot_drawing_gets_a_hint(models_copy, kmnist_data, monkeypatch):
+    dot = np.full((280, 280, 3), 255, "uint8")
+    dot[100:112, 100:112] = 0
+    fake_canvas(monkeypatch, dot)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert any("only a dot" in i.value for i in at.info)
+    scribble = np.full((280, 280, 3), 255, "uint8")
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # random short strokes all over: no character
+        y, x = rng.integers(0, 260, 2)
+        scribble[y:y + 20, x:x + 4] = 0
+    fake_canvas(monkeypatch, scribble)
+    at.run()
+    assert not at.exception
+    assert any("Prediction:" in m.value for m in at.markdown)
+    probability = int(re.search(r"(\d+)%", next(m.value for m in at.markdown if "Prediction:" in m.value))[1])
+    unsure = any("The model is unsure" in w.value for w in at.warning)
+    assert unsure == (probability < 60)
