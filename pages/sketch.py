@@ -36,7 +36,7 @@ model = ui.get_model(entry)
 if model is None:
     st.stop()
 
-draw, result, examples = st.columns([3, 3, 3])
+draw, result, examples = st.columns([4, 3, 3])
 
 with draw:
     st.subheader("Draw here")
@@ -75,7 +75,7 @@ with result:
     if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
                  disabled=prediction is None, help="Shows every layer's response to your drawing."):
         st.session_state[ui.LAST_DRAWING_KEY] = prediction.image
-        st.session_state["layers_source"] = "My drawing (Sketch pad)"
+        st.session_state.pop("layers_source", None)  # the Layer visualizer then opens on the drawing
         st.switch_page("pages/layers.py")
 
 with examples:
