@@ -39,6 +39,10 @@ def check_name(name: str) -> str:
     return name
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _atomic_write(target: Path, write) -> None:
     """Write via `write(tmp_path)` to a temporary file beside `target`, then rename it into place.
 
@@ -55,6 +59,7 @@ def _atomic_write(target: Path, write) -> None:
     os.close(descriptor)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; saved models are for everyone
         os.replace(tmp, target)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)

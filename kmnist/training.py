@@ -200,13 +200,13 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
     if checkpoint.best_epoch is None:
         return TrainResult("stopped-empty", "Stopped during epoch 1, before any epoch finished: "
                            "no model was saved.", history)
-    best = load_model(out_path)
+    best = load_model(out_path)  # without its optimizer: the final file is a third of a checkpoint
     status = ("stopped" if stopper.stopped else
               "early-stopped" if streaming.epochs_done < config.epochs else "complete")
     card.update(status=status, finished=now(), training_seconds=round(seconds, 2),
                 epochs_run=streaming.epochs_done,
                 test=evaluate(best, data.x_test, data.y_test))
-    write_card(out_path, card)
+    save_model(best, out_path, card)
     message = (f"{status}: best epoch {checkpoint.best_epoch} of {streaming.epochs_done} kept in "
                f"{out_path} (test accuracy {card['test']['accuracy']:.2%})")
     return TrainResult(status, message, history, out_path, card, best)
