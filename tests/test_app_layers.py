@@ -63,7 +63,7 @@ def test_changing_the_image_changes_maps_and_prediction(page):
 def test_filters_layer_and_grad_cam_class(page):
     filters = page.get("plotly_chart")[1].proto.spec
     layers = page.selectbox(key="filters_layer").options
-    assert len(layers) == 4  # studio: conv1a, conv1b, conv2a, conv2b
+    assert len(layers) == 4  # studio: conv1, conv2, conv3, conv4
     page.selectbox(key="filters_layer").set_value(layers[-1]).run()
     assert not page.exception and page.get("plotly_chart")[1].proto.spec != filters
     assert "64 filters" in json.loads(page.get("plotly_chart")[1].proto.spec)["layout"]["title"]["text"]

@@ -19,6 +19,24 @@ def classic():
     return build_model("avg", "classic")
 
 
+@pytest.fixture(scope="module")
+def bn_net():
+    """Conv -> BatchNorm -> ReLU units, as users' own networks often have them."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv1a")(inputs)
+    x = layers.BatchNormalization(name="conv1a_bn")(x)
+    x = layers.Activation("relu", name="conv1a_relu")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(16, use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="dense_bn")(x)
+    x = layers.Activation("relu", name="dense_relu")(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax", name="softmax")(x))
+
+
 def glyph(seed: int = 0) -> np.ndarray:
     """A synthetic 'character': two strokes on black, float in [0, 1]."""
     image = np.zeros((28, 28), "float32")
@@ -41,10 +59,10 @@ def test_as_batch_accepts_uint8_float_and_channel():
 def test_layer_outputs_every_layer_in_order_without_batch(studio):
     outputs = inspection.layer_outputs(studio, glyph())
     assert list(outputs) == [layer.name for layer in inspection.model_layers(studio)]
-    assert outputs["conv1a"].shape == (28, 28, 32)
-    assert outputs["pool1"].shape == (14, 14, 32)
-    assert outputs["pool2"].shape == (7, 7, 64)
-    assert outputs["flatten"].shape == (7 * 7 * 64,)
+    assert outputs["conv1"].shape == (26, 26, 16)
+    assert outputs["pool1"].shape == (12, 12, 32)
+    assert outputs["pool2"].shape == (4, 4, 64)
+    assert outputs["flatten"].shape == (4 * 4 * 64,)
     probabilities = outputs["softmax"]
     assert probabilities.shape == (10,)
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
@@ -56,7 +74,7 @@ def test_layer_outputs_every_layer_in_order_without_batch(studio):
 def test_layer_outputs_depend_on_the_image_and_uint8_equals_float(studio):
     first = inspection.layer_outputs(studio, glyph(0))
     moved = inspection.layer_outputs(studio, np.roll(glyph(0), 5, axis=1))
-    assert not np.allclose(first["conv1a"], moved["conv1a"])
+    assert not np.allclose(first["conv1"], moved["conv1"])
     as_uint8 = inspection.layer_outputs(studio, (glyph(0) * 255).round().astype("uint8"))
     np.testing.assert_allclose(as_uint8["softmax"], first["softmax"], atol=1e-3)
 
@@ -84,25 +102,26 @@ def test_probe_is_built_once_per_model_and_safe_from_threads(classic):
 
 def test_architecture_table(studio, classic):
     table = inspection.architecture_table(studio)
-    assert [row["layer"] for row in table][:3] == ["conv1a", "conv1a_bn", "conv1a_relu"]
+    assert [row["layer"] for row in table][:4] == ["conv1", "conv2", "pool1", "dropout1"]
     rows = {row["layer"]: row for row in table}
-    assert rows["conv1a"] == {"layer": "conv1a", "type": "Conv2D", "output_shape": "28×28×32",
-                              "parameters": 3 * 3 * 1 * 32}
+    assert rows["conv1"] == {"layer": "conv1", "type": "Conv2D", "output_shape": "26×26×16",
+                             "parameters": 3 * 3 * 1 * 16 + 16}
     assert rows["pool2"]["type"] == "MaxPooling2D"
-    assert rows["flatten"]["output_shape"] == "3136"
+    assert rows["flatten"]["output_shape"] == "1024"
     assert sum(row["parameters"] for row in table) == studio.count_params()
     classic_rows = {row["layer"]: row for row in inspection.architecture_table(classic)}
     assert classic_rows["pool1"]["type"] == "AveragePooling2D"
     assert classic_rows["conv1"]["parameters"] == 3 * 3 * 32 + 32
 
 
-def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic):
-    shown = inspection.spatial_layers(studio)
-    assert [s.name for s in shown] == ["conv1a", "conv1b", "pool1", "conv2a", "conv2b", "pool2"]
-    assert shown[0].output == "conv1a_relu"
-    assert shown[2].output == "pool1"
+def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic, bn_net):
+    assert [s.name for s in inspection.spatial_layers(studio)] == [
+        "conv1", "conv2", "pool1", "conv3", "conv4", "pool2"]
+    shown = inspection.spatial_layers(bn_net)
+    assert [s.name for s in shown] == ["conv1a", "pool1"]
+    assert shown[0].output == "conv1a_relu" and shown[1].output == "pool1"
     assert "after relu" in shown[0].caption
-    assert inspection.dense_layers(studio) == [inspection.ShownLayer("dense", "Dense", "dense_relu")]
+    assert inspection.dense_layers(bn_net) == [inspection.ShownLayer("dense", "Dense", "dense_relu")]
     # The classic net has its ReLU inside Conv2D/Dense: the layer shows itself.
     assert [(s.name, s.output) for s in inspection.spatial_layers(classic)] == [
         ("conv1", "conv1"), ("conv2", "conv2"), ("pool1", "pool1")]
@@ -110,9 +129,9 @@ def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic):
 
 
 def test_conv_filters(studio, classic):
-    first = inspection.conv_filters(studio, "conv1a")
-    kernel = studio.get_layer("conv1a").get_weights()[0]
-    assert first.shape == (32, 3, 3)
+    first = inspection.conv_filters(studio, "conv1")
+    kernel = studio.get_layer("conv1").get_weights()[0]
+    assert first.shape == (16, 3, 3)
     np.testing.assert_allclose(first[5], kernel[:, :, 0, 5])
     second = inspection.conv_filters(classic, "conv2")
     kernel = classic.get_layer("conv2").get_weights()[0]
@@ -156,8 +175,9 @@ def test_grid_channels_matches_feature_grid():
     assert channels[4, 0] == -1 and channels[12, 20] == -1
 
 
-def test_grad_cam_layer(studio, classic):
-    assert inspection.grad_cam_layer(studio) == "conv2b_relu"
+def test_grad_cam_layer(studio, classic, bn_net):
+    assert inspection.grad_cam_layer(studio) == "conv4"
+    assert inspection.grad_cam_layer(bn_net) == "conv1a_relu"
     assert inspection.grad_cam_layer(classic) == "conv2"
 
 
