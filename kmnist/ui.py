@@ -10,6 +10,24 @@ from kmnist import data as kdata
 from kmnist import store
 
 LAST_DRAWING_KEY = "last_drawing"  # session_state: the (28, 28) float image the sketch pad last sent
+_NAVIGATION_CHECKED = "_navigation_checked"  # session_state: ensure_navigation already rerun this session
+
+
+def ensure_navigation() -> None:
+    """Run this page through app.py's navigation, even on a fresh server's first deep-link request.
+
+    Because a pages/ folder exists, Streamlit runs the first request after a server start to a URL
+    such as /sketch in its old multipage mode: the page alone, without app.py's page config and
+    navigation, until app.py's st.navigation has run once. Clearing that flag and rerunning sends the
+    run through app.py, which shows the same page with the app's navigation. Once per session at
+    most: a rerun drops the widget event of its run (AppTest puts every run in that mode again).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get(_NAVIGATION_CHECKED):
+        st.session_state[_NAVIGATION_CHECKED] = True
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 @st.cache_resource(show_spinner="Loading KMNIST…")

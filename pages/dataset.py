@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kmnist import charts, explore
+from kmnist import charts, explore, ui
 from kmnist.classes import CLASSES
 from kmnist.data import ATTRIBUTION
 from kmnist.ui import get_data, provenance_note
@@ -12,6 +12,7 @@ PER_PAGE = COLUMNS * ROWS
 PAGE_KEY = "gallery_page"
 TSNE_SIZES = [300, 500, 1000, 2000]
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("🔎 Dataset explorer")
 st.markdown(
     "**Kuzushiji-MNIST (KMNIST)** holds 28×28 grey scans of *kuzushiji*, the cursive hiragana of "

@@ -4,7 +4,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from kmnist import data as kdata
-from kmnist import store
+from kmnist import store, ui
 from kmnist.ui import get_data
 
 DOWNLOADED_KEY = "home_downloaded"  # session_state: message to show once after a successful download
@@ -26,6 +26,7 @@ PAGES = [
      "changes accuracy."),
 ]
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("🈂️ KMNIST Studio")
 st.markdown(
     "Learn how convolutional neural networks read handwriting by building and poking one yourself. "

@@ -6,6 +6,7 @@ import streamlit as st
 from kmnist import charts, inspection, ui
 from kmnist.classes import CLASSES
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("🧩 Layer visualizer")
 st.markdown(
     "A **Conv2D** layer slides small learnt filters over its input and gives one *feature map* per filter "

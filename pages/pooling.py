@@ -7,6 +7,7 @@ from kmnist import charts, inspection, jobs, pooling, store, ui
 from kmnist.classes import CLASSES
 from kmnist.training import TrainConfig
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("🔲 Max vs average pooling")
 st.markdown(
     "A **pooling** layer shrinks each feature map by summarising every 2x2 window with one number: "

@@ -8,6 +8,7 @@ from kmnist import charts, explore, inspection, sketch, ui
 CANVAS_SIZE = 280
 DEFAULT_BRUSH = 18  # on a 280-pixel canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("✍️ Sketch pad")
 st.markdown(
     "Draw one of the ten hiragana below with the mouse (or a finger). Your drawing is turned into what the "

@@ -5,6 +5,7 @@ import streamlit as st
 from kmnist import jobs, store, ui
 from kmnist.training import OPTIMIZERS, TrainConfig
 
+ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
 st.title("📈 Training")
 st.markdown(
     "Training shows the network the training images in small **batches**; after each batch the optimizer "

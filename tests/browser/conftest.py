@@ -3,9 +3,13 @@
 Follows Streamlit's own e2e pattern: start the server headless on a free localhost port, wait for
 /_stcore/health, then wait until the app reports that its script finished running. On a failure
 the page's screenshot and the server log are kept under artifacts/browser/ and their paths printed.
+Measured figures (start-up, prediction latency) are collected in TIMINGS, printed at the end of the
+run and written to artifacts/browser/timings.txt.
 """
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import TIMEOUT_MS, TIMINGS, open_page, record_timing
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,6 +28,16 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-dev-shm-usage", "--no-first-run"]
 SHIPPED_MODELS = ROOT / "models"
+
+def pytest_terminal_summary(terminalreporter):
+    if not TIMINGS:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "timings.txt").write_text("\n".join(TIMINGS) + "\n")
+    terminalreporter.section("browser timings (measured, not asserted)")
+    for line in TIMINGS:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"(also in {ARTIFACTS / 'timings.txt'})")
 
 
 def free_port() -> int:
@@ -41,8 +56,34 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120) -
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.2)  # polling the health endpoint, not waiting blindly
     raise TimeoutError(f"{url}/_stcore/health did not answer within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def streamlit_server(data_dir: Path, models: Path, log_name: str):
+    """`streamlit run app.py` on a free port; yields its URL, start time, log path and models folder."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = ARTIFACTS / log_name
+    env = os.environ | {"KMNIST_DATA": str(data_dir), "KMNIST_MODELS": str(models),
+                        "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log_path, "w") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_health(url, process)
+            yield {"url": url, "started": started, "log": log_path, "models": models, "process": process}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +101,8 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def browser_models(tmp_path_factory, trained_models) -> Path:
-    """The shipped models (when present) plus the small test pair, in a writable temporary folder."""
-    folder = tmp_path_factory.mktemp("browser-models")
+def copy_models(folder: Path, trained_models: Path) -> Path:
+    """The shipped models (when present, else the small test pair) copied into `folder`."""
     source = SHIPPED_MODELS if any(SHIPPED_MODELS.glob("*.keras")) else trained_models
     for path in source.iterdir():
         if path.suffix in (".keras", ".json"):
@@ -72,29 +111,36 @@ def browser_models(tmp_path_factory, trained_models) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_server(data_dir, browser_models):
-    """`streamlit run app.py` on a free port; yields its URL, start time and log path."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log_path = ARTIFACTS / "server.log"
-    env = os.environ | {"KMNIST_DATA": str(data_dir), "KMNIST_MODELS": str(browser_models),
-                        "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with open(log_path, "w") as log:
-        started = time.monotonic()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+def browser_models(tmp_path_factory, trained_models) -> Path:
+    """The shipped models (when present) or the small test pair, in a writable temporary folder."""
+    return copy_models(tmp_path_factory.mktemp("browser-models"), trained_models)
+
+
+@pytest.fixture(scope="session")
+def app_server(data_dir, browser_models, chromium):
+    """The suite's shared server; yields its URL, start time, log path and models folder.
+
+    Opens the home page once at start, which times the start-up a first visitor waits through.
+    """
+    with streamlit_server(data_dir, browser_models, "server.log") as server:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         try:
-            wait_for_health(url, process)
-            yield {"url": url, "started": started, "log": log_path, "models": browser_models}
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            open_page(page, server)
+            page.get_by_role("heading", name="KMNIST Studio").wait_for()
+            record_timing(f"server start -> first page rendered (Home): "
+                          f"{time.monotonic() - server['started']:.1f} s")
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            context.close()
+        yield server
+
+
+@pytest.fixture
+def fresh_server(data_dir, trained_models, tmp_path):
+    """A server of its own that no browser has visited yet (for first-request behaviour)."""
+    with streamlit_server(data_dir, copy_models(tmp_path, trained_models), "fresh-server.log") as server:
+        yield server
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -104,29 +150,53 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture
-def page(chromium, app_server, request):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
+def keep_evidence(request, page, server) -> None:
+    """After a failed test: a full-page screenshot and the server log's path, printed."""
     failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        shot = ARTIFACTS / f"{request.node.name}.png"
-        try:
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"\nscreenshot of the failure: {shot}\nserver log: {app_server['log']}")
-        except Exception as error:  # the page may be gone; the log still helps
-            print(f"\nno screenshot ({error}); server log: {app_server['log']}")
-    context.close()
+    if failed is None or not failed.failed:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', request.node.name)}.png"
+    try:
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot of the failure: {shot}\nserver log: {server['log']}")
+    except Exception as error:  # the page may be gone; the log still helps
+        print(f"\nno screenshot ({error}); server log: {server['log']}")
 
 
-def wait_for_app(page, timeout: float = 90_000) -> None:
-    """Wait until Streamlit says the script finished running (Streamlit's e2e pattern)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout)
+@pytest.fixture
+def new_page(chromium, app_server, request):
+    """A factory of pages, each in its own browser context (= its own Streamlit session)."""
+    contexts = []
+
+    def make(server=None):
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        contexts.append((context, page, server or app_server))
+        return page
+
+    yield make
+    for context, page, server in contexts:
+        keep_evidence(request, page, server)
+        context.close()
 
 
-def open_page(page, app_server, path: str = "") -> None:
-    page.goto(f"{app_server['url']}/{path}")
-    wait_for_app(page)
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+DRAWN_CLASSES = (1, 3, 5)  # き, つ, は: characters the scan-line tracing draws in few strokes
+
+
+@pytest.fixture(scope="session")
+def examples(kmnist_data, browser_models):
+    """Test images of DRAWN_CLASSES that the server's default model reads correctly when traced."""
+    from kmnist import store
+    from tests.browser.drawing import choose_examples
+
+    model = store.load_model(browser_models / f"{store.DEFAULT_MODEL}.keras")
+    shipped = any(SHIPPED_MODELS.glob("*.keras"))
+    return choose_examples(model, kmnist_data, DRAWN_CLASSES, per_class=2,
+                           threshold=0.95 if shipped else 0.7)

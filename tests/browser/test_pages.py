@@ -1,0 +1,89 @@
+"""Every page opens in a real browser with its title, its main controls and no error."""
+
+import re
+import time
+
+import pytest
+
+from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
+
+NAV_TITLES = ["Home", "Dataset explorer", "Training", "Layer visualizer", "Sketch pad",
+              "Max vs average pooling"]
+
+# url path, page title (h1), what a user must see: (role, name) pairs or CSS selectors
+PAGES = {
+    "": ("🈂️ KMNIST Studio", [("heading", "Where to go"), ("heading", "Data"), ("heading", "Trained models"),
+                              ("link", "Dataset explorer"), ("link", "Sketch pad")]),
+    "dataset": ("🔎 Dataset explorer", [("radiogroup", "Split"), ("combobox", "Classes"),
+                                       ("button", "🔀 Show other examples"),
+                                       ".st-key-projection_PCA_train .js-plotly-plot"]),
+    "training": ("📈 Training", [("spinbutton", "Epochs"), ("spinbutton", "Batch size"),
+                                ".st-key-dropout", ("button", "▶️ Start training")]),
+    "layers": ("🧩 Layer visualizer", [("combobox", "Model"), ("radiogroup", "Input"),
+                                      ("heading", "Feature maps"),
+                                      "[class*='st-key-maps_'] .js-plotly-plot"]),
+    "sketch": ("✍️ Sketch pad", [".st-key-brush",
+                                ("button", "🧹 Clear the canvas"),
+                                ".st-key-sketch_canvas canvas.upper-canvas"]),
+    "pooling": ("🔲 Max vs average pooling", [
+        ".st-key-window_row",
+        ("button", "Jump to the window where max and average differ most"),
+        ".st-key-pair_curves .js-plotly-plot", "[data-testid='stDataFrame']"]),
+}
+
+
+def nav_links(page):
+    return page.locator("[data-testid='stSidebarNav'] a")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", list(PAGES), ids=lambda p: p or "home")
+def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
+    title, controls = PAGES[path]
+    open_page(page, app_server, path)
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    for control in controls:
+        if isinstance(control, str):
+            target = page.locator(control).first
+        else:
+            role, name = control
+            target = page.get_by_role(role, name=name, exact=True).first
+        target.scroll_into_view_if_needed()
+        assert target.is_visible(), f"{control} is not visible on /{path}"
+    wait_for_app(page)
+    assert_no_errors(page)
+    assert page.title() == "KMNIST Studio"  # app.py's page config, so the page ran through app.py
+    assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
+
+
+@pytest.mark.browser
+def test_sidebar_navigation_reaches_every_page(page, app_server):
+    open_page(page, app_server)
+    for path, (title, _) in list(PAGES.items())[1:]:
+        nav_title = NAV_TITLES[list(PAGES).index(path)]
+        nav_links(page).filter(has_text=nav_title).click()
+        page.get_by_role("heading", name=title, exact=True).wait_for()
+        wait_for_app(page)
+        assert page.url.rstrip("/").endswith(f"/{path}")
+        assert_no_errors(page)
+
+
+@pytest.mark.browser
+def test_first_request_to_a_deep_url_gets_the_app_navigation(new_page, fresh_server):
+    """A fresh server's very first request is straight to /sketch (a bookmark, a shared link).
+
+    Streamlit would run pages/sketch.py alone (old multipage mode, because pages/ exists): no page
+    config, a navigation listing app.py and file names. The page must come up as part of the app.
+    """
+    page = new_page(fresh_server)
+    open_page(page, fresh_server, "sketch")
+    page.get_by_role("heading", name="✍️ Sketch pad", exact=True).wait_for()
+    page.locator(".st-key-sketch_canvas canvas.upper-canvas").wait_for()
+    wait_for_app(page)
+    record_timing(f"server start -> first page rendered (fresh server, first request to /sketch): "
+                  f"{time.monotonic() - fresh_server['started']:.1f} s")
+    assert page.title() == "KMNIST Studio"
+    assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
+    assert not page.get_by_text(re.compile(r"^app$")).count()  # no "app" page from old multipage mode
+    assert page.url.rstrip("/").endswith("/sketch")
+    assert_no_errors(page)
