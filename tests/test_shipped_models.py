@@ -1,0 +1,44 @@
+"""Shipped models: present, small, twins that differ only in pooling, cards that tell the truth."""
+
+import pytest
+
+from kmnist import store
+from kmnist.metrics import evaluate
+from tests.conftest import ROOT
+
+SHIPPED = ROOT / "models"
+TWINS = ("studio-max", "studio-avg")
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_shipped_model_has_a_complete_card_and_fits_in_git(name):
+    path = SHIPPED / f"{name}.keras"
+    assert path.is_file(), f"{path} missing: retrain it (see README, 'Shipped models')"
+    assert path.stat().st_size < 5_000_000
+    card = store.read_card(path)
+    assert card["status"] == "complete"
+    assert {"official", "sizes", "md5", "summary"} <= set(card["data"])
+    if not card["data"]["official"]:
+        assert "NOT the official KMNIST release" in card["data"]["summary"]
+    assert 0 < card["test"]["accuracy"] <= 1 and len(card["test"]["per_class_accuracy"]) == 10
+    assert card["training_seconds"] > 0 and card["versions"]["keras"].startswith("3.")
+
+
+def test_twins_differ_only_in_pooling():
+    cards = [store.read_card(SHIPPED / f"{name}.keras") for name in TWINS]
+    configs = [dict(card["config"]) for card in cards]
+    assert [c.pop("pooling") for c in configs] == ["max", "avg"]
+    assert configs[0] == configs[1]
+    assert cards[0]["data"]["md5"] == cards[1]["data"]["md5"]
+    assert cards[0]["parameters"] == cards[1]["parameters"]
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", TWINS)
+def test_card_accuracy_is_what_the_model_scores(name, kmnist_data):
+    path = SHIPPED / f"{name}.keras"
+    card = store.read_card(path)
+    scores = evaluate(store.load_model(path), kmnist_data.x_test, kmnist_data.y_test)
+    if card["data"]["md5"] == kmnist_data.provenance.md5:  # the very data it was tested on
+        assert scores["accuracy"] == pytest.approx(card["test"]["accuracy"], abs=1e-6)
+    assert scores["accuracy"] > 0.95
