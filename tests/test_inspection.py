@@ -136,7 +136,7 @@ def test_conv_filters(studio, classic):
     second = inspection.conv_filters(classic, "conv2")
     kernel = classic.get_layer("conv2").get_weights()[0]
     assert second.shape == (64, 3, 3)
-    np.testing.assert_allclose(second[7], kernel[:, :, :, 7].mean(axis=2), rtol=1e-5)
+    np.testing.assert_allclose(second[7], kernel[:, :, :, 7].mean(axis=2), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(inspection.conv_filters(classic, "conv2", reduce="first")[7],
                                kernel[:, :, 0, 7])
     with pytest.raises(ValueError, match="not a Conv2D"):
