@@ -121,5 +121,5 @@ class BestCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is not None and np.isfinite(value) and value < self.best:
+            self.save(self.model, epoch + 1, dict(logs))  # raises on failure: then nothing counts
             self.best, self.best_epoch = float(value), epoch + 1
-            self.save(self.model, epoch + 1, dict(logs))

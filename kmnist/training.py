@@ -196,7 +196,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
     try:
         model.fit(train_set, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     except BaseException as error:
-        if checkpoint.best_epoch is not None:
+        if checkpoint.best_epoch is not None and out_path.exists():
             card.update(status="failed", error=f"{type(error).__name__}: {error}", finished=now())
             write_card(out_path, card)
         raise

@@ -16,6 +16,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium against `streamlit run app.py`")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def models_never_written_into_the_project(tmp_path_factory):
+    """Tests that forget to choose a models folder get an empty temporary one, never models/."""
+    previous = os.environ.get("KMNIST_MODELS")
+    os.environ["KMNIST_MODELS"] = str(tmp_path_factory.mktemp("default-models"))
+    yield
+    if previous is None:
+        os.environ.pop("KMNIST_MODELS", None)
+    else:
+        os.environ["KMNIST_MODELS"] = previous
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real-data folder; skipped locally when absent, an error when KMNIST_REQUIRE_DATA=1 (CI)."""
