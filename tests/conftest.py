@@ -28,6 +28,18 @@ def models_never_written_into_the_project(tmp_path_factory):
         os.environ["KMNIST_MODELS"] = previous
 
 
+@pytest.fixture(autouse=True)
+def no_training_job_left_running():
+    """A test that starts a background training job never leaves it running for the next test."""
+    yield
+    from kmnist import jobs
+
+    job = jobs.current()
+    if job is not None and job.state in jobs.ACTIVE:
+        job.stop()
+        assert job.wait(120), "a training job did not stop"
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real-data folder; skipped locally when absent, an error when KMNIST_REQUIRE_DATA=1 (CI)."""

@@ -22,14 +22,6 @@ def shown(at, kinds=("error", "warning", "info", "success")) -> str:
     return " ".join(element.value for kind in kinds for element in getattr(at, kind))
 
 
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    job = jobs.current()
-    if job is not None and job.state in jobs.ACTIVE:
-        job.stop()
-        assert job.wait(120)
-
 
 @pytest.mark.parametrize("page_name", ["sketch", "layers"])
 def test_a_corrupt_default_model_is_reported_and_the_page_still_works(page_name, models_copy, kmnist_data):

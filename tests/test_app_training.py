@@ -12,14 +12,6 @@ from kmnist.training import TrainConfig
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
 
 
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    job = jobs.current()
-    if job is not None and job.state in jobs.ACTIVE:
-        job.stop()
-        assert job.wait(120)
-
 
 @pytest.fixture
 def page(models_copy, kmnist_data):

@@ -13,14 +13,6 @@ from kmnist.training import TrainConfig
 QUICK = dict(epochs=1, limit=300, batch_size=64, augment=False, seed=3)
 
 
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    job = jobs.current()
-    if job is not None and job.state in jobs.ACTIVE:
-        job.stop()
-        assert job.wait(120), "a training job did not stop"
-
 
 def wait_until(condition, timeout=60.0):
     deadline = time.monotonic() + timeout
