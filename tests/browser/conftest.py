@@ -101,9 +101,10 @@ def chromium():
         browser.close()
 
 
-def copy_models(folder: Path, trained_models: Path) -> Path:
-    """The shipped models (when present, else the small test pair) copied into `folder`."""
-    source = SHIPPED_MODELS if any(SHIPPED_MODELS.glob("*.keras")) else trained_models
+def copy_models(folder: Path, request) -> Path:
+    """The shipped models copied into `folder`; the small test pair (trained on demand) if none shipped."""
+    shipped = any(SHIPPED_MODELS.glob("*.keras"))
+    source = SHIPPED_MODELS if shipped else request.getfixturevalue("trained_models")
     for path in source.iterdir():
         if path.suffix in (".keras", ".json"):
             shutil.copy2(path, folder / path.name)
@@ -111,9 +112,9 @@ def copy_models(folder: Path, trained_models: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_models(tmp_path_factory, trained_models) -> Path:
+def browser_models(tmp_path_factory, request) -> Path:
     """The shipped models (when present) or the small test pair, in a writable temporary folder."""
-    return copy_models(tmp_path_factory.mktemp("browser-models"), trained_models)
+    return copy_models(tmp_path_factory.mktemp("browser-models"), request)
 
 
 @pytest.fixture(scope="session")
@@ -137,9 +138,9 @@ def app_server(data_dir, browser_models, chromium):
 
 
 @pytest.fixture
-def fresh_server(data_dir, trained_models, tmp_path):
+def fresh_server(data_dir, tmp_path, request):
     """A server of its own that no browser has visited yet (for first-request behaviour)."""
-    with streamlit_server(data_dir, copy_models(tmp_path, trained_models), "fresh-server.log") as server:
+    with streamlit_server(data_dir, copy_models(tmp_path, request), "fresh-server.log") as server:
         yield server
 
 
@@ -156,12 +157,14 @@ def keep_evidence(request, page, server) -> None:
     if failed is None or not failed.failed:
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', request.node.name)}.png"
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+    shot, log = ARTIFACTS / f"{stem}.png", ARTIFACTS / f"{stem}.server.log"
+    shutil.copy2(server["log"], log)  # the server's log so far (a later run rewrites server.log)
     try:
         page.screenshot(path=str(shot), full_page=True)
-        print(f"\nscreenshot of the failure: {shot}\nserver log: {server['log']}")
+        print(f"\nscreenshot of the failure: {shot}\nserver log: {log}")
     except Exception as error:  # the page may be gone; the log still helps
-        print(f"\nno screenshot ({error}); server log: {server['log']}")
+        print(f"\nno screenshot ({error}); server log: {log}")
 
 
 @pytest.fixture
