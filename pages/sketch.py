@@ -37,47 +37,56 @@ model = ui.get_model(entry)
 if model is None:
     st.stop()
 
-draw, result, examples = st.columns([4, 3, 3])
 
-with draw:
-    st.subheader("Draw here")
-    brush = st.slider("Brush width", 6, 40, DEFAULT_BRUSH, key="brush",
-                      help="The default gives strokes like KMNIST's when the character fills most of the "
-                           "canvas; thinner or thicker strokes are adjusted before the model sees them.")
-    with st.container(key="sketch_canvas"):  # a stable CSS class (st-key-sketch_canvas) for browser tests
-        canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
-                           height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                           update_streamlit=True, return_image_data=True,
-                           key=f"canvas_{st.session_state.get('canvas_round', 0)}")
-    st.button("🧹 Clear the canvas", on_click=clear_canvas, key="clear_canvas")
-    st.caption("Fill most of the square, like the examples on the right.")
+@st.fragment
+def draw_and_classify(model) -> None:
+    """The canvas and its live prediction. A fragment: each stroke reruns only this part of the page,
+    which keeps the sketch pad responsive while other sessions draw or a model trains."""
+    draw, result = st.columns([4, 3])
+    with draw:
+        st.subheader("Draw here")
+        brush = st.slider("Brush width", 6, 40, DEFAULT_BRUSH, key="brush",
+                          help="The default gives strokes like KMNIST's when the character fills most of the "
+                               "canvas; thinner or thicker strokes are adjusted before the model sees them.")
+        with st.container(key="sketch_canvas"):  # a stable CSS class (st-key-sketch_canvas) for browser tests
+            canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
+                               height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                               update_streamlit=True, return_image_data=True,
+                               key=f"canvas_{st.session_state.get('canvas_round', 0)}")
+        st.button("🧹 Clear the canvas", on_click=clear_canvas, key="clear_canvas")
+        st.caption("Fill most of the square, like the examples on the right.")
 
-prediction = None
-with result:
-    st.subheader("What the model sees")
-    image = canvas.image_data if canvas is not None else None
-    try:
-        if image is None:
-            raise sketch.BlankDrawingError("the canvas is empty: draw a character")
-        prediction = sketch.predict_drawing(model, image)
-    except sketch.BlankDrawingError as error:
-        st.info(f"✍️ Nothing to classify yet: {error}.")
-    if prediction is not None:
-        best = prediction.top(1)[0]
-        st.image(inspection.enlarge((prediction.image * 255).astype("uint8"), 6),
-                 caption="the 28x28 model input (enlarged)",
-                 output_format="PNG")
-        st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
-        if not prediction.confident:
-            st.warning("The model is unsure: no class reaches 60 %. Compare your drawing with the examples; "
-                       "characters drawn large, in one piece and with KMNIST's stroke order look most "
-                       "like the training data.")
-        st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
-    if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
-                 disabled=prediction is None, help="Shows every layer's response to your drawing."):
-        st.session_state[ui.LAST_DRAWING_KEY] = prediction.image
-        st.session_state.pop("layers_source", None)  # the Layer visualizer then opens on the drawing
-        st.switch_page("pages/layers.py")
+    prediction = None
+    with result:
+        st.subheader("What the model sees")
+        image = canvas.image_data if canvas is not None else None
+        try:
+            if image is None:
+                raise sketch.BlankDrawingError("the canvas is empty: draw a character")
+            prediction = sketch.predict_drawing(model, image)
+        except sketch.BlankDrawingError as error:
+            st.info(f"✍️ Nothing to classify yet: {error}.")
+        if prediction is not None:
+            best = prediction.top(1)[0]
+            st.image(inspection.enlarge((prediction.image * 255).astype("uint8"), 6),
+                     caption="the 28x28 model input (enlarged)",
+                     output_format="PNG")
+            st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
+            if not prediction.confident:
+                st.warning("The model is unsure: no class reaches 60 %. Compare your drawing with the "
+                           "examples; characters drawn large, in one piece and with KMNIST's stroke order "
+                           "look most like the training data.")
+            st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
+        if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
+                     disabled=prediction is None, help="Shows every layer's response to your drawing."):
+            st.session_state[ui.LAST_DRAWING_KEY] = prediction.image
+            st.session_state.pop("layers_source", None)  # the Layer visualizer then opens on the drawing
+            st.switch_page("pages/layers.py")
+
+
+sketching, examples = st.columns([7, 3])
+with sketching:
+    draw_and_classify(model)
 
 with examples:
     st.subheader("What to draw")
