@@ -8,8 +8,6 @@ import pytest
 
 from kmnist import data as kdata
 
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-
 
 def write_split(folder, split, n, *, images=None, labels=None):
     rng = np.random.default_rng(0)
@@ -102,19 +100,14 @@ def test_md5sum_matches_hashlib(tmp_path):
     assert kdata.md5sum(path) == hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def test_official_label_files_have_official_md5():
-    folder = os.path.join(SHARED, "kmnist")
-    if not os.path.isdir(folder):
-        pytest.skip("../shared/kmnist (official label files) not beside the project")
+def test_official_label_files_have_official_md5(official_labels_dir):
     for name in ("kmnist-train-labels.npz", "kmnist-test-labels.npz"):
-        assert kdata.md5sum(os.path.join(folder, name)) == kdata.OFFICIAL_MD5[name]
+        assert kdata.md5sum(official_labels_dir / name) == kdata.OFFICIAL_MD5[name]
 
 
-def test_fetch_downloads_and_verifies_official_files(tmp_path, monkeypatch):
+def test_fetch_downloads_and_verifies_official_files(tmp_path, official_labels_dir):
     """Downloads the official label files from a file:// mirror; images are missing there."""
-    folder = os.path.abspath(os.path.join(SHARED, "kmnist"))
-    if not os.path.isdir(folder):
-        pytest.skip("../shared/kmnist (official label files) not beside the project")
+    folder = official_labels_dir.resolve()
     target = tmp_path / "cache"
     seen = []
     with pytest.raises(kdata.DataError, match="could not download kmnist-train-imgs.npz"):
