@@ -55,6 +55,11 @@ class Provenance:
             "from the official files, so accuracy here is not comparable to published KMNIST results"
         )
 
+    @property
+    def fingerprint(self) -> tuple:
+        """Identifies this copy of the files: a cache key that changes when the data changes."""
+        return self.directory, tuple(sorted(self.md5.items()))
+
     def to_dict(self) -> dict:
         return asdict(self) | {"summary": self.summary}
 

@@ -160,10 +160,31 @@ class ModelEntry:
     def usable(self) -> bool:
         return self.path.is_file()
 
+    def summary(self) -> dict:
+        """One row for a table of models: name, status, test accuracy, data, problem."""
+        card = self.card or {}
+        data = card.get("data") or {}
+        trained_on = ("unknown" if not data else
+                      f"{'official' if data.get('official') else 'not official'} copy, "
+                      f"{(data.get('used') or {}).get('train', 0):,} train images")
+        return {"model": self.name, "status": self.status,
+                "test accuracy": (card.get("test") or {}).get("accuracy"), "trained on": trained_on,
+                "problem": self.problem or ""}
+
 
 def models_dir() -> Path:
     """The models folder: the project's models/, unless KMNIST_MODELS points elsewhere."""
     return Path(os.environ.get(MODELS_ENV) or MODELS_DIR)
+
+
+def free_name(base: str, folder: Path | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is not yet a model (or card) in the folder."""
+    taken = {entry.name for entry in list_models(folder)}
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}-{number}"
+    return name
 
 
 def list_models(folder: Path | None = None) -> list[ModelEntry]:

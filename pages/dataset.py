@@ -34,7 +34,7 @@ def step_page(delta: int, count: int) -> None:
 
 def data_key(split: str) -> tuple:
     """Identifies one split of one copy of the data, so cached results follow the files."""
-    return data.provenance.directory, tuple(sorted(data.provenance.md5.items())), split
+    return data.provenance.fingerprint, split
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

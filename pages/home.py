@@ -99,19 +99,7 @@ models = store.list_models()
 if not models:
     st.info(f"No trained model in `{store.models_dir()}` yet: train one on the **Training** page.")
 else:
-    def describe(entry: store.ModelEntry) -> dict:
-        card = entry.card or {}
-        test = card.get("test") or {}
-        used = (card.get("data") or {}).get("used") or {}
-        official = (card.get("data") or {}).get("official")
-        trained_on = ("unknown" if not card.get("data") else
-                      f"{'official' if official else 'not official'} copy, "
-                      f"{used.get('train', 0):,} train images")
-        return {"model": entry.name, "status": entry.status,
-                "test accuracy": test.get("accuracy"), "trained on": trained_on,
-                "problem": entry.problem or ""}
-
-    st.dataframe([describe(entry) for entry in models], hide_index=True, width="stretch",
+    st.dataframe([entry.summary() for entry in models], hide_index=True, width="stretch",
                  column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
     for entry in models:
         if entry.problem:

@@ -17,9 +17,10 @@ st.markdown(
 
 
 @st.cache_data(show_spinner=False)
-def example_sheet(labels, images, per_class: int = 5, seed: int = 0):
-    """A few real test images of every class, one row per class, composed into one picture."""
-    return explore.class_rows_picture(images, explore.class_examples(labels, per_class, seed), scale=2)
+def example_sheet(_labels, _images, data_key: tuple, per_class: int = 5, seed: int = 0):
+    """A few real test images of every class, one row per class, composed into one picture.
+    Keyed by the data's fingerprint, so no rerun hashes the 2,000 test images again."""
+    return explore.class_rows_picture(_images, explore.class_examples(_labels, per_class, seed), scale=2)
 
 
 def clear_canvas():
@@ -92,5 +93,6 @@ with examples:
     st.subheader("What to draw")
     data = ui.get_data(stop=False)
     if data is not None:
-        st.image(example_sheet(data.y_test, data.x_test), caption="Five test images of each class")
+        st.image(example_sheet(data.y_test, data.x_test, data.provenance.fingerprint),
+                 caption="Five test images of each class")
         ui.provenance_note(data)

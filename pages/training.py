@@ -22,16 +22,6 @@ folder = store.models_dir()
 train_size = len(data.y_train)
 
 
-def free_name(base: str) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not yet a model in the folder."""
-    taken = {entry.name for entry in store.list_models()}
-    name, number = base, 1
-    while name in taken:
-        number += 1
-        name = f"{base}-{number}"
-    return name
-
-
 defaults = TrainConfig()
 with st.form("train-form"):
     st.markdown("**Hyperparameters**")
@@ -86,7 +76,7 @@ if submitted:
                          dropout=float(dropout), augment=bool(augment), val_fraction=float(val_fraction),
                          patience=int(patience), limit=None if limit >= train_size else int(limit),
                          seed=int(seed))
-    run = jobs.Run(name.strip() or free_name(f"my-model-{pooling}"), config)
+    run = jobs.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)
     try:
         jobs.start([run], owner.strip() or ui.session_label(), data)
     except jobs.JobBusy as busy:

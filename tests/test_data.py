@@ -33,6 +33,9 @@ def test_loads_synthetic_copy_as_not_official(synthetic_dir):
     assert "NOT the official" in data.provenance.summary
     assert data.provenance.md5["kmnist-train-imgs.npz"] == kdata.md5sum(
         synthetic_dir / "kmnist-train-imgs.npz")
+    fingerprint = data.provenance.fingerprint
+    write_split(synthetic_dir, "test", 20, labels=np.zeros(20, np.uint8))
+    assert kdata.load(synthetic_dir).provenance.fingerprint != fingerprint  # follows the files
 
 
 def test_data_env_sets_default_dir(monkeypatch, synthetic_dir):

@@ -99,3 +99,21 @@ def test_cards_are_utf8_json(tmp_path):
     store.write_card(tmp_path / "m.keras", {"classes": "おきすつなはまやれを"})
     assert "おき" in (tmp_path / "m.card.json").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "m.card.json").read_text())["classes"][0] == "お"
+
+
+def test_free_name_skips_models_and_orphan_cards(tmp_path, small_model):
+    assert store.free_name("mine", tmp_path) == "mine"
+    store.save_model(small_model, tmp_path / "mine.keras")
+    store.write_card(tmp_path / "mine-2.keras", {"status": "complete"})
+    assert store.free_name("mine", tmp_path) == "mine-3"
+
+
+def test_model_summary_row_says_what_data_trained_it(tmp_path, small_model):
+    card = {"status": "complete", "test": {"accuracy": 0.9},
+            "data": {"official": False, "used": {"train": 5600}}}
+    store.save_model(small_model, tmp_path / "m.keras", card)
+    store.save_model(small_model, tmp_path / "bare.keras")
+    rows = {e.name: e.summary() for e in store.list_models(tmp_path)}
+    assert rows["m"] == {"model": "m", "status": "complete", "test accuracy": 0.9,
+                         "trained on": "not official copy, 5,600 train images", "problem": ""}
+    assert rows["bare"]["trained on"] == "unknown" and "no model card" in rows["bare"]["problem"]
