@@ -1,4 +1,4 @@
-"""KMNIST Studio's shared package: data, models, training, inspection and sketch preprocessing."""
+"""KMNIST Studio's one package: data, models, training, inspection, drawings; Streamlit only in kmnist.ui."""
 
 import os
 

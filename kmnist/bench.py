@@ -22,7 +22,7 @@ class BenchPlan:
     """How much work each part does; --quick shrinks everything to a CI-sized run."""
 
     limit: int | None          # training images used (None: all)
-    classic_epochs: int
+    classic_epochs: int | None  # None: the classic recipe's own epochs
     default_epochs: int | None  # None: the default recipe's own epochs
     overhead_epochs: int
     overhead_repeats: int
@@ -30,8 +30,9 @@ class BenchPlan:
     loading_sizes: tuple[int, int]
 
 
-FULL = BenchPlan(None, 25, None, 3, 3, 200, (60_000, 10_000))
-QUICK = BenchPlan(2000, 4, 3, 1, 1, 200, (60_000, 10_000))
+OFFICIAL = (kdata.OFFICIAL_SIZES["train"], kdata.OFFICIAL_SIZES["test"])
+FULL = BenchPlan(None, None, None, 3, 3, 200, OFFICIAL)
+QUICK = BenchPlan(2000, 4, 3, 1, 1, 200, OFFICIAL)
 
 
 def peak_memory_mb() -> float:
@@ -42,14 +43,16 @@ def peak_memory_mb() -> float:
 
 def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     """Train the classic CNN and our default model on the same data; accuracy and seconds of each."""
-    from kmnist.training import TrainConfig, train
+    from kmnist.training import DEFAULT_RECIPE, recipe, train
 
     runs = {}
-    default = TrainConfig(limit=plan.limit)
+    default = recipe(DEFAULT_RECIPE, limit=plan.limit)
     if plan.default_epochs:
         default = replace(default, epochs=plan.default_epochs, patience=plan.default_epochs)
-    configs = {"classic": TrainConfig.classic(epochs=plan.classic_epochs, limit=plan.limit),
-               "default": default}
+    classic = recipe("classic", limit=plan.limit)
+    if plan.classic_epochs:
+        classic = replace(classic, epochs=plan.classic_epochs)
+    configs = {"classic": classic, "default": default}
     for name, config in configs.items():
         print(f"  training the {name} model ({config.epochs} epochs)…", flush=True)
         result = train(config, dataset, folder / f"{name}.keras")
@@ -68,17 +71,20 @@ def streaming_overhead(dataset, plan: BenchPlan) -> dict:
     import keras
 
     from kmnist.callbacks import StreamingCallback
+    from kmnist.images import to_model_input
     from kmnist.model import build_model, compile_model
-    from kmnist.preprocess import make_dataset, stratified_subset, to_model_input, train_val_split
+    from kmnist.pipeline import make_dataset, stratified_subset, train_val_split
+    from kmnist.training import DEFAULT_RECIPE, RECIPES
 
-    x, y = stratified_subset(dataset.x_train, dataset.y_train, plan.limit, 0)
-    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, 0.2, 0)
-    train_set = make_dataset(x_train, y_train, 128, shuffle=True, seed=0)
+    config = RECIPES[DEFAULT_RECIPE]  # its data handling, without augmentation: this times fit itself
+    x, y = stratified_subset(dataset.x_train, dataset.y_train, plan.limit, config.seed)
+    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, config.val_fraction, config.seed)
+    train_set = make_dataset(x_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
     val_set = make_dataset(x_val, y_val, 512)
     validation = (to_model_input(x_val), y_val)
 
     def timed(streamed: bool) -> float:
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(config.seed)
         model = compile_model(build_model("max"), keras.optimizers.Adam(1e-3))
         if streamed:
             received = []
@@ -102,7 +108,7 @@ def drawing_latency(model, dataset, runs: int) -> dict:
     """Milliseconds from a 280x280 RGBA canvas drawing to top-3 classes, p50 and p95."""
     from PIL import Image
 
-    from kmnist.sketch import predict_drawing
+    from kmnist.drawing import predict_drawing
 
     glyph = np.asarray(Image.fromarray(dataset.x_test[0]).resize((280, 280), Image.Resampling.BILINEAR))
     drawing = np.zeros((280, 280, 4), np.uint8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from kmnist.classes import CLASSES
+from kmnist.images import to_float
 
 CLASS_LABELS = [kana.label for kana in CLASSES]
 
@@ -139,8 +140,6 @@ def training_curves(records, height: int = 340):
 
 def confusion_heatmap(confusion, height: int = 460):
     """A 10x10 confusion matrix: rows are true classes, columns predicted, counts written in the cells."""
-    from kmnist.classes import CLASSES
-
     z = [[int(v) for v in row] for row in confusion]
     chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
     figure = go.Figure(go.Heatmap(
@@ -153,8 +152,6 @@ def confusion_heatmap(confusion, height: int = 460):
 
 def per_class_bar(per_class_accuracy, height: int = 320):
     """Test accuracy of each class as bars, the mean as a dotted line."""
-    from kmnist.classes import CLASSES
-
     values = [float(v) for v in per_class_accuracy]
     chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
     figure = go.Figure(go.Bar(x=chars, y=values, text=[f"{v:.0%}" for v in values], textposition="outside",
@@ -172,7 +169,7 @@ def labelled_gallery(images, captions, columns: int = 10, pad: int = 2, caption_
     """Images (N, 28, 28) tiled into ONE grey picture, a caption under each (e.g. 'true お → は')."""
     import numpy as np
 
-    images = np.asarray(images, dtype="float32")
+    images = to_float(images)
     count = len(images)
     if count == 0:
         return styled(go.Figure(), "Nothing to show", height=120)
@@ -185,7 +182,7 @@ def labelled_gallery(images, captions, columns: int = 10, pad: int = 2, caption_
     for index, image in enumerate(images):
         row, col = divmod(index, columns)
         top, left = row * cell_h, col * cell_w
-        grid[top:top + size, left:left + size] = image / (255.0 if image.max() > 1 else 1.0)
+        grid[top:top + size, left:left + size] = image
         figure.add_annotation(x=left + size / 2, y=top + size + caption_rows / 2, text=captions[index],
                               showarrow=False, font=dict(size=12))
     figure.add_trace(go.Heatmap(z=grid, colorscale="gray", showscale=False, hoverinfo="skip"))

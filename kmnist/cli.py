@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kmnist import data as kdata
+from kmnist.model import ARCHITECTURES, POOLINGS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -25,37 +26,45 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from kmnist.training import RECIPES
+
     parser = OneLineParser(prog="kmnist", description="KMNIST Studio from the command line.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
-    def with_data(sub):
-        sub.add_argument("--data", help=f"data folder (default: ${kdata.DATA_ENV} or ~/.cache/kmnist)")
+    def command(name: str, handler, help: str, data: bool = True):
+        sub = commands.add_parser(name, help=help)
+        sub.set_defaults(handler=handler)
+        if data:
+            sub.add_argument("--data", help=f"data folder (default: ${kdata.DATA_ENV} or ~/.cache/kmnist)")
         return sub
 
-    with_data(commands.add_parser("fetch", help="download/verify the data, print its provenance"))
+    command("fetch", cmd_fetch, "download/verify the data, print its provenance")
 
-    train = with_data(commands.add_parser("train", help="train a CNN and save it with its card"))
-    train.add_argument("--pooling", choices=("max", "avg"), default="max")
-    train.add_argument("--architecture", choices=("studio", "classic"), default="studio")
+    train = command("train", cmd_train, "train a CNN with a recipe and save it with its card")
+    train.add_argument("--recipe", choices=tuple(RECIPES), default=None,
+                       help="named settings (default: studio; classic is the Keras simple CNN's own)")
+    train.add_argument("--pooling", choices=POOLINGS, default=None, help="default: the recipe's")
+    train.add_argument("--architecture", choices=ARCHITECTURES, default=None,
+                       help="the network; alone it also picks the recipe of the same name")
     train.add_argument("--epochs", type=_positive, default=None)
     train.add_argument("--batch-size", type=_positive, default=None)
     train.add_argument("--learning-rate", type=float, default=None)
     train.add_argument("--limit", type=_positive, default=None, help="train on a stratified subset")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=None, help="default: the recipe's seed")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--overwrite", action="store_true", help="replace an existing model")
     train.add_argument("--out", required=True, help="where to save, PATH.keras")
 
-    evaluate = with_data(commands.add_parser("evaluate", help="test metrics of a saved model"))
+    evaluate = command("evaluate", cmd_evaluate, "test metrics of a saved model")
     evaluate.add_argument("model")
     evaluate.add_argument("--json", action="store_true")
 
-    predict = commands.add_parser("predict", help="classify image files (drawings, PNG, ...)")
+    predict = command("predict", cmd_predict, "classify image files (drawings, PNG, ...)", data=False)
     predict.add_argument("model")
     predict.add_argument("files", nargs="+")
     predict.add_argument("--json", action="store_true")
 
-    bench = with_data(commands.add_parser("bench", help="benchmark against the classic CNN"))
+    bench = command("bench", cmd_bench, "benchmark against the classic CNN")
     bench.add_argument("--quick", action="store_true", help="a reduced run for CI")
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     return parser
@@ -82,16 +91,15 @@ def _epoch_line(record: dict, epochs: int) -> str:
 
 
 def cmd_train(args) -> int:
-    from kmnist.training import TrainConfig, train
+    from kmnist.training import DEFAULT_RECIPE, recipe, train
 
-    base = TrainConfig.classic() if args.architecture == "classic" else TrainConfig()
-    overrides = {"pooling": args.pooling, "seed": args.seed, "limit": args.limit}
-    for name in ("epochs", "batch_size", "learning_rate"):
+    overrides = {"limit": args.limit}
+    for name in ("pooling", "architecture", "epochs", "batch_size", "learning_rate", "seed"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.no_augment:
         overrides["augment"] = False
-    config = TrainConfig.from_dict(vars(base) | overrides)
+    config = recipe(args.recipe or args.architecture or DEFAULT_RECIPE, **overrides)
     dataset = kdata.load(args.data)
     config.validate(len(dataset.y_train))
     print(dataset.provenance.summary, flush=True)
@@ -136,7 +144,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from PIL import Image, UnidentifiedImageError
 
-    from kmnist.sketch import BlankDrawingError, predict_drawing
+    from kmnist.drawing import BlankDrawingError, predict_drawing
 
     model = _load_model(args.model)
     failures = 0
@@ -170,9 +178,8 @@ def main(argv=None) -> int:
     from kmnist.training import ConfigError
 
     args = build_parser().parse_args(argv)
-    handler = globals()[f"cmd_{args.command}"]
     try:
-        return handler(args)
+        return args.handler(args)
     except (kdata.DataError, ModelError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

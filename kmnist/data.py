@@ -6,7 +6,7 @@ import hashlib
 import os
 import shutil
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ OFFICIAL_MD5 = {
     "kmnist-test-imgs.npz": "dace6de62ca8b90843cc45366337d02e",
     "kmnist-test-labels.npz": "3ae489a79983d0fe386152684e3b5412",
 }
-OFFICIAL_SIZES = {"train": 60_000, "test": 10_000}
+OFFICIAL_SIZES = {"train": 60_000, "test": 10_000}  # images per split of the official release
 SPLIT_FILES = {
     split: (f"kmnist-{split}-imgs.npz", f"kmnist-{split}-labels.npz") for split in ("train", "test")
 }
@@ -40,18 +40,23 @@ class DataError(Exception):
 class Provenance:
     """Where a loaded copy of KMNIST came from and whether it is the official release."""
 
-    directory: str
+    directory: str  # where it lies on this machine: shown here, never written into a model card
     official: bool
     sizes: dict[str, int]
     md5: dict[str, str] = field(default_factory=dict)
 
     @property
+    def name(self) -> str:
+        """The copy's folder name (e.g. 'kmnist-offline'): meaningful on any machine, unlike its path."""
+        return Path(self.directory).name
+
+    @property
     def summary(self) -> str:
         sizes = f"{self.sizes['train']:,} train / {self.sizes['test']:,} test images"
         if self.official:
-            return f"Official KMNIST release ({sizes}) in {self.directory}"
+            return f"Official KMNIST release ({sizes}, folder '{self.name}')"
         return (
-            f"NOT the official KMNIST release ({sizes}) in {self.directory}: checksums differ "
+            f"NOT the official KMNIST release ({sizes}, folder '{self.name}'): checksums differ "
             "from the official files, so accuracy here is not comparable to published KMNIST results"
         )
 
@@ -60,8 +65,15 @@ class Provenance:
         """Identifies this copy of the files: a cache key that changes when the data changes."""
         return self.directory, tuple(sorted(self.md5.items()))
 
+    def checksum_rows(self) -> list[dict]:
+        """One row per official file: this copy's md5, the official md5, and whether they agree."""
+        return [{"file": name, "this copy": self.md5.get(name, "?"), "official": official,
+                 "same": self.md5.get(name) == official} for name, official in OFFICIAL_MD5.items()]
+
     def to_dict(self) -> dict:
-        return asdict(self) | {"summary": self.summary}
+        """What a model card records of its data: name, provenance and checksums, no machine path."""
+        return {"name": self.name, "official": self.official, "sizes": dict(self.sizes),
+                "md5": dict(self.md5), "summary": self.summary}
 
 
 @dataclass

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
-# A cached model is shared by every session: build its probes once and run them one at a time.
-_lock = threading.RLock()
+from kmnist.images import as_batch, to_uint8
+from kmnist.model import POOLING_LAYERS, pooling_of_layer
+from kmnist.store import model_lock
+
+# A cached model is shared by every session: its probes are built once and run under its one lock.
 _probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cam_probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-FOLLOWERS = ("BatchNormalization", "Activation", "ReLU")  # layers that finish a conv/dense "unit"
-SPATIAL = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
-
-
-def as_batch(image) -> np.ndarray:
-    """A (28, 28) or (28, 28, 1) image, uint8 0-255 or float 0-1 -> float32 (1, 28, 28, 1)."""
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.shape != (28, 28):
-        raise ValueError(f"expected a 28x28 image, got shape {array.shape}")
-    scale = 255.0 if np.issubdtype(array.dtype, np.integer) else 1.0
-    return (array.astype("float32") / scale)[None, ..., None]
+# Layers of the same shape that finish a conv/dense "unit" when a model keeps them separate. Our networks
+# put the ReLU inside Conv2D and Dense and have no batch normalisation, so for them a unit is one layer.
+FOLLOWERS = ("BatchNormalization", "Activation", "ReLU")
+SPATIAL = ("Conv2D", *POOLING_LAYERS.values())
+LAYER_ROLES = {  # what each layer type does, for the Layer visualizer's architecture table
+    "Conv2D": "learnt 3x3 filters → one feature map each, then ReLU (negative responses → 0)",
+    POOLING_LAYERS["max"]: "2x2 windows → their maximum (half the size)",
+    POOLING_LAYERS["avg"]: "2x2 windows → their mean (half the size)",
+    "Dropout": "training only: silences random units; passes everything at inference",
+    "Flatten": "maps → one long vector",
+    "Dense": "every input connected to every unit (ReLU; softmax in the last one)",
+}
 
 
 def layer_type(layer) -> str:
@@ -46,7 +47,7 @@ def _shape(layer) -> tuple:
 
 
 def _probe(model):
-    with _lock:
+    with model_lock(model):
         probe = _probes.get(model)
         if probe is None:
             import keras
@@ -61,11 +62,11 @@ def _probe(model):
 def layer_outputs(model, image) -> dict[str, np.ndarray]:
     """{layer name: that layer's output for `image`, batch dimension removed}, in layer order.
 
-    Inference mode: dropout passes everything through, batch norm uses its running statistics.
+    Inference mode: dropout passes everything through.
     """
     names, probe = _probe(model)
     batch = as_batch(image)
-    with _lock:
+    with model_lock(model):
         outputs = probe(batch, training=False)
     if not isinstance(outputs, list | tuple):
         outputs = [outputs]
@@ -77,18 +78,20 @@ def layer_outputs(model, image) -> dict[str, np.ndarray]:
 
 
 def architecture_table(model) -> list[dict]:
-    """One row per layer: name, type, output shape (e.g. '14×14×32') and trainable+frozen weights."""
+    """One row per layer: name, type, output shape (e.g. '14×14×32'), trainable+frozen weights, and what
+    a layer of its type does (LAYER_ROLES)."""
     return [{"layer": layer.name, "type": layer_type(layer),
              "output_shape": "×".join(str(d) for d in _shape(layer)),
-             "parameters": int(layer.count_params())}
+             "parameters": int(layer.count_params()),
+             "what it does": LAYER_ROLES.get(layer_type(layer), "")}
             for layer in model_layers(model)]
 
 
 def unit_output(model, layer_name: str) -> str:
     """The layer that finishes the unit started by `layer_name`.
 
-    A studio Conv2D is followed by BatchNormalization and ReLU of the same shape: its feature
-    maps are best read after the ReLU. For other layers this is the layer itself.
+    In our networks this is the layer itself (the ReLU is part of Conv2D and Dense). In a model that
+    follows a layer with separate FOLLOWERS of the same shape, the maps are read after the last of them.
     """
     layers = model_layers(model)
     names = [layer.name for layer in layers]
@@ -102,7 +105,7 @@ def unit_output(model, layer_name: str) -> str:
 
 @dataclass(frozen=True)
 class ShownLayer:
-    """A layer to display: its name, type, and the layer whose output shows it (after BN/ReLU)."""
+    """A layer to display: its name, type, and the layer whose output shows it (see unit_output)."""
 
     name: str
     type: str
@@ -197,7 +200,7 @@ def grid_channels(shape: tuple[int, int, int], columns: int = 8, pad: int = 1) -
 
 
 def grad_cam_layer(model) -> str:
-    """The output Grad-CAM weighs: the last Conv2D, after its BatchNorm and ReLU if any."""
+    """The output Grad-CAM weighs: the last Conv2D unit (see unit_output)."""
     convs = [layer.name for layer in model_layers(model) if layer_type(layer) == "Conv2D"]
     if not convs:
         raise ValueError(f"model {model.name} has no Conv2D layer")
@@ -215,7 +218,7 @@ class GradCam:
 
 def _cam_probe(model):
     """A model giving (last conv activations, class scores before softmax, probabilities)."""
-    with _lock:
+    with model_lock(model):
         probe = _cam_probes.get(model)
         if probe is None:
             import keras
@@ -258,7 +261,7 @@ def grad_cam_details(model, image, class_index: int | None = None) -> GradCam:
 
     layer, probe = _cam_probe(model)
     batch = tf.constant(as_batch(image))
-    with _lock:
+    with model_lock(model):
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(batch)
             activations, head, probabilities = probe(batch, training=False)
@@ -282,21 +285,38 @@ def grad_cam_details(model, image, class_index: int | None = None) -> GradCam:
                    layer, method)
 
 
-def grad_cam(model, image, class_index: int | None = None) -> np.ndarray:
-    """The (28, 28) Grad-CAM heatmap in [0, 1] for `class_index` (default: the predicted class)."""
-    return grad_cam_details(model, image, class_index).heatmap
-
-
 def overlay(image, heatmap: np.ndarray, strength: float = 0.55) -> np.ndarray:
     """An RGB (28, 28, 3) uint8 picture: the grey input with the heatmap in red-yellow on top."""
     grey = as_batch(image)[0, ..., 0]
     heat = np.clip(np.asarray(heatmap, "float32"), 0, 1)
     colour = np.stack([np.clip(2 * heat, 0, 1), np.clip(2 * heat - 1, 0, 1), np.zeros_like(heat)], -1)
     base = np.repeat(grey[..., None], 3, axis=2) * (1 - strength * heat[..., None])
-    return (np.clip(base + strength * heat[..., None] * colour, 0, 1) * 255).astype("uint8")
+    return to_uint8(np.clip(base + strength * heat[..., None] * colour, 0, 1))
 
 
-def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour upscaling, so small images stay crisp (browsers blur them)."""
-    image = np.asarray(image)
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+# ---------------------------------------------------------------------------------------------
+# Pooling layers: which ones, what kind, and which maps they pool
+
+
+def pooling_layers(model) -> list:
+    """The model's pooling layers (MaxPooling2D / AveragePooling2D), in order."""
+    return [layer for layer in model.layers if pooling_of_layer(layer) is not None]
+
+
+def pooling_kind(model) -> str | None:
+    """'max' or 'avg' from the model's first pooling layer (None without one)."""
+    pools = pooling_layers(model)
+    return pooling_of_layer(pools[0]) if pools else None
+
+
+def pooled_input_name(model) -> str:
+    """The name of the layer whose output the first pooling layer pools (its feature maps)."""
+    pools = pooling_layers(model)
+    if not pools:
+        raise ValueError(f"model {model.name} has no pooling layer")
+    inbound = pools[0].input
+    for layer in model.layers:
+        if layer.output is inbound:
+            return layer.name
+    names = [layer.name for layer in model.layers]
+    return names[names.index(pools[0].name) - 1]

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from kmnist.model import POOLINGS
 from kmnist.training import TrainConfig, TrainResult
 
 RUNNING, STOPPING, FINISHED, FAILED, STOPPED = "running", "stopping", "finished", "failed", "stopped"
@@ -44,11 +45,14 @@ class Run:
 
 @dataclass(frozen=True)
 class RunReport:
-    """What a finished run left: the TrainResult and the best model's test-set predictions."""
+    """What a finished run left: the TrainResult and the best model's test-set predictions, with the
+    labels and images they were made on (so a view never pairs them with another copy of the data)."""
 
     name: str
     result: TrainResult
     predicted: np.ndarray | None = None  # predicted class per test image (None when no model was kept)
+    labels: np.ndarray | None = None     # the true class of each of those test images
+    images: np.ndarray | None = None     # the test images themselves, uint8 (N, 28, 28)
 
     @property
     def saved(self) -> bool:
@@ -117,8 +121,9 @@ def format_seconds(seconds: float) -> str:
 class Job:
     """Trains `runs` one after another in a daemon thread; thread-safe to watch from any session."""
 
-    def __init__(self, runs: list[Run], owner: str, data, folder: Path):
+    def __init__(self, runs: list[Run], owner: str, data, folder: Path, pair: bool = False):
         self.runs = tuple(runs)
+        self.pair = pair
         self.owner = owner
         self.data = data
         self.folder = Path(folder)
@@ -177,7 +182,8 @@ class Job:
                 predicted = (predict_classes(result.model, self.data.x_test)
                              if result.model is not None else None)
                 with self._lock:
-                    self._reports.append(RunReport(run.name, result, predicted))
+                    self._reports.append(RunReport(run.name, result, predicted, self.data.y_test,
+                                                   self.data.x_test))
             final = STOPPED if self._stop.is_set() else FINISHED
             error = None
         except Exception as exception:  # the app must stay usable: keep a message, not a traceback
@@ -270,8 +276,12 @@ def problems(runs: list[Run], data, folder: Path | None = None) -> list[str]:
     return found
 
 
-def start(runs: list[Run], owner: str, data, folder: Path | None = None) -> Job:
-    """Validate `runs`, then train them in the background; JobBusy if a job runs, JobError if invalid."""
+def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: bool = False) -> Job:
+    """Validate `runs`, then train them in the background; JobBusy if a job runs, JobError if invalid.
+
+    `pair` marks a max/avg pair (see pair_runs): the Pooling page keeps showing a finished pair job's
+    results, but only a running single job.
+    """
     from kmnist.store import check_name, models_dir
 
     global _current
@@ -292,15 +302,20 @@ def start(runs: list[Run], owner: str, data, folder: Path | None = None) -> Job:
         if found:
             raise JobError(found)
         runs = [replace(run, name=check_name(run.name)) for run in runs]
-        _current = Job(runs, owner, data, folder).start()
+        _current = Job(runs, owner, data, folder, pair).start()
         return _current
 
 
 def pair_runs(prefix: str, config: TrainConfig) -> list[Run]:
     """The max/avg twins: the same config (seed, data, epochs...) except pooling."""
-    return [Run(f"{prefix}-{pooling}", replace(config, pooling=pooling)) for pooling in ("max", "avg")]
+    return [Run(f"{prefix}-{pooling}", replace(config, pooling=pooling)) for pooling in POOLINGS]
+
+
+def pair_suffixes() -> tuple[str, ...]:
+    """The name endings of a pair's models ("-max", "-avg"), for store.free_name."""
+    return tuple(f"-{pooling}" for pooling in POOLINGS)
 
 
 __all__ = ["ACTIVE", "FAILED", "FINISHED", "RUNNING", "STOPPED", "STOPPING", "Job", "JobBusy",
            "JobError", "Progress", "Run", "RunReport", "Snapshot", "current", "describe_failure",
-           "format_seconds", "pair_runs", "problems", "start"]
+           "format_seconds", "pair_runs", "pair_suffixes", "problems", "start"]

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from kmnist.classes import NUM_CLASSES
+from kmnist.images import to_model_input
 
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -39,16 +40,12 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 512) -> dict:
     """Predict uint8 `images` (N, 28, 28) with `model` and return classification_metrics."""
-    from kmnist.preprocess import to_model_input
-
     probabilities = model.predict(to_model_input(images), batch_size=batch_size, verbose=0)
     return classification_metrics(labels, probabilities)
 
 
 def predict_classes(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """The class `model` predicts for each uint8 image (N, 28, 28), as an int array (N,)."""
-    from kmnist.preprocess import to_model_input
-
     return model.predict(to_model_input(images), batch_size=batch_size, verbose=0).argmax(axis=1)
 
 

@@ -1,25 +1,57 @@
-"""The CNNs: our default "studio" network and the classic Keras simple CNN, pooling as a parameter."""
+"""The CNNs: our default "studio" network and the classic Keras simple CNN, pooling as a parameter.
+
+This module holds the one list of pooling and architecture names; Keras is imported only to build.
+"""
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from kmnist.classes import NUM_CLASSES
+from kmnist.images import IMAGE_SIDE
 
-INPUT_SHAPE = (28, 28, 1)
-POOLINGS = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
-ARCHITECTURES = ("studio", "classic")
+INPUT_SHAPE = (IMAGE_SIDE, IMAGE_SIDE, 1)
+POOLING_LAYERS = {"max": "MaxPooling2D", "avg": "AveragePooling2D"}  # pooling name -> Keras layer class
+POOLINGS = tuple(POOLING_LAYERS)                  # ("max", "avg")
+POOLING_WORDS = {"max": "max", "avg": "average"}  # how the pages say each pooling
+ARCHITECTURE_NOTES = {  # the networks by name, each in one line
+    "studio": "two blocks of two 3x3 Conv2D (ReLU) + 2x2 pooling + dropout, then a dense layer and softmax",
+    "classic": "the Keras simple CNN: two 3x3 Conv2D (ReLU), one 2x2 pooling, a dense layer and softmax",
+}
+ARCHITECTURES = tuple(ARCHITECTURE_NOTES)  # ("studio", "classic")
+
+
+def pooling_problem(pooling) -> str | None:
+    """Why `pooling` is not a pooling name (None when it is one)."""
+    if pooling in POOLINGS:
+        return None
+    return f"pooling must be {' or '.join(map(repr, POOLINGS))}, not {pooling!r}"
+
+
+def architecture_problem(architecture) -> str | None:
+    """Why `architecture` is not an architecture name (None when it is one)."""
+    if architecture in ARCHITECTURES:
+        return None
+    return f"architecture must be {' or '.join(map(repr, ARCHITECTURES))}, not {architecture!r}"
+
+
+def pooling_of_layer(layer) -> str | None:
+    """'max' or 'avg' for a Keras pooling layer, None for any other layer."""
+    kind = type(layer).__name__
+    return next((name for name, cls in POOLING_LAYERS.items() if cls == kind), None)
 
 
 def _pool(pooling: str, name: str):
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
-    return POOLINGS[pooling](2, name=name)
+    import keras
+
+    if problem := pooling_problem(pooling):
+        raise ValueError(problem)
+    return getattr(keras.layers, POOLING_LAYERS[pooling])(2, name=name)
 
 
-def build_classic(pooling: str = "max", dropout: float = 0.25) -> keras.Model:
+def build_classic(pooling: str = "max", dropout: float = 0.25):
     """The 'Keras simple CNN' of the KMNIST benchmarks (95.12 % on the official split)."""
+    import keras
+    from keras import layers
+
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)
     x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
@@ -33,13 +65,16 @@ def build_classic(pooling: str = "max", dropout: float = 0.25) -> keras.Model:
 
 
 def build_studio(pooling: str = "max", dropout: float = 0.25, filters=(16, 32, 64, 64),
-                 dense_units: int = 256, dense_dropout: float = 0.4) -> keras.Model:
+                 dense_units: int = 256, dense_dropout: float = 0.4):
     """Two blocks of [Conv2D -> Conv2D -> pooling -> dropout], then flatten -> dense -> softmax.
 
     'valid' convolutions and a narrow first layer keep each epoch cheap on a CPU, so more epochs
     of augmented data fit in the classic CNN's time budget; that, not depth, buys the accuracy.
     (Batch normalisation doubled the time per epoch here and did not pay for itself.)
     """
+    import keras
+    from keras import layers
+
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = inputs
     for block in (1, 2):
@@ -54,19 +89,23 @@ def build_studio(pooling: str = "max", dropout: float = 0.25, filters=(16, 32, 6
     return keras.Model(inputs, outputs, name=f"studio_{pooling}")
 
 
+BUILDERS = {"studio": build_studio, "classic": build_classic}
+
+
 def build_model(pooling: str = "max", architecture: str = "studio", dropout: float | None = None,
-                **kwargs) -> keras.Model:
+                **kwargs):
     """The network for `architecture`, uncompiled; the max and avg twins differ only in pooling."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {ARCHITECTURES}, not {architecture!r}")
-    builder = build_studio if architecture == "studio" else build_classic
+    if problem := architecture_problem(architecture):
+        raise ValueError(problem)
     if dropout is not None:
         kwargs["dropout"] = dropout
-    return builder(pooling, **kwargs)
+    return BUILDERS[architecture](pooling, **kwargs)
 
 
-def compile_model(model: keras.Model, optimizer, label_smoothing: float = 0.0) -> keras.Model:
+def compile_model(model, optimizer, label_smoothing: float = 0.0):
     """Categorical cross-entropy with accuracy and macro one-vs-rest AUC (one-hot labels)."""
+    import keras
+
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),

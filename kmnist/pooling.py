@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODES = ("max", "avg")
+from kmnist.model import pooling_problem
 
 
 def pool2x2(array: np.ndarray, mode: str = "max") -> np.ndarray:
     """2x2 pooling with stride 2 of a (H, W) or (H, W, C) array, like Keras' MaxPooling2D(2) /
     AveragePooling2D(2) with padding "valid": an odd last row or column is dropped."""
-    if mode not in MODES:
-        raise ValueError(f"pooling mode must be 'max' or 'avg', not {mode!r}")
+    if problem := pooling_problem(mode):
+        raise ValueError(problem)
     array = np.asarray(array, dtype="float64")
     if array.ndim not in (2, 3) or array.shape[0] < 2 or array.shape[1] < 2:
         raise ValueError(f"need a (H, W) or (H, W, C) array with H, W >= 2, not shape {array.shape}")
@@ -70,90 +70,17 @@ def liveliest_channel(maps: np.ndarray) -> int:
     return int(np.argmax(maps.reshape(-1, maps.shape[-1]).std(axis=0)))
 
 
-def pooling_layers(model) -> list:
-    """The model's pooling layers (MaxPooling2D / AveragePooling2D), in order."""
-    import keras
-
-    kinds = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
-    return [layer for layer in model.layers if isinstance(layer, kinds)]
+def largest_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest absolute difference between two maps: how closely a model's own layer matches ours."""
+    return float(np.abs(np.asarray(a, "float64") - np.asarray(b, "float64")).max())
 
 
-def pooled_input_name(model) -> str:
-    """The name of the layer whose output the first pooling layer pools (its feature maps)."""
-    pools = pooling_layers(model)
-    if not pools:
-        raise ValueError(f"model {model.name} has no pooling layer")
-    inbound = pools[0].input
-    for layer in model.layers:
-        if layer.output is inbound:
-            return layer.name
-    names = [layer.name for layer in model.layers]
-    return names[names.index(pools[0].name) - 1]
+def pooled_shape(shape: tuple) -> tuple[int, int]:
+    """(rows, cols) of the 2x2-pooled map of an (H, W, ...) map: odd last rows/columns are dropped."""
+    return shape[0] // 2, shape[1] // 2
 
 
-def pooling_kind(model) -> str | None:
-    """'max' or 'avg' from the model's first pooling layer (None without one)."""
-    import keras
-
-    pools = pooling_layers(model)
-    if not pools:
-        return None
-    return "max" if isinstance(pools[0], keras.layers.MaxPooling2D) else "avg"
-
-
-# -- comparing a max model with its avg twin -----------------------------------------------------------
-def twin_key(card: dict | None) -> tuple | None:
-    """What a max/avg pair must share: the whole training config except pooling (None without a card)."""
-    config = (card or {}).get("config")
-    if not config or config.get("pooling") not in MODES:
-        return None
-    return tuple(sorted((k, repr(v)) for k, v in config.items() if k != "pooling"))
-
-
-def find_pairs(entries, preferred: str = "studio") -> list[tuple]:
-    """(max entry, avg entry) pairs of usable models whose configs differ only in pooling.
-
-    `entries` are store.ModelEntry objects; the pair named `<preferred>-max` / `<preferred>-avg`
-    (the shipped models) comes first, then the others by name.
-    """
-    groups: dict[tuple, dict[str, list]] = {}
-    for entry in entries:
-        key = twin_key(entry.card) if entry.usable else None
-        if key is not None:
-            groups.setdefault(key, {"max": [], "avg": []})[entry.card["config"]["pooling"]].append(entry)
-    pairs = []
-    for twins in groups.values():
-        for max_entry in twins["max"]:
-            stem = max_entry.name.removesuffix("max")
-            # Prefer the twin with the matching name (pair-max / pair-avg), else the first avg.
-            match = next((e for e in twins["avg"] if e.name == stem + "avg"), None)
-            match = match or next(iter(twins["avg"]), None)
-            if match is not None:
-                pairs.append((max_entry, match))
-    return sorted(pairs, key=lambda pair: (pair[0].name != f"{preferred}-max", pair[0].name))
-
-
-def comparison_rows(cards: dict[str, dict]) -> list[dict]:
-    """One row per model card: pooling, test accuracy, macro AUC, test loss, training time, weights."""
-    rows = []
-    for name, card in cards.items():
-        test = card.get("test") or {}
-        rows.append({
-            "model": name,
-            "pooling": {"max": "max", "avg": "average"}.get(card.get("config", {}).get("pooling"), "?"),
-            "test accuracy": test.get("accuracy"),
-            "macro AUC": test.get("macro_auc"),
-            "test loss": test.get("loss"),
-            "training time (s)": card.get("training_seconds"),
-            "parameters": card.get("parameters"),
-            "epochs run": card.get("epochs_run", len(card.get("history") or [])),
-            "best epoch": card.get("best_epoch"),
-            "status": card.get("status"),
-        })
-    return rows
-
-
-def history_records(cards: dict[str, dict]) -> list[dict]:
-    """The epoch records of each card's "history", tagged with the model name (for training_curves)."""
-    return [{**record, "kind": record.get("kind", "epoch"), "run": name}
-            for name, card in cards.items() for record in card.get("history") or []]
+def clamp(value: int | None, count: int, default: int) -> int:
+    """`value` (or `default` when None) brought into 0..count-1: a choice made for one model or map
+    stays valid when another has fewer channels or smaller maps."""
+    return min(max(default if value is None else int(value), 0), max(count - 1, 0))

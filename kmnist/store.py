@@ -1,4 +1,4 @@
-"""Trained models on disk: atomic saving, model cards, loading with checks, listing a folder."""
+"""Trained models on disk: atomic saving, cards, loading with checks, listing a folder, pairing twins."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import platform
 import re
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from kmnist.cards import TRAINING, card_problems
 from kmnist.classes import NUM_CLASSES
+from kmnist.model import INPUT_SHAPE, POOLINGS
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODELS_ENV = "KMNIST_MODELS"
@@ -85,13 +88,22 @@ def write_card(model_path: Path, card: dict) -> Path:
 
 
 def read_card(model_path: Path) -> dict | None:
+    """The model's card (None when it has none), checked against kmnist.cards.SCHEMA.
+
+    Raises ModelError for a card that is not JSON or does not fit the schema, naming each problem.
+    """
     path = card_path(model_path)
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ModelError(f"model card {path} is unreadable ({error}); delete it or retrain") from error
+    if problems := card_problems(card):
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise ModelError(f"model card {path.name} is not a KMNIST Studio card ({shown}); "
+                         "delete it or retrain the model")
+    return card
 
 
 def save_model(model, model_path: Path, card: dict | None = None) -> Path:
@@ -116,7 +128,16 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-_load_lock = threading.Lock()
+_load_lock = threading.Lock()  # Keras' loading is not safe to run from several threads at once
+_model_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_model_locks_lock = threading.Lock()  # guards the table only, never held while a model runs or loads
+
+
+def model_lock(model) -> threading.RLock:
+    """The one lock of `model`: a cached model is shared by every session, so every caller that runs
+    it (prediction, layer probes, Grad-CAM) holds this lock while it does."""
+    with _model_locks_lock:
+        return _model_locks.setdefault(model, threading.RLock())
 
 
 def load_model(model_path: Path):
@@ -129,16 +150,16 @@ def load_model(model_path: Path):
         extra = f" (its card {card.name} exists, but the model file is gone)" if card.exists() else ""
         raise ModelError(f"model file {model_path} not found{extra}; retrain it or pick another")
     try:
-        with _load_lock:  # Keras' loading is not safe to run from several threads at once
+        with _load_lock:
             model = keras.saving.load_model(model_path, compile=False)
     except Exception as error:
         raise ModelError(f"{model_path.name} is corrupt or not a Keras model ({type(error).__name__}: "
                          f"{str(error)[:200]}); delete it and retrain, or pick another") from error
     input_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     output_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
-    if input_shape != (28, 28, 1) or output_shape != (NUM_CLASSES,):
+    if input_shape != INPUT_SHAPE or output_shape != (NUM_CLASSES,):
         raise ModelError(f"{model_path.name} takes {input_shape} and gives {output_shape}, but a "
-                         f"KMNIST model takes (28, 28, 1) images and gives {NUM_CLASSES} classes; "
+                         f"KMNIST model takes {INPUT_SHAPE} images and gives {NUM_CLASSES} classes; "
                          "pick a model trained by KMNIST Studio")
     return model
 
@@ -177,11 +198,15 @@ def models_dir() -> Path:
     return Path(os.environ.get(MODELS_ENV) or MODELS_DIR)
 
 
-def free_name(base: str, folder: Path | None = None) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not yet a model (or card) in the folder."""
-    taken = {entry.name for entry in list_models(folder)}
+def free_name(base: str, folder: Path | None = None, suffixes: tuple[str, ...] = ("",),
+              entries: list[ModelEntry] | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... the first for which no `name + suffix` is a model (or card) yet.
+
+    With suffixes ("-max", "-avg") it names a pair; `entries` reuses a listing already made.
+    """
+    taken = {entry.name for entry in (list_models(folder) if entries is None else entries)}
     name, number = base, 1
-    while name in taken:
+    while any(name + suffix in taken for suffix in suffixes):
         number += 1
         name = f"{base}-{number}"
     return name
@@ -208,8 +233,40 @@ def list_models(folder: Path | None = None) -> list[ModelEntry]:
                        "deleted or never finished saving")
         elif card is None and problem is None:
             problem = "no model card: what data trained it and how well it does are unknown"
-        elif card and card.get("status") == "training":
+        elif card and card.get("status") == TRAINING:
             problem = ("its card says training never finished (the run was interrupted): this is "
                        f"the best checkpoint, from epoch {card.get('best_epoch', '?')}")
         entries.append(ModelEntry(name, path, card, problem))
     return entries
+
+
+# -- max/avg twins: models whose training differs only in pooling ------------------------------------------
+def twin_key(card: dict | None) -> tuple | None:
+    """What a max/avg pair must share: the whole training config except pooling (None without a card)."""
+    config = (card or {}).get("config")
+    if not config or config.get("pooling") not in POOLINGS:
+        return None
+    return tuple(sorted((k, repr(v)) for k, v in config.items() if k != "pooling"))
+
+
+def find_pairs(entries: list[ModelEntry], preferred: str = DEFAULT_MODEL.removesuffix("-max")) -> list[tuple]:
+    """(max entry, avg entry) pairs of usable models whose configs differ only in pooling.
+
+    The pair named `<preferred>-max` / `<preferred>-avg` (the shipped models) comes first, then the
+    others by name.
+    """
+    groups: dict[tuple, dict[str, list]] = {}
+    for entry in entries:
+        key = twin_key(entry.card) if entry.usable else None
+        if key is not None:
+            groups.setdefault(key, {p: [] for p in POOLINGS})[entry.card["config"]["pooling"]].append(entry)
+    pairs = []
+    for twins in groups.values():
+        for max_entry in twins["max"]:
+            stem = max_entry.name.removesuffix("max")
+            # Prefer the twin with the matching name (pair-max / pair-avg), else the first avg.
+            match = next((e for e in twins["avg"] if e.name == stem + "avg"), None)
+            match = match or next(iter(twins["avg"]), None)
+            if match is not None:
+                pairs.append((max_entry, match))
+    return sorted(pairs, key=lambda pair: (pair[0].name != f"{preferred}-max", pair[0].name))

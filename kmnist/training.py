@@ -1,15 +1,17 @@
-"""Train a KMNIST CNN: validated config in, saved best model + model card + test metrics out."""
+"""Train a KMNIST CNN: named recipes; a validated config in, best model + card + test metrics out."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from kmnist.data import KMNISTData
+from kmnist.model import architecture_problem, pooling_problem
 
 OPTIMIZERS = ("adamw", "adam", "adadelta", "sgd")
+STOPPED_EMPTY = "stopped-empty"  # a TrainResult status: stopped before the first epoch ended, nothing saved
 
 
 class ConfigError(ValueError):
@@ -35,14 +37,6 @@ class TrainConfig:
     seed: int = 42
 
     @classmethod
-    def classic(cls, **overrides) -> TrainConfig:
-        """The recipe of the classic Keras simple CNN: Adadelta lr 1.0, batch 128, 25 epochs."""
-        recipe = dict(architecture="classic", epochs=25, batch_size=128, learning_rate=1.0,
-                      optimizer="adadelta", dropout=0.25, label_smoothing=0.0, augment=False,
-                      patience=25)
-        return cls(**recipe | overrides)
-
-    @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
@@ -50,10 +44,8 @@ class TrainConfig:
     def problems(self, train_size: int | None = None) -> list[str]:
         """Every reason this config cannot train, worded with the allowed range."""
         found = []
-        if self.pooling not in ("max", "avg"):
-            found.append(f"pooling must be 'max' or 'avg', not {self.pooling!r}")
-        if self.architecture not in ("studio", "classic"):
-            found.append(f"architecture must be 'studio' or 'classic', not {self.architecture!r}")
+        found += [problem for problem in (pooling_problem(self.pooling),
+                                          architecture_problem(self.architecture)) if problem]
         if self.optimizer not in OPTIMIZERS:
             found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 1000:
@@ -93,9 +85,73 @@ class TrainConfig:
         return self
 
 
+# -- named recipes: the one place that says what "studio" and "classic" training mean -------------------
+RECIPES = {
+    # Our default: one-cycle AdamW, label smoothing and augmentation on the studio network.
+    "studio": TrainConfig(),
+    # The Keras simple CNN exactly as the KMNIST benchmarks train it: Adadelta at 1.0, no augmentation.
+    "classic": TrainConfig(architecture="classic", epochs=25, batch_size=128, learning_rate=1.0,
+                           optimizer="adadelta", dropout=0.25, label_smoothing=0.0, augment=False,
+                           patience=25),
+}
+DEFAULT_RECIPE = "studio"
+# The Training page starts from a quick run of a recipe: fewer epochs on a subset, smaller batches.
+QUICK_RUN = {"epochs": 5, "limit": 3000, "batch_size": 64}
+
+
+# The settings a person may change on top of a recipe (the Training page's form; pooling and the subset
+# size have widgets of their own).
+SETTINGS = ("architecture", "epochs", "batch_size", "learning_rate", "optimizer", "dropout",
+            "label_smoothing", "augment", "val_fraction", "patience", "seed")
+
+
+def quick_run_settings(name: str, train_size: int) -> dict:
+    """The Training page's starting values for recipe `name`: its SETTINGS as a QUICK_RUN, and the
+    subset size ("limit") that run trains on, at most `train_size`."""
+    config = recipe(name, **QUICK_RUN)
+    return {field: getattr(config, field) for field in SETTINGS} | {
+        "limit": min(config.limit or train_size, train_size)}
+
+
+def recipe(name: str, **overrides) -> TrainConfig:
+    """The config of recipe `name` with `overrides` (any TrainConfig field) applied."""
+    if name not in RECIPES:
+        raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, not {name!r}")
+    return replace(RECIPES[name], **overrides)
+
+
+def with_settings(base: TrainConfig, **settings) -> TrainConfig:
+    """`base` with `settings` from a form, each brought to the type of its field (a number input gives
+    2.0 where an epoch count must be 2)."""
+    return replace(base, **{name: type(getattr(base, name))(value) if getattr(base, name) is not None
+                            else value for name, value in settings.items()})
+
+
+def describe(config: TrainConfig) -> str:
+    """What a config sets, in one line for people (the Training page shows it for each recipe)."""
+    schedule = "" if config.optimizer == "adadelta" else " (one-cycle schedule)"
+    return (f"{config.architecture} network, {config.epochs} epochs, batch {config.batch_size}, "
+            f"{config.optimizer} at learning rate {config.learning_rate:g}{schedule}, "
+            f"dropout {config.dropout:g}, label smoothing {config.label_smoothing:g}, "
+            f"augmentation {'on' if config.augment else 'off'}, "
+            f"{config.val_fraction:.0%} validation, early-stopping patience {config.patience}, "
+            f"seed {config.seed}")
+
+
+def subset_limit(requested: int, available: int) -> int | None:
+    """TrainConfig.limit for "train on `requested` of the `available` images": None means all of them."""
+    return None if requested >= available else int(requested)
+
+
+def differences(config: TrainConfig, base: TrainConfig) -> dict:
+    """{field: value} of `config` where it differs from `base` (what a run overrides of its recipe)."""
+    theirs = asdict(base)
+    return {key: value for key, value in asdict(config).items() if theirs[key] != value}
+
+
 @dataclass
 class TrainResult:
-    status: str  # "complete", "early-stopped", "stopped" or "stopped-empty"
+    status: str  # a card status (kmnist.cards) of the saved model, or STOPPED_EMPTY: nothing was saved
     message: str
     history: list[dict] = field(default_factory=list)
     model_path: Path | None = None
@@ -143,10 +199,12 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
     """
     import keras
 
+    from kmnist import cards
     from kmnist.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
+    from kmnist.images import to_model_input
     from kmnist.metrics import evaluate
     from kmnist.model import build_model, compile_model
-    from kmnist.preprocess import make_dataset, stratified_subset, to_model_input, train_val_split
+    from kmnist.pipeline import make_dataset, stratified_subset, train_val_split
     from kmnist.store import ModelError, library_versions, load_model, now, save_model, write_card
 
     config.validate(len(data.y_train))
@@ -172,7 +230,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
 
     history: list[dict] = []
     card = {
-        "name": out_path.stem, "status": "training", "created": now(),
+        "name": out_path.stem, "status": cards.TRAINING, "created": now(),
         "config": asdict(config),
         "data": data.provenance.to_dict() | {
             "used": {"train": len(y_train), "validation": len(y_val), "test": len(data.y_test)}},
@@ -197,17 +255,17 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
         model.fit(train_set, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     except BaseException as error:
         if checkpoint.best_epoch is not None and out_path.exists():
-            card.update(status="failed", error=f"{type(error).__name__}: {error}", finished=now())
+            card.update(status=cards.FAILED, error=f"{type(error).__name__}: {error}", finished=now())
             write_card(out_path, card)
         raise
     seconds = time.perf_counter() - started
 
     if checkpoint.best_epoch is None:
-        return TrainResult("stopped-empty", "Stopped during epoch 1, before any epoch finished: "
+        return TrainResult(STOPPED_EMPTY, "Stopped during epoch 1, before any epoch finished: "
                            "no model was saved.", history)
     best = load_model(out_path)  # without its optimizer: the final file is a third of a checkpoint
-    status = ("stopped" if stopper.stopped else
-              "early-stopped" if streaming.epochs_done < config.epochs else "complete")
+    status = (cards.STOPPED if stopper.stopped else
+              cards.EARLY_STOPPED if streaming.epochs_done < config.epochs else cards.COMPLETE)
     card.update(status=status, finished=now(), training_seconds=round(seconds, 2),
                 epochs_run=streaming.epochs_done,
                 test=evaluate(best, data.x_test, data.y_test))

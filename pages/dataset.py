@@ -2,18 +2,18 @@
 
 import streamlit as st
 
-from kmnist import charts, explore, ui
+from kmnist import charts, explore, pictures
 from kmnist.classes import CLASSES
 from kmnist.data import ATTRIBUTION
-from kmnist.ui import get_data, provenance_note
+from kmnist.images import upscale
+from kmnist.ui.navigation import DATASET, page_header
+from kmnist.ui.resources import get_data, provenance_note
 
 COLUMNS, ROWS = 8, 6
 PER_PAGE = COLUMNS * ROWS
 PAGE_KEY = "gallery_page"
-TSNE_SIZES = [300, 500, 1000, 2000]
 
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("🔎 Dataset explorer")
+page_header(DATASET)
 st.markdown(
     "**Kuzushiji-MNIST (KMNIST)** holds 28×28 grey scans of *kuzushiji*, the cursive hiragana of "
     "classical Japanese books: ten classes (お き す つ な は ま や れ を) that most modern readers can "
@@ -29,7 +29,7 @@ def reset_page() -> None:
 
 
 def step_page(delta: int, count: int) -> None:
-    st.session_state[PAGE_KEY] = min(max(st.session_state.get(PAGE_KEY, 1) + delta, 1), count)
+    st.session_state[PAGE_KEY] = explore.clamp_page(st.session_state.get(PAGE_KEY, 1) + delta, count)
 
 
 def data_key(split: str) -> tuple:
@@ -65,8 +65,7 @@ def gallery() -> None:
         return
     indices = explore.class_indices(labels, chosen)
     count = explore.page_count(len(indices), PER_PAGE)
-    if st.session_state.get(PAGE_KEY, 1) > count:
-        st.session_state[PAGE_KEY] = count
+    st.session_state[PAGE_KEY] = explore.clamp_page(st.session_state.get(PAGE_KEY, 1), count)
     back, number, forward, _ = st.columns([1, 2, 1, 4], vertical_alignment="bottom")
     back.button("◀ Previous", on_click=step_page, args=(-1, count), disabled=st.session_state.get(
         PAGE_KEY, 1) <= 1, key="gallery_prev", width="stretch")
@@ -76,7 +75,7 @@ def gallery() -> None:
                    key="gallery_next", width="stretch")
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
-    st.image(explore.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
+    st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
     st.caption(f"{split}: images {page.first:,}–{page.last:,} of {page.total:,} in "
                f"{'class' if len(chosen) == 1 else 'classes'} {names} · page {page.number} of "
                f"{page.count}. Each tile shows the image's position in the split and its class.")
@@ -94,7 +93,7 @@ def statistics() -> None:
     st.plotly_chart(charts.class_balance_figure(counts), key="class_balance")
 
     st.subheader(f"The average image of each class ({split})")
-    st.image(explore.means_picture(explore.mean_images(images, labels)),
+    st.image(pictures.means_picture(explore.mean_images(images, labels)),
              caption="Each tile averages every image of its class, brightened to its own peak. A sharp "
                      "mean means the writers agree on the shape; a blurry one means several historical "
                      "forms share the class, which a network must learn separately.")
@@ -128,7 +127,7 @@ def projection() -> None:
         axes = (f"PC 1 ({ratio[0]:.1%} of variance)", f"PC 2 ({ratio[1]:.1%} of variance)")
     else:
         size = size_col.select_slider("t-SNE sample (images, balanced across classes)",
-                                      [s for s in TSNE_SIZES if s <= len(labels)] or [len(labels)],
+                                      explore.tsne_sizes(len(labels)),
                                       value=min(1000, len(labels)), key="tsne_size")
         computed = st.session_state.setdefault("tsne_computed", set())
         prompt = st.empty()
@@ -157,7 +156,7 @@ def projection() -> None:
             st.info("Click a point in the map to see its image here (hover shows its number and class).")
         else:
             kana = CLASSES[labels[chosen]]
-            st.image(explore.upscale(images[chosen], 8), caption=f"{split} image #{chosen}")
+            st.image(upscale(images[chosen], 8), caption=f"{split} image #{chosen}")
             st.markdown(f"### {kana.char} ({kana.romaji})\nclass {kana.index}, {kana.codepoint}")
 
 
@@ -168,7 +167,7 @@ def class_examples() -> None:
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
-    st.image(explore.class_rows_picture(images, examples, scale=3),
+    st.image(pictures.class_rows_picture(images, examples, scale=3),
              caption="Rows: " + ", ".join(f"{k.index} {k.char} ({k.romaji})" for k in CLASSES))
     st.button("🔀 Show other examples", key="examples_shuffle",
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))

@@ -4,30 +4,13 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from kmnist import data as kdata
-from kmnist import store, ui
-from kmnist.ui import get_data
+from kmnist import store
+from kmnist.ui.navigation import HOME, PAGES, page_header
+from kmnist.ui.resources import get_data
 
 DOWNLOADED_KEY = "home_downloaded"  # session_state: message to show once after a successful download
 
-PAGES = [
-    ("pages/dataset.py", "Dataset explorer", "🔎",
-     "Browse the ten kuzushiji classes, their historical variants, class balance and a 2-D map "
-     "(PCA / t-SNE) of every image."),
-    ("pages/training.py", "Training", "📈",
-     "Train a CNN live: watch loss, accuracy and AUC per batch and epoch, tune optimizer, dropout "
-     "and augmentation, stop at any time and keep the best checkpoint."),
-    ("pages/layers.py", "Layer visualizer", "🧩",
-     "Follow one image through the network: Conv2D filters and feature maps, pooling, flatten, "
-     "dense layers and the softmax that turns scores into probabilities."),
-    ("pages/sketch.py", "Sketch pad", "✍️",
-     "Write a character with the mouse and see what the model reads, how sure it is and why."),
-    ("pages/pooling.py", "Max vs average pooling", "🔲",
-     "Compare two networks that differ only in pooling: what each keeps of an image, and how it "
-     "changes accuracy."),
-]
-
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("🈂️ KMNIST Studio")
+page_header(HOME)
 st.markdown(
     "Learn how convolutional neural networks read handwriting by building and poking one yourself. "
     "KMNIST Studio works on **Kuzushiji-MNIST**: 28×28 images of ten cursive hiragana from "
@@ -37,13 +20,13 @@ st.markdown(
 )
 
 st.header("Where to go")
-for path, title, icon, teaches in PAGES:
+for page in PAGES[1:]:
     link, text = st.columns([1, 3], vertical_alignment="center")
     try:
-        link.page_link(path, label=title, icon=icon)
+        link.page_link(page.path, label=page.title, icon=page.icon)
     except StreamlitPageNotFoundError:  # this page was run on its own, without app.py's navigation
-        link.markdown(f"{icon} **{title}**")
-    text.markdown(teaches)
+        link.markdown(f"{page.icon} **{page.title}**")
+    text.markdown(page.teaches)
 
 
 def download(directory) -> None:
@@ -84,15 +67,14 @@ else:
     else:
         st.warning("**Not the official KMNIST release.** This copy's checksums differ from the "
                    "published files, so accuracies measured here are not comparable to published "
-                   "KMNIST results (official: 60,000 training / 10,000 test images).")
+                   f"KMNIST results (official: {kdata.OFFICIAL_SIZES['train']:,} training / "
+                   f"{kdata.OFFICIAL_SIZES['test']:,} test images).")
     train, test, where = st.columns([1, 1, 3])
     train.metric("Training images", f"{provenance.sizes['train']:,}")
     test.metric("Test images", f"{provenance.sizes['test']:,}")
     where.markdown(f"**Location**  \n`{provenance.directory}`")
     with st.expander("Checksums of the files (MD5)"):
-        st.dataframe([{"file": name, "this copy": provenance.md5.get(name, "?"), "official": official,
-                       "same": provenance.md5.get(name) == official}
-                      for name, official in kdata.OFFICIAL_MD5.items()], hide_index=True, width="stretch")
+        st.dataframe(provenance.checksum_rows(), hide_index=True, width="stretch")
 
 st.header("Trained models")
 models = store.list_models()

@@ -1,60 +1,52 @@
 """Layer visualizer: one image through a trained CNN, layer by layer, and where the network looked."""
 
-import numpy as np
 import streamlit as st
 
-from kmnist import charts, inspection, ui
+from kmnist import charts, explore, inspection
 from kmnist.classes import CLASSES
+from kmnist.images import to_float, to_uint8, upscale
+from kmnist.ui import keys
+from kmnist.ui.jobs_view import model_card
+from kmnist.ui.navigation import LAYERS, page_header
+from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
 
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("🧩 Layer visualizer")
+page_header(LAYERS)
 st.markdown(
     "A **Conv2D** layer slides small learnt filters over its input and gives one *feature map* per filter "
     "(where a stroke pattern occurs); **pooling** halves each map, keeping the strongest (max) or mean "
     "(average) response of every 2x2 window. **Flatten** lines the last maps up into one vector, a "
     "**dense** layer mixes all of it into learnt features, **dropout** (training only) silences random "
     "units so none is relied on alone, and **softmax** turns the last ten scores into class probabilities.")
-data = ui.get_data()
-ui.provenance_note(data)
-
-ROLES = {  # what each layer type does, for the architecture table
-    "Conv2D": "learnt 3x3 filters → one feature map each",
-    "BatchNormalization": "rescales each map to a steady range (faster, stabler training)",
-    "Activation": "ReLU: keeps positive responses, zeroes the rest",
-    "MaxPooling2D": "2x2 windows → their maximum (half the size)",
-    "AveragePooling2D": "2x2 windows → their mean (half the size)",
-    "Dropout": "training only: silences random units; passes everything at inference",
-    "Flatten": "maps → one long vector",
-    "Dense": "every input connected to every unit",
-}
+data = get_data()
+provenance_note(data)
 
 # -- Model and input --------------------------------------------------------------------------------------
 pick_model, pick_source = st.columns([1, 2])
 with pick_model:
-    entry = ui.model_picker("Model", key="layers_model")
+    entry = model_picker("Model", key="layers_model")
 if entry is None:
     st.stop()
-ui.model_card(entry)
-model = ui.get_model(entry)
+model_card(entry)
+model = get_model(entry)
 if model is None:
     st.stop()
 
-drawing = st.session_state.get(ui.LAST_DRAWING_KEY)
+drawing = st.session_state.get(keys.LAST_DRAWING)
 sources = ["Test image", "My drawing (Sketch pad)"] if drawing is not None else ["Test image"]
 with pick_source:
-    source = st.radio("Input", sources, index=len(sources) - 1, horizontal=True, key="layers_source",
+    source = st.radio("Input", sources, index=len(sources) - 1, horizontal=True, key=keys.LAYERS_SOURCE,
                       help="Draw a character on the Sketch pad and press *Look inside* to study it here.")
     if source == "Test image":
         by_class, by_index = st.columns(2)
         kana = by_class.selectbox("Class", CLASSES, format_func=lambda k: k.label, key="layers_class")
-        members = np.flatnonzero(data.y_test == kana.index)
+        members = explore.class_indices(data.y_test, [kana.index])
         number = by_index.number_input(f"Index within the class (0-{len(members) - 1})", 0,
                                        len(members) - 1, 0, key="layers_index")
         position = int(members[number])
-        image, truth = data.x_test[position].astype("float32") / 255.0, int(data.y_test[position])
+        image, truth = to_float(data.x_test[position]), int(data.y_test[position])
         caption = f"test image #{position}, true class {CLASSES[truth].label}"
     else:
-        image, truth = np.asarray(drawing, dtype="float32"), None
+        image, truth = to_float(drawing), None
         caption = "your drawing, as the model sees it (28x28)"
         st.caption("Shown: the last drawing sent from the Sketch pad (draw another one there).")
 
@@ -66,7 +58,7 @@ best = CLASSES[predicted]
 # -- Input and prediction ---------------------------------------------------------------------------------
 st.header("Input and prediction")
 shown, bars = st.columns([1, 3])
-shown.image(inspection.enlarge((image * 255).astype("uint8"), 6), caption=caption, output_format="PNG")
+shown.image(upscale(to_uint8(image), 6), caption=caption, output_format="PNG")
 verdict = "" if truth is None else (" ✅ correct" if predicted == truth else
                                     f" ❌ wrong (true: {CLASSES[truth].char} ({CLASSES[truth].romaji}))")
 shown.markdown(f"**Prediction: {best.char} ({best.romaji}) {probabilities[predicted]:.0%}**{verdict}")
@@ -76,8 +68,7 @@ bars.plotly_chart(charts.probability_bars(probabilities, "Softmax output: probab
 # -- Architecture -----------------------------------------------------------------------------------------
 st.header("Architecture")
 table = inspection.architecture_table(model)
-st.dataframe([{**row, "what it does": ROLES.get(row["type"], "")} for row in table], hide_index=True,
-             column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+st.dataframe(table, hide_index=True, column_config={"parameters": st.column_config.NumberColumn(format="%d")})
 st.caption(f"{len(table)} layers, {model.count_params():,} parameters in all. Output shape: height × width × "
            "maps for image-like layers, units for vectors.")
 
@@ -100,7 +91,7 @@ st.caption("A filter responds where the input looks like it: red weights want in
 st.header("Feature maps")
 st.markdown("Each small square is one map: bright where its filter found its pattern in *this* input. "
             "Maps get smaller and more abstract with depth; each is stretched to its own range. Conv "
-            "layers are shown after their batch normalization and ReLU.")
+            "layers are shown after their ReLU, so a map is zero wherever its pattern is absent.")
 spatial = inspection.spatial_layers(model)
 for start in range(0, len(spatial), 2):
     for column, layer in zip(st.columns(2), spatial[start:start + 2], strict=False):
@@ -130,9 +121,9 @@ choice = st.selectbox("Explain class", options, key="cam_class",
                       else CLASSES[c].label)
 cam = inspection.grad_cam_details(model, image, choice)
 left, middle, right = st.columns([1, 1, 2])
-left.image(inspection.enlarge(inspection.overlay(image, cam.heatmap), 6),
+left.image(upscale(inspection.overlay(image, cam.heatmap), 6),
            caption=f"Grad-CAM for {CLASSES[cam.class_index].label} on the input", output_format="PNG")
-middle.image(inspection.enlarge((cam.heatmap * 255).astype("uint8"), 6), caption="heatmap alone",
+middle.image(upscale(to_uint8(cam.heatmap), 6), caption="heatmap alone",
              output_format="PNG")
 right.markdown(f"Class **{CLASSES[cam.class_index].label}**: probability {cam.probability:.1%}.  \n"
                f"Layer weighed: `{cam.layer}`.")

@@ -1,29 +1,35 @@
 """Max vs average pooling: the 2x2 arithmetic on a real feature map, then two twin models compared."""
 
-import numpy as np
+from dataclasses import replace
+
 import streamlit as st
 
-from kmnist import charts, inspection, jobs, pooling, store, ui
+from kmnist import cards, charts, explore, inspection, jobs, pooling, store
 from kmnist.classes import CLASSES
-from kmnist.training import TrainConfig
+from kmnist.images import upscale
+from kmnist.model import POOLING_WORDS, POOLINGS
+from kmnist.training import DEFAULT_RECIPE, TrainConfig, recipe, subset_limit
+from kmnist.ui.jobs_view import start_job, training_monitor
+from kmnist.ui.navigation import POOLING, page_header
+from kmnist.ui.resources import get_data, get_model, provenance_note
 
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("🔲 Max vs average pooling")
+page_header(POOLING)
 st.markdown(
     "A **pooling** layer shrinks each feature map by summarising every 2x2 window with one number: "
     "**max pooling** keeps the strongest response (*was the pattern anywhere here?*), **average pooling** "
     "keeps the mean (*how much of the pattern is here overall?*). Either way the map becomes half as "
     "wide and half as tall, so later layers see a larger part of the character for the same cost and "
     "small shifts of the stroke matter less.")
-data = ui.get_data()
-ui.provenance_note(data)
+data = get_data()
+provenance_note(data)
 
-pairs = pooling.find_pairs(store.list_models())
+entries = store.list_models()  # read once per rerun
+pairs = store.find_pairs(entries)
 model = None
 
 # -- Part 1: the arithmetic -------------------------------------------------------------------------------
 st.header("1 · One feature map, pooled two ways")
-usable = [entry for entry in store.list_models() if entry.usable]
+usable = [entry for entry in entries if entry.usable]
 if not usable:
     st.warning("No trained model yet: train one on the **Training** page, or retrain the pair below.")
 else:
@@ -31,39 +37,40 @@ else:
     left, middle, right = st.columns([2, 2, 1])
     entry = left.selectbox("Model whose first feature maps are pooled", usable, index=usable.index(default),
                            format_func=lambda e: e.name, key="part1_model")
+    if entry.problem:
+        st.warning(f"{entry.name}: {entry.problem}")
     kana = middle.selectbox("Test image: class", CLASSES, format_func=lambda k: k.label, key="image_class")
-    examples = np.flatnonzero(data.y_test == kana.index)
+    examples = explore.class_indices(data.y_test, [kana.index])
     number = right.number_input(f"index (0-{len(examples) - 1})", 0, len(examples) - 1, 0, key="image_index")
     image = data.x_test[examples[number]]
-    model = ui.get_model(entry)
+    model = get_model(entry)
     if model is not None:
-        source = pooling.pooled_input_name(model)
+        source = inspection.pooled_input_name(model)
         outputs = inspection.layer_outputs(model, image)
         maps = outputs[source]
-        first_pool = pooling.pooling_layers(model)[0].name
+        first_pool = inspection.pooling_layers(model)[0].name
         a, b, c = st.columns([1, 2, 2])
-        a.image(inspection.enlarge(image, 4), caption=f"test image #{examples[number]}: {kana.label}",
-                clamp=True)
+        a.image(upscale(image, 4), caption=f"test image #{examples[number]}: {kana.label}", clamp=True)
         # First visit: the liveliest channel and its most telling window; later, the user's choice
         # (clamped, since another model may have fewer channels or smaller maps).
         state = st.session_state
-        state.channel = min(state.get("channel", pooling.liveliest_channel(maps)), maps.shape[-1] - 1)
+        state.channel = pooling.clamp(state.get("channel"), maps.shape[-1], pooling.liveliest_channel(maps))
         channel = b.slider(f"Channel of `{source}` ({maps.shape[-1]} feature maps)", 0, maps.shape[-1] - 1,
                            key="channel")
         feature = maps[..., channel]
-        rows, cols = maps.shape[0] // 2, maps.shape[1] // 2
+        rows, cols = pooling.pooled_shape(maps.shape)
         telling = pooling.telling_window(feature)
 
         def jump_to_telling_window():
             state.window_row, state.window_col = telling
 
-        state.window_row = min(state.get("window_row", telling[0]), rows - 1)
-        state.window_col = min(state.get("window_col", telling[1]), cols - 1)
+        state.window_row = pooling.clamp(state.get("window_row"), rows, telling[0])
+        state.window_col = pooling.clamp(state.get("window_col"), cols, telling[1])
         row = c.slider("Window row (in the pooled map)", 0, rows - 1, key="window_row")
         col = c.slider("Window column (in the pooled map)", 0, cols - 1, key="window_col")
         b.button("Jump to the window where max and average differ most", on_click=jump_to_telling_window,
                  key="telling_window")
-        pooled = {mode: pooling.pool2x2(feature, mode) for mode in pooling.MODES}
+        pooled = {mode: pooling.pool2x2(feature, mode) for mode in POOLINGS}
         window = pooling.window(feature, row, col)
         zrange = (float(feature.min()), float(feature.max()))
         first, second, third = st.columns(3)
@@ -88,10 +95,10 @@ else:
             "max-pooled map\n"
             f"- **average** ({' + '.join(flat)}) / 4 = {values.sum():.4f} / 4 = **{window.mean:.4f}** → "
             f"pixel ({row}, {col}) of the average-pooled map")
-        kind = pooling.pooling_kind(model)
+        kind = inspection.pooling_kind(model)
         network = outputs[first_pool][..., channel]
-        gap = float(np.abs(network - pooled[kind]).max())
-        sums.caption(f"Check: this model's own `{first_pool}` layer ({'max' if kind == 'max' else 'average'} "
+        gap = pooling.largest_gap(network, pooled[kind])
+        sums.caption(f"Check: this model's own `{first_pool}` layer ({POOLING_WORDS[kind]} "
                      f"pooling) gives the same numbers as the {kind} map above (largest difference "
                      f"{gap:.1e}). Where the window holds one strong response among weak ones, max keeps "
                      "it whole while average dilutes it.")
@@ -105,27 +112,27 @@ if not pairs:
             "train a fresh pair with the button below.")
 else:
     pair = st.selectbox("Pair", pairs, format_func=lambda p: f"{p[0].name} vs {p[1].name}", key="pair")
-    cards = {entry.name: entry.card for entry in pair}
+    pair_cards = {entry.name: entry.card for entry in pair}
     for entry in pair:
         if entry.problem:
             st.warning(f"{entry.name}: {entry.problem}")
-    rows = pooling.comparison_rows(cards)
+    rows = cards.comparison_rows(pair_cards)
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         "test accuracy": st.column_config.NumberColumn(format="percent"),
         "macro AUC": st.column_config.NumberColumn(format="%.4f"),
         "test loss": st.column_config.NumberColumn(format="%.3f"),
         "training time (s)": st.column_config.NumberColumn(format="%.1f")})
-    st.plotly_chart(charts.training_curves(pooling.history_records(cards)), key="pair_curves")
+    st.plotly_chart(charts.training_curves(cards.history_records(pair_cards)), key="pair_curves")
     st.caption("Solid: training; dashed: validation. Curves come from each model's card.")
 
     if model is not None:
         st.subheader("After the first pooling layer, same input")
         columns = st.columns(2)
         for column, entry in zip(columns, pair, strict=True):
-            twin = ui.get_model(entry)
+            twin = get_model(entry)
             if twin is None:
                 continue
-            pool_name = pooling.pooling_layers(twin)[0].name
+            pool_name = inspection.pooling_layers(twin)[0].name
             twin_maps = inspection.layer_outputs(twin, image)[pool_name][..., :16]
             column.plotly_chart(charts.grid_heatmap(
                 inspection.feature_grid(twin_maps, columns=8),
@@ -135,17 +142,15 @@ else:
                    "and sharp, average-pooled maps smoother.")
 
 with st.expander("🔁 Retrain a max/avg pair (in the background, same live charts as the Training page)"):
-    base = TrainConfig.from_dict(pair[0].card["config"]) if pairs else TrainConfig()
+    base = TrainConfig.from_dict(pair[0].card["config"]) if pairs else recipe(DEFAULT_RECIPE)
     with st.form("pair-form"):
         a, b, c, d = st.columns(4)
         epochs = a.number_input("Epochs", 1, 1000, min(base.epochs, 3), key="pair_epochs")
         limit = b.number_input("Training images", 1, len(data.y_train),
                                min(base.limit or len(data.y_train), 2000), step=100, key="pair_limit")
         seed = c.number_input("Seed (shared)", 0, 2**31 - 1, base.seed, key="pair_seed")
-        taken = {entry.name for entry in store.list_models()}
-        number = next(n for n in range(1, 10_000)
-                      if f"pair{n}-max" not in taken and f"pair{n}-avg" not in taken)
-        prefix = d.text_input("Name prefix", f"pair{number}", key="pair_prefix",
+        prefix = d.text_input("Name prefix", store.free_name("pair", suffixes=jobs.pair_suffixes(),
+                                                             entries=entries), key="pair_prefix",
                               help="Saved as <prefix>-max.keras and <prefix>-avg.keras.")
         st.caption(f"Other settings come from the selected pair: batch {base.batch_size}, learning rate "
                    f"{base.learning_rate}, dropout {base.dropout}, augmentation "
@@ -153,15 +158,9 @@ with st.expander("🔁 Retrain a max/avg pair (in the background, same live char
                    "the same seed, data and epochs.")
         retrain = st.form_submit_button("▶️ Train the pair", key="pair_start")
     if retrain:
-        config = TrainConfig.from_dict({**vars(base), "epochs": int(epochs), "seed": int(seed),
-                                        "limit": None if limit >= len(data.y_train) else int(limit)})
-        try:
-            jobs.start(jobs.pair_runs(prefix.strip(), config), ui.session_label(), data)
-        except jobs.JobBusy as busy:
-            st.warning(f"**Not started.** {busy}.")
-        except jobs.JobError as error:
-            st.error("**Nothing was started.** Fix these settings and press the button again:\n\n"
-                     + "\n".join(f"- {problem}" for problem in error.problems))
+        config = replace(base, epochs=int(epochs), seed=int(seed),
+                         limit=subset_limit(limit, len(data.y_train)))
+        start_job(jobs.pair_runs(prefix.strip(), config), "", data, pair=True)
 job = jobs.current()
-if job is not None and (job.state in jobs.ACTIVE or len(job.runs) > 1):  # single runs: Training page
-    ui.training_monitor("pooling", detail=False)
+if job is not None and (job.state in jobs.ACTIVE or job.pair):  # finished single runs: Training page
+    training_monitor("pooling", detail=False)

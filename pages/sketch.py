@@ -3,13 +3,17 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from kmnist import charts, explore, inspection, sketch, ui
+from kmnist import charts, drawing, explore, pictures
+from kmnist.images import to_uint8, upscale
+from kmnist.ui import keys
+from kmnist.ui.jobs_view import model_card
+from kmnist.ui.navigation import LAYERS, SKETCH, page_header
+from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
 
 CANVAS_SIZE = 280
 DEFAULT_BRUSH = 18  # on a 280-pixel canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
 
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("✍️ Sketch pad")
+page_header(SKETCH)
 st.markdown(
     "Draw one of the ten hiragana below with the mouse (or a finger). Your drawing is turned into what the "
     "network was trained on, a **28x28 white-on-black image** cropped to the ink, centred and with strokes "
@@ -20,7 +24,7 @@ st.markdown(
 def example_sheet(_labels, _images, data_key: tuple, per_class: int = 5, seed: int = 0):
     """A few real test images of every class, one row per class, composed into one picture.
     Keyed by the data's fingerprint, so no rerun hashes the 2,000 test images again."""
-    return explore.class_rows_picture(_images, explore.class_examples(_labels, per_class, seed), scale=2)
+    return pictures.class_rows_picture(_images, explore.class_examples(_labels, per_class, seed), scale=2)
 
 
 def clear_canvas():
@@ -29,12 +33,12 @@ def clear_canvas():
 
 pick, card = st.columns([1, 2])
 with pick:
-    entry = ui.model_picker("Model", key="sketch_model")
+    entry = model_picker("Model", key="sketch_model")
 if entry is None:
     st.stop()
 with card:
-    ui.model_card(entry)
-model = ui.get_model(entry)
+    model_card(entry)
+model = get_model(entry)
 if model is None:
     st.stop()
 
@@ -63,13 +67,13 @@ def draw_and_classify(model) -> None:
         image = canvas.image_data if canvas is not None else None
         try:
             if image is None:
-                raise sketch.BlankDrawingError("the canvas is empty: draw a character")
-            prediction = sketch.predict_drawing(model, image)
-        except sketch.BlankDrawingError as error:
+                raise drawing.BlankDrawingError("the canvas is empty: draw a character")
+            prediction = drawing.predict_drawing(model, image)
+        except drawing.BlankDrawingError as error:
             st.info(f"✍️ Nothing to classify yet: {error}.")
         if prediction is not None:
             best = prediction.top(1)[0]
-            st.image(inspection.enlarge((prediction.image * 255).astype("uint8"), 6),
+            st.image(upscale(to_uint8(prediction.image), 6),
                      caption="the 28x28 model input (enlarged)",
                      output_format="PNG")
             st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
@@ -80,9 +84,9 @@ def draw_and_classify(model) -> None:
             st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
         if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
                      disabled=prediction is None, help="Shows every layer's response to your drawing."):
-            st.session_state[ui.LAST_DRAWING_KEY] = prediction.image
-            st.session_state.pop("layers_source", None)  # the Layer visualizer then opens on the drawing
-            st.switch_page("pages/layers.py")
+            st.session_state[keys.LAST_DRAWING] = prediction.image
+            st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on the drawing
+            st.switch_page(LAYERS.path)
 
 
 sketching, examples = st.columns([7, 3])
@@ -91,8 +95,8 @@ with sketching:
 
 with examples:
     st.subheader("What to draw")
-    data = ui.get_data(stop=False)
+    data = get_data(stop=False)
     if data is not None:
         st.image(example_sheet(data.y_test, data.x_test, data.provenance.fingerprint),
                  caption="Five test images of each class")
-        ui.provenance_note(data)
+        provenance_note(data)

@@ -1,12 +1,14 @@
-"""Training page: choose hyperparameters, train in the background, watch the curves live, read the results."""
+"""Training page: pick a recipe, change its settings, train in the background, watch it live, read results."""
 
 import streamlit as st
 
-from kmnist import jobs, store, ui
-from kmnist.training import OPTIMIZERS, TrainConfig
+from kmnist import jobs, store, training
+from kmnist.model import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
+from kmnist.ui.jobs_view import start_job, training_monitor
+from kmnist.ui.navigation import TRAINING, page_header
+from kmnist.ui.resources import get_data, provenance_note
 
-ui.ensure_navigation()  # a first request straight to this page still gets the app's navigation
-st.title("📈 Training")
+page_header(TRAINING)
 st.markdown(
     "Training shows the network the training images in small **batches**; after each batch the optimizer "
     "nudges every weight to lower the **loss** (how wrong the predictions are), and one pass over all "
@@ -16,50 +18,64 @@ st.markdown(
     "report **AUC**: for each class, the chance that a random image of that class scores higher for it "
     "than a random image of another class (1.0 = perfect ranking, 0.5 = coin flip), averaged over the "
     "10 classes.")
-data = ui.get_data()
-ui.provenance_note(data)
+data = get_data()
+provenance_note(data)
 folder = store.models_dir()
 train_size = len(data.y_train)
+state = st.session_state
 
 
-defaults = TrainConfig()
+def load_recipe() -> None:
+    """Fill the form with the chosen recipe, as a quick run (fewer epochs on a subset)."""
+    state.update(training.quick_run_settings(state.get("recipe", training.DEFAULT_RECIPE), train_size))
+
+
+if "epochs" not in state:
+    load_recipe()
+chosen = st.selectbox("Recipe", list(training.RECIPES), key="recipe", on_change=load_recipe,
+                      help="A named set of settings; the form below starts from it and you can change any of "
+                           "them.")
+quick = training.QUICK_RUN
+st.caption(f"**{chosen}** sets: {training.describe(training.RECIPES[chosen])}. The form starts from a quick "
+           f"run of it: {quick['epochs']} epochs on {quick['limit']:,} images, batch {quick['batch_size']}.")
+
 with st.form("train-form"):
     st.markdown("**Hyperparameters**")
     left, middle, right = st.columns(3)
-    pooling = left.radio("Pooling", ["max", "avg"], horizontal=True, key="pooling",
-                         format_func={"max": "max pooling", "avg": "average pooling"}.get,
+    pooling = left.radio("Pooling", POOLINGS, horizontal=True, key="pooling",
+                         format_func=lambda p: f"{POOLING_WORDS[p]} pooling",
                          help="How each 2x2 window of a feature map is shrunk to one number: its "
                               "largest value or its mean (see the Max vs average pooling page).")
-    epochs = left.number_input("Epochs", min_value=1, max_value=1000, value=5, step=1, key="epochs",
-                               help="Passes over the training images (early stopping may end sooner).")
-    batch_size = left.number_input("Batch size", min_value=1, max_value=8192, value=64, step=16,
-                                   key="batch_size", help="Images per weight update.")
-    learning_rate = middle.number_input("Learning rate", min_value=0.0, max_value=100.0,
-                                        value=defaults.learning_rate, step=0.0005, format="%.4f",
-                                        key="learning_rate",
-                                        help="Step size of each update (peak of the warm-up + cosine "
-                                             "schedule). Typical: 0.001-0.005 for AdamW, 1.0 for Adadelta.")
-    dropout = middle.slider("Dropout", 0.0, 0.9, defaults.dropout, 0.05, key="dropout",
-                            help="Fraction of activations randomly silenced after each pooling block "
-                                 "during training, so the network cannot rely on any single feature.")
-    augment = middle.toggle("Data augmentation", value=True, key="augment",
-                            help="Train on randomly shifted, rotated and zoomed copies of the images.")
-    val_fraction = right.slider("Validation fraction", 0.05, 0.5, defaults.val_fraction, 0.05,
-                                key="val_fraction",
-                                help="Share of the training images held out to validate each epoch.")
-    patience = right.number_input("Early-stopping patience (epochs)", min_value=1, max_value=1000,
-                                  value=defaults.patience, step=1, key="patience")
+    left.number_input("Epochs", min_value=1, max_value=1000, step=1, key="epochs",
+                      help="Passes over the training images (early stopping may end sooner).")
+    left.number_input("Batch size", min_value=1, max_value=8192, step=16, key="batch_size",
+                      help="Images per weight update.")
+    middle.number_input("Learning rate", min_value=0.0, max_value=100.0, step=0.0005, format="%.4f",
+                        key="learning_rate",
+                        help="Step size of each update (peak of the warm-up + cosine schedule). Typical: "
+                             "0.001-0.005 for AdamW, 1.0 for Adadelta.")
+    middle.slider("Dropout", 0.0, 0.9, step=0.05, key="dropout",
+                  help="Fraction of activations randomly silenced after each pooling block during training, "
+                       "so the network cannot rely on any single feature.")
+    middle.slider("Label smoothing", 0.0, 0.5, step=0.05, key="label_smoothing",
+                  help="Trains towards 90 % sure instead of 100 % (at 0.1): a softer target that keeps the "
+                       "network from becoming over-confident.")
+    middle.toggle("Data augmentation", key="augment",
+                  help="Train on randomly shifted, rotated and zoomed copies of the images.")
+    right.slider("Validation fraction", 0.05, 0.5, step=0.05, key="val_fraction",
+                 help="Share of the training images held out to validate each epoch.")
+    right.number_input("Early-stopping patience (epochs)", min_value=1, max_value=1000, step=1,
+                       key="patience")
     limit = right.number_input(f"Training images (subset of {train_size:,})", min_value=1,
-                               max_value=train_size, value=min(3000, train_size), step=100, key="limit",
+                               max_value=train_size, step=100, key="limit",
                                help="A stratified subset for quick runs; the maximum uses them all.")
     with st.expander("More: architecture, optimizer, seed, names"):
         a, b, c = st.columns(3)
-        architecture = a.selectbox("Architecture", ["studio", "classic"], key="architecture",
-                                   help="studio: 2 blocks of Conv-BN-ReLU x2 + pooling; classic: the Keras "
-                                        "simple CNN (2 convs, 1 pooling).")
-        optimizer = b.selectbox("Optimizer", OPTIMIZERS, key="optimizer")
-        seed = c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
-                              help="Same seed + same settings = same subset, split and initial weights.")
+        a.selectbox("Architecture", ARCHITECTURES, key="architecture",
+                    help="; ".join(f"{name}: {note}" for name, note in ARCHITECTURE_NOTES.items()) + ".")
+        b.selectbox("Optimizer", training.OPTIMIZERS, key="optimizer")
+        c.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+                       help="Same seed + same settings = same subset, split and initial weights.")
         name = a.text_input("Model name", value="", key="model_name", placeholder="my-model-<pooling>",
                             help="Saved as <name>.keras in the models folder; leave empty for "
                                  "my-model-<pooling> (numbered if taken). Existing models are never "
@@ -67,26 +83,20 @@ with st.form("train-form"):
         owner = b.text_input("Your name (shown to others while it trains)", value="", key="owner")
     submitted = st.form_submit_button("▶️ Start training", type="primary", key="start")
 
-st.caption(f"Models are saved in `{folder}`. One training job runs at a time on this server; everybody "
-           "can watch it live below, and it keeps running when you change page.")
+config = training.with_settings(training.RECIPES[chosen], pooling=pooling,
+                                limit=training.subset_limit(limit, train_size),
+                                **{name: state[name] for name in training.SETTINGS})
+changed = training.differences(config, training.RECIPES[chosen])
+st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
+           + (", ".join(f"{key} to {value}" for key, value in changed.items()) or "nothing")
+           + ". One training job runs at a time on this server; everybody can watch it live below, and it "
+             "keeps running when you change page.")
 
 if submitted:
-    config = TrainConfig(pooling=pooling, architecture=architecture, epochs=int(epochs),
-                         batch_size=int(batch_size), learning_rate=float(learning_rate), optimizer=optimizer,
-                         dropout=float(dropout), augment=bool(augment), val_fraction=float(val_fraction),
-                         patience=int(patience), limit=None if limit >= train_size else int(limit),
-                         seed=int(seed))
-    run = jobs.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)
-    try:
-        jobs.start([run], owner.strip() or ui.session_label(), data)
-    except jobs.JobBusy as busy:
-        st.warning(f"**Not started.** {busy}.")
-    except jobs.JobError as error:
-        st.error("**Nothing was started.** Fix these settings and press Start again:\n\n"
-                 + "\n".join(f"- {problem}" for problem in error.problems))
+    start_job([jobs.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)], owner, data)
 
 st.divider()
 if jobs.current() is None:
     st.info("No training has run on this server yet: choose settings above and press **Start training**. "
             "A quick first run: 1-2 epochs on 1,000 images takes well under a minute.")
-ui.training_monitor("training")
+training_monitor("training")

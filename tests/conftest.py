@@ -4,6 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kmnist import data as kdata
@@ -86,3 +87,22 @@ def models_copy(trained_models, tmp_path, monkeypatch) -> Path:
     shutil.copytree(trained_models, folder)
     monkeypatch.setenv("KMNIST_MODELS", str(folder))
     return folder
+
+
+@pytest.fixture
+def synthetic():
+    """40 images, 4 per class; class c is a square of brightness 20 * (c + 1) at row/column c."""
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 4)
+    images = np.zeros((40, 28, 28), dtype=np.uint8)
+    for n, c in enumerate(labels):
+        images[n, c:c + 5, c:c + 5] = 20 * (c + 1)
+    return images, labels
+
+
+def sample_card(pooling_mode, seed=0, epochs=2, accuracy=0.9):
+    """A model card as training writes it (a subset), for tests of card tables and twin pairing."""
+    return {"config": {"pooling": pooling_mode, "seed": seed, "epochs": epochs}, "parameters": 1000,
+            "training_seconds": 12.5, "best_epoch": 2, "status": "complete",
+            "test": {"accuracy": accuracy, "macro_auc": 0.99, "loss": 0.3},
+            "history": [{"kind": "epoch", "epoch": 1, "loss": 1.0},
+                        {"kind": "epoch", "epoch": 2, "loss": 0.5}]}

@@ -103,3 +103,31 @@ def test_a_full_disk_while_saving_keeps_every_model_and_says_so(models_copy, kmn
     message = shown(at, ("error",))
     assert "No space left on device" in message and "free some disk space" in message
     assert {p.name: p.read_bytes() for p in models_copy.iterdir()} == before  # nothing half-written
+
+
+# Valid JSON of the wrong shape as a card, beside a working model (found by probing: these crashed pages).
+WRONG_CARDS = {"wrong types": {"name": 5, "test": "x", "config": []},
+               "text accuracy": {"test": {"accuracy": "high"}},
+               "a list": [1, 2]}
+MODEL_PICKERS = {"sketch": "sketch_model", "layers": "layers_model", "pooling": "part1_model"}
+
+
+@pytest.mark.parametrize("card", WRONG_CARDS, ids=list(WRONG_CARDS))
+@pytest.mark.parametrize("page_name", ["home", "dataset", "training", "layers", "sketch", "pooling"])
+def test_a_card_of_the_wrong_shape_is_reported_and_never_reaches_the_page(page_name, card, models_copy,
+                                                                          kmnist_data):
+    import json
+    import shutil
+
+    shutil.copy2(models_copy / "studio-max.keras", models_copy / "odd.keras")
+    (models_copy / "odd.card.json").write_text(json.dumps(WRONG_CARDS[card]))
+    at = open_page(page_name)
+    assert not at.exception, at.exception
+    if page_name == "home":
+        assert "**odd**: model card odd.card.json is not a KMNIST Studio card" in shown(at, ("warning",))
+    if page_name in MODEL_PICKERS:
+        picker = at.selectbox(key=MODEL_PICKERS[page_name])
+        labels = [str(option) for option in picker.options]
+        picker.select_index(next(i for i, label in enumerate(labels) if label.startswith("odd"))).run()
+        assert not at.exception, at.exception
+        assert "odd: model card odd.card.json is not a KMNIST Studio card" in shown(at, ("warning",))

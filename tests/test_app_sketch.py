@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from kmnist import ui
+from kmnist.ui import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "sketch.py"), str(ROOT / "app.py")
@@ -82,7 +82,7 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     assert not at.button(key="send_to_layers").disabled
     at.button(key="send_to_layers").click().run()
     assert not at.exception
-    sent = at.session_state[ui.LAST_DRAWING_KEY]
+    sent = at.session_state[keys.LAST_DRAWING]
     assert sent.shape == (28, 28) and sent.max() == pytest.approx(1.0)
     assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"  # now on the Layer visualizer
     assert any(m.value.startswith("**Prediction:") for m in at.markdown)

@@ -4,11 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from kmnist.training import RECIPES, recipe
 from tests.conftest import ROOT
 
 
@@ -61,7 +63,10 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
                     "--data", data_dir, "--out", model)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 2/2" in result.stdout and "val_auc" in result.stdout and "test accuracy" in result.stdout
-    assert json.loads(model.with_name("cli.card.json").read_text())["config"]["pooling"] == "avg"
+    card = json.loads(model.with_name("cli.card.json").read_text())
+    assert card["config"]["pooling"] == "avg" and card["config"]["seed"] == RECIPES["studio"].seed
+    assert "directory" not in card["data"] and str(data_dir) not in json.dumps(card)  # no machine paths
+    assert card["data"]["name"] == data_dir.name
 
     again = kmnist("train", "--epochs", "1", "--data", data_dir, "--out", model)
     assert "already exists" in one_line_error(again)
@@ -92,3 +97,14 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     hits = sum(line["top"][0]["class"] == kmnist_data.y_test[i] for i, line in enumerate(lines[:4]))
     assert hits >= 2
     assert "no strokes" in lines[4]["error"] and "unreadable" in lines[5]["error"]
+
+
+@pytest.mark.real_data
+def test_a_recipe_sets_every_setting_and_options_override_it(data_dir, tmp_path):
+    model = tmp_path / "classic.keras"
+    result = kmnist("train", "--recipe", "classic", "--epochs", "1", "--limit", "300", "--data", data_dir,
+                    "--out", model)
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads(model.with_name("classic.card.json").read_text())["config"]
+    assert config == asdict(recipe("classic", epochs=1, limit=300))
+    assert config["optimizer"] == "adadelta" and config["augment"] is False  # the classic CNN's own recipe

@@ -1,20 +1,10 @@
-"""Unit tests for kmnist.explore (grids, statistics, sampling, projections) on small synthetic arrays."""
+"""Unit tests for kmnist.explore (paging, statistics, sampling, projections) and the Dataset charts."""
 
 import numpy as np
 import pytest
 
 from kmnist import charts, explore
 from kmnist.classes import CLASSES
-
-
-@pytest.fixture
-def synthetic():
-    """40 images, 4 per class; class c is a square of brightness 20 * (c + 1) at row/column c."""
-    labels = np.repeat(np.arange(10, dtype=np.uint8), 4)
-    images = np.zeros((40, 28, 28), dtype=np.uint8)
-    for n, c in enumerate(labels):
-        images[n, c:c + 5, c:c + 5] = 20 * (c + 1)
-    return images, labels
 
 
 def test_class_indices_picks_only_chosen_classes_in_order():
@@ -122,60 +112,6 @@ def test_tsne_projection_shape_and_clusters():
     spread = max(coordinates[g * 20:(g + 1) * 20].std(axis=0).max() for g in range(3))
     gaps = [np.linalg.norm(centres[a] - centres[b]) for a, b in ((0, 1), (0, 2), (1, 2))]
     assert min(gaps) > spread  # the three groups form three separate clusters
-
-
-def test_upscale_and_to_uint8():
-    image = np.array([[0, 255], [10, 20]], dtype=np.uint8)
-    big = explore.upscale(image, 3)
-    assert big.shape == (6, 6) and big[0:3, 3:6].min() == 255 and big[3:6, 0:3].max() == 10
-    assert explore.to_uint8(np.array([-3.0, 12.6, 300.0])).tolist() == [0, 13, 255]
-    assert explore.to_uint8(image) is image
-
-
-def test_compose_grid_places_tiles_and_labels():
-    images = np.zeros((5, 28, 28), dtype=np.uint8)
-    images[2] = 255
-    grid = explore.compose_grid(images, columns=2, scale=2, gap=4, label_height=0)
-    assert grid.shape == (4 + 3 * (56 + 4), 4 + 2 * (56 + 4), 3)
-    tile2 = grid[4 + 60:4 + 60 + 56, 4:4 + 56]  # third image: second row, first column
-    assert tile2.min() == 255
-    assert grid[4:60, 4:60].max() == 0  # first image is black
-    assert grid[0:4].min() == 255  # gap keeps the background
-    labelled = explore.compose_grid(images, columns=5, scale=1, labels=list("abcde"), label_height=16)
-    strip = labelled[4 + 28:4 + 28 + 16, 4:4 + 28]
-    assert labelled.shape[0] == 4 + 28 + 16 + 4 and strip.min() < 128  # text drawn under the tile
-    with pytest.raises(ValueError):
-        explore.compose_grid(images, columns=2, labels=["only one"])
-    with pytest.raises(ValueError):
-        explore.compose_grid(images, columns=0)
-
-
-def test_pictures_for_gallery_rows_and_means(synthetic):
-    images, labels = synthetic
-    gallery = explore.gallery_picture(images, labels, np.arange(10), columns=5, scale=2)
-    assert gallery.ndim == 3 and gallery.shape[1] == 4 + 5 * (56 + 4)
-    rows = explore.class_rows_picture(images, explore.class_examples(labels, per_class=3))
-    assert rows.shape[0] == 4 + 10 * (56 + 4)
-    means = explore.means_picture(explore.mean_images(images, labels), scale=1)
-    assert means.shape[1] == 4 + 10 * (28 + 4)
-    assert means[4 + 2, 4 + 2].tolist() == [255, 255, 255]  # class 0's mean (20) is stretched to 255
-
-
-def test_tile_label_with_and_without_hiragana():
-    assert explore.tile_label(12, 0, hiragana=True) == "#12 お o"
-    assert explore.tile_label(7, 9, hiragana=False) == "#7 wo"
-    assert explore.tile_label(3, np.uint8(3), hiragana=True) == f"#3 {CLASSES[3].char} tsu"
-
-
-def test_find_cjk_font_honours_env_and_rejects_latin_fonts(monkeypatch, tmp_path):
-    not_a_font = tmp_path / "x.ttf"
-    not_a_font.write_bytes(b"nope")
-    monkeypatch.setenv(explore.FONT_ENV, str(not_a_font))
-    explore._find_cjk_font.cache_clear()
-    found = explore.find_cjk_font()
-    assert found != str(not_a_font)
-    assert found is None or explore._draws_hiragana(found)
-    assert not explore._draws_hiragana(str(not_a_font))
 
 
 def test_dataset_charts_carry_data():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kmnist import inspection
+from kmnist.images import as_batch, upscale
 from kmnist.model import build_model
 
 
@@ -46,16 +47,6 @@ def glyph(seed: int = 0) -> np.ndarray:
     return np.clip(image + 0.05 * rng.random((28, 28)), 0, 1).astype("float32")
 
 
-def test_as_batch_accepts_uint8_float_and_channel():
-    image = glyph()
-    as_uint8 = (image * 255).round().astype("uint8")
-    assert inspection.as_batch(image).shape == (1, 28, 28, 1)
-    np.testing.assert_allclose(inspection.as_batch(as_uint8), inspection.as_batch(image), atol=1 / 255)
-    np.testing.assert_array_equal(inspection.as_batch(image[..., None]), inspection.as_batch(image))
-    with pytest.raises(ValueError, match="28x28"):
-        inspection.as_batch(np.zeros((14, 14)))
-
-
 def test_layer_outputs_every_layer_in_order_without_batch(studio):
     outputs = inspection.layer_outputs(studio, glyph())
     assert list(outputs) == [layer.name for layer in inspection.model_layers(studio)]
@@ -67,7 +58,7 @@ def test_layer_outputs_every_layer_in_order_without_batch(studio):
     assert probabilities.shape == (10,)
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     # The probe gives the same answer as the model itself (inference mode: dropout off).
-    direct = np.asarray(studio(inspection.as_batch(glyph()), training=False))[0]
+    direct = np.asarray(studio(as_batch(glyph()), training=False))[0]
     np.testing.assert_allclose(probabilities, direct, atol=1e-6)
 
 
@@ -105,7 +96,9 @@ def test_architecture_table(studio, classic):
     assert [row["layer"] for row in table][:4] == ["conv1", "conv2", "pool1", "dropout1"]
     rows = {row["layer"]: row for row in table}
     assert rows["conv1"] == {"layer": "conv1", "type": "Conv2D", "output_shape": "26×26×16",
-                             "parameters": 3 * 3 * 1 * 16 + 16}
+                             "parameters": 3 * 3 * 1 * 16 + 16,
+                             "what it does": inspection.LAYER_ROLES["Conv2D"]}
+    assert all(row["what it does"] for row in table)  # every layer type of the network is explained
     assert rows["pool2"]["type"] == "MaxPooling2D"
     assert rows["flatten"]["output_shape"] == "1024"
     assert sum(row["parameters"] for row in table) == studio.count_params()
@@ -192,7 +185,7 @@ def test_grad_cam_heatmap(studio):
     other = (predicted + 1) % 10
     chosen = inspection.grad_cam_details(studio, glyph(), class_index=other)
     assert chosen.class_index == other
-    np.testing.assert_allclose(inspection.grad_cam(studio, glyph(), other), chosen.heatmap)
+    np.testing.assert_allclose(inspection.grad_cam_details(studio, glyph(), other).heatmap, chosen.heatmap)
 
 
 def test_grad_cam_falls_back_to_saliency_when_no_positive_evidence():
@@ -216,6 +209,15 @@ def test_overlay_and_enlarge():
     assert picture.shape == (28, 28, 3) and picture.dtype == np.uint8
     assert picture[20, 0, 0] == picture[20, 0, 1] == picture[20, 0, 2]  # no heat: grey
     assert picture[2, 0, 0] > picture[2, 0, 2]                           # heat: red tint
-    big = inspection.enlarge(picture, 4)
+    big = upscale(picture, 4)
     assert big.shape == (112, 112, 3)
     assert (big[:4, :4] == picture[0, 0]).all()
+
+
+@pytest.mark.parametrize("architecture, source", [("studio", "conv2"), ("classic", "conv2")])
+def test_pooled_input_and_kind_found_by_type(architecture, source):
+    for mode in ("max", "avg"):
+        model = build_model(mode, architecture)
+        assert inspection.pooled_input_name(model) == source
+        assert inspection.pooling_kind(model) == mode
+        assert inspection.pooling_layers(model)[0].name == "pool1"

@@ -67,8 +67,8 @@ def test_format_seconds_and_failure_wording():
 
 
 def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_data):
-    job = jobs.start(jobs.pair_runs("pair", TrainConfig(**QUICK)), "tester", kmnist_data, tmp_path)
-    assert jobs.current() is job
+    job = jobs.start(jobs.pair_runs("pair", TrainConfig(**QUICK)), "tester", kmnist_data, tmp_path, pair=True)
+    assert jobs.current() is job and job.pair
     assert job.wait(120)
     snap = job.snapshot()
     assert snap.state == jobs.FINISHED and snap.error is None and not snap.active
@@ -78,6 +78,7 @@ def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_dat
         assert report.saved and report.result.model_path.is_file()
         assert card_path(report.result.model_path).is_file()
         assert report.predicted.shape == kmnist_data.y_test.shape
+        assert report.labels is kmnist_data.y_test and report.images is kmnist_data.x_test  # kept with it
         assert report.result.card["config"]["pooling"] == report.name.split("-")[1]
     kinds = {(r["run"], r["kind"]) for r in snap.records}
     assert {("pair-max", "batch"), ("pair-avg", "epoch"), ("pair-avg", "end")} <= kinds

@@ -1,7 +1,8 @@
-"""Unit tests of kmnist.store: atomic saving, cards, loading checks, listing a models folder."""
+"""Unit tests of kmnist.store: atomic saving, cards, loading checks, listing a folder, pairing twins."""
 
 import errno
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from kmnist import store
 from kmnist.model import build_model
+from kmnist.store import ModelEntry
+from tests.conftest import sample_card as card
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +120,21 @@ def test_model_summary_row_says_what_data_trained_it(tmp_path, small_model):
     assert rows["m"] == {"model": "m", "status": "complete", "test accuracy": 0.9,
                          "trained on": "not official copy, 5,600 train images", "problem": ""}
     assert rows["bare"]["trained on"] == "unknown" and "no model card" in rows["bare"]["problem"]
+
+
+def entry(tmp_path: Path, name: str, card: dict | None) -> ModelEntry:
+    path = tmp_path / f"{name}.keras"
+    path.write_bytes(b"x")
+    return ModelEntry(name, path, card)
+
+
+def test_find_pairs_matches_configs_that_differ_only_in_pooling(tmp_path):
+    entries = [entry(tmp_path, "a-max", card("max", seed=1)), entry(tmp_path, "a-avg", card("avg", seed=1)),
+               entry(tmp_path, "studio-avg", card("avg")), entry(tmp_path, "studio-max", card("max")),
+               entry(tmp_path, "lonely-max", card("max", seed=7)),
+               entry(tmp_path, "other-avg", card("avg", epochs=5)),
+               entry(tmp_path, "nocard", None)]
+    pairs = store.find_pairs(entries)
+    assert [(m.name, a.name) for m, a in pairs] == [("studio-max", "studio-avg"), ("a-max", "a-avg")]
+    assert store.twin_key(card("max")) == store.twin_key(card("avg"))
+    assert store.twin_key(None) is None

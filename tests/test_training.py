@@ -98,3 +98,38 @@ def test_invalid_hyperparameters_are_rejected_before_anything_starts(kmnist_data
     with pytest.raises(ConfigError, match=problem):
         train(TrainConfig(**overrides), kmnist_data, tmp_path / "m.keras")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_name():
+    from dataclasses import asdict
+
+    from kmnist.training import (
+        DEFAULT_RECIPE,
+        QUICK_RUN,
+        RECIPES,
+        SETTINGS,
+        describe,
+        differences,
+        quick_run_settings,
+        recipe,
+        subset_limit,
+        with_settings,
+    )
+
+    assert set(RECIPES) == {"studio", "classic"} and RECIPES[DEFAULT_RECIPE] == TrainConfig()
+    for config in RECIPES.values():
+        assert config.problems() == []
+    assert TrainConfig().seed == 42  # the one default seed, recorded by the shipped cards
+    classic = recipe("classic", epochs=3)
+    assert differences(classic, RECIPES["classic"]) == {"epochs": 3}
+    assert asdict(classic) | {"epochs": 25} == asdict(RECIPES["classic"])
+    assert "adadelta at learning rate 1" in describe(classic) and "augmentation off" in describe(classic)
+    with pytest.raises(ConfigError, match="recipe must be one of studio, classic"):
+        recipe("fancy")
+    settings = quick_run_settings("studio", train_size=2000)
+    assert set(settings) == {*SETTINGS, "limit"} and settings["limit"] == 2000  # capped at what there is
+    assert settings["epochs"] == QUICK_RUN["epochs"] and settings["optimizer"] == "adamw"
+    formed = with_settings(RECIPES["studio"], epochs=2.0, dropout=0, augment=1, limit=subset_limit(500, 7000))
+    assert (formed.epochs, formed.dropout, formed.augment, formed.limit) == (2, 0.0, True, 500)
+    assert type(formed.epochs) is int and type(formed.dropout) is float
+    assert subset_limit(7000, 7000) is None and subset_limit(9000, 7000) is None

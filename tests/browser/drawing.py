@@ -78,13 +78,14 @@ def choose_examples(model, data, classes, per_class: int = 1, candidates: int = 
                     threshold: float = 0.95) -> dict[int, list[Example]]:
     """For each class, the test images with the fewest strokes that the model reads correctly with at
     least `threshold` probability when drawn with thin, default and thick brushes."""
-    from kmnist import sketch
+    from kmnist import drawing as kdrawing
     from kmnist.classes import CLASSES
 
     widths = (BRUSH - 4, BRUSH, BRUSH + 6)
     plans = [(int(position), scanline_strokes(data.x_test[position]))
              for label in classes for position in np.flatnonzero(data.y_test == label)[:candidates]]
-    glyphs = np.stack([sketch.to_kmnist(render(strokes, width)) for _, strokes in plans for width in widths])
+    glyphs = np.stack([kdrawing.to_kmnist(render(strokes, width))
+                       for _, strokes in plans for width in widths])
     probabilities = np.asarray(model.predict(glyphs[..., None], batch_size=256, verbose=0))
     probabilities = probabilities.reshape(len(plans), len(widths), -1)
     chosen = {}

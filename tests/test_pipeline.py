@@ -1,8 +1,10 @@
-"""Unit tests of kmnist.preprocess: scaling, stratified splits, the tf.data pipeline."""
+"""Unit tests of kmnist.pipeline (splits, the tf.data pipeline) and the scaling in kmnist.images."""
 
 import numpy as np
+import pytest
 
-from kmnist.preprocess import make_dataset, stratified_subset, to_model_input, train_val_split
+from kmnist.images import to_model_input
+from kmnist.pipeline import make_dataset, stratified_subset, train_val_split
 
 
 def synthetic(n=200):
@@ -49,3 +51,10 @@ def test_unshuffled_dataset_keeps_order():
     images, labels = next(iter(make_dataset(x, y, 20)))
     assert np.allclose(images.numpy()[..., 0], x / 255.0)
     assert labels.numpy().argmax(1).tolist() == y.tolist()
+
+
+def test_shuffling_or_augmenting_needs_a_seed():
+    x, y = synthetic(40)
+    for options in ({"shuffle": True}, {"augment": True}):
+        with pytest.raises(ValueError, match="needs a seed"):
+            make_dataset(x, y, 8, **options)

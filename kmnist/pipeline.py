@@ -1,4 +1,4 @@
-"""Turn uint8 KMNIST arrays into model inputs: scaling, stratified splits and tf.data pipelines."""
+"""The training input pipeline: stratified subsets and splits, augmentation, tf.data batches."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from kmnist.classes import NUM_CLASSES
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]."""
-    images = np.asarray(images)
-    scale = 255.0 if images.dtype == np.uint8 else 1.0
-    return (images.astype("float32") / scale)[..., None]
+from kmnist.images import PIXEL_MAX
 
 
 def stratified_subset(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int):
@@ -24,14 +18,14 @@ def stratified_subset(x: np.ndarray, y: np.ndarray, limit: int | None, seed: int
     return x[keep], y[keep]
 
 
-def train_val_split(x: np.ndarray, y: np.ndarray, val_fraction: float = 0.2, seed: int = 0):
+def train_val_split(x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int):
     """Stratified, seeded split into (x_train, y_train), (x_val, y_val)."""
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=val_fraction, stratify=y, random_state=seed)
     return (x_train, y_train), (x_val, y_val)
 
 
-def augmenter(seed: int = 0, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom: float = 0.1):
+def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom: float = 0.1):
     """A function that gives each image of a float batch (B, 28, 28, 1) a random small rotation, zoom
     and shift: the variation of hand-written characters.
 
@@ -66,17 +60,22 @@ def augmenter(seed: int = 0, shift_px: float = 2.0, rotation_deg: float = 10.0, 
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = False,
-                 augment: bool = False, seed: int = 0):
-    """A tf.data pipeline of (float images, one-hot labels); images stay uint8 until batched."""
+                 augment: bool = False, seed: int | None = None):
+    """A tf.data pipeline of (float images, one-hot labels); images stay uint8 until batched.
+
+    `seed` (required to shuffle or augment) makes the order and the augmentation repeatable.
+    """
     import tensorflow as tf
 
+    if (shuffle or augment) and seed is None:
+        raise ValueError("shuffling or augmenting needs a seed (the recipe's, e.g. TrainConfig.seed)")
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         dataset = dataset.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
 
     def to_float(images, labels):
-        images = tf.cast(images, tf.float32)[..., None] / 255.0
+        images = tf.cast(images, tf.float32)[..., None] / PIXEL_MAX  # images.to_model_input, in the graph
         return images, tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
 
     dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)

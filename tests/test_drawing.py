@@ -1,10 +1,10 @@
-"""kmnist.sketch: drawings of any size and colour become KMNIST-like 28x28 inputs."""
+"""kmnist.drawing (the Sketch pad's work): drawings of any size and colour become KMNIST-like 28x28 inputs."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from kmnist import sketch
+from kmnist import drawing as kdrawing
 from kmnist.model import build_model
 
 CANVAS = 280
@@ -36,7 +36,7 @@ def ink_box(image: np.ndarray, threshold: float = 0.2) -> tuple[int, int]:
 
 
 def test_result_looks_like_kmnist():
-    glyph = sketch.to_kmnist(drawing())
+    glyph = kdrawing.to_kmnist(drawing())
     assert glyph.shape == (28, 28) and glyph.dtype == np.float32
     assert glyph.min() >= 0 and glyph.max() == pytest.approx(1.0)
     assert max(ink_box(glyph)) >= 27                  # fills the box like KMNIST glyphs
@@ -47,25 +47,25 @@ def test_result_looks_like_kmnist():
 
 
 def test_position_and_size_on_the_canvas_do_not_matter():
-    centre = sketch.to_kmnist(drawing())
-    corner = sketch.to_kmnist(drawing(width=round(BRUSH * 0.5), scale=0.5, shift=(-60, -60)))
+    centre = kdrawing.to_kmnist(drawing())
+    corner = kdrawing.to_kmnist(drawing(width=round(BRUSH * 0.5), scale=0.5, shift=(-60, -60)))
     assert np.abs(centre - corner).mean() < 0.08
 
 
 def test_thin_and_thick_brushes_are_brought_to_kmnist_weight():
-    thin, normal, thick = (sketch.to_kmnist(drawing(width=w)) for w in (5, BRUSH, 45))
+    thin, normal, thick = (kdrawing.to_kmnist(drawing(width=w)) for w in (5, BRUSH, 45))
     shares = [(g * 255 > 50).mean() for g in (thin, normal, thick)]
     assert all(0.12 <= share <= 0.5 for share in shares), shares
-    widths = [sketch.stroke_width(g) for g in (thin, normal, thick)]
-    raw = [sketch.stroke_width(sketch.ink_map(drawing(width=w))) for w in (5, BRUSH, 45)]
+    widths = [kdrawing.stroke_width(g) for g in (thin, normal, thick)]
+    raw = [kdrawing.stroke_width(kdrawing.ink_map(drawing(width=w))) for w in (5, BRUSH, 45)]
     assert max(widths) / min(widths) < 0.5 * max(raw) / min(raw)
 
 
 def test_blank_canvas():
-    with pytest.raises(sketch.BlankDrawingError, match="no strokes"):
-        sketch.to_kmnist(np.zeros((CANVAS, CANVAS, 4), "uint8"))
-    with pytest.raises(sketch.BlankDrawingError, match="no strokes"):
-        sketch.to_kmnist(np.full((CANVAS, CANVAS, 3), 255, "uint8"))  # white paper
+    with pytest.raises(kdrawing.BlankDrawingError, match="no strokes"):
+        kdrawing.to_kmnist(np.zeros((CANVAS, CANVAS, 4), "uint8"))
+    with pytest.raises(kdrawing.BlankDrawingError, match="no strokes"):
+        kdrawing.to_kmnist(np.full((CANVAS, CANVAS, 3), 255, "uint8"))  # white paper
 
 
 def test_single_dot():
@@ -73,61 +73,61 @@ def test_single_dot():
         image = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
         ImageDraw.Draw(image).ellipse((150, 120, 150 + brush, 120 + brush), fill=(0, 0, 0, 255))
         dot = np.asarray(image)
-        with pytest.raises(sketch.BlankDrawingError, match="dot"):
-            sketch.to_kmnist(dot)
-    with pytest.raises(sketch.BlankDrawingError, match="dot"):
-        sketch.predict_drawing(None, dot)  # raises before the model is used
+        with pytest.raises(kdrawing.BlankDrawingError, match="dot"):
+            kdrawing.to_kmnist(dot)
+    with pytest.raises(kdrawing.BlankDrawingError, match="dot"):
+        kdrawing.predict_drawing(None, dot)  # raises before the model is used
 
 
 def test_all_ink_canvas():
     full = np.zeros((CANVAS, CANVAS, 4), "uint8")
     full[..., 3] = 255
     full[:2, :2, 3] = 0  # not one flat colour: almost everything is ink
-    with pytest.raises(sketch.BlankDrawingError, match="all ink"):
-        sketch.to_kmnist(full)
+    with pytest.raises(kdrawing.BlankDrawingError, match="all ink"):
+        kdrawing.to_kmnist(full)
 
 
 def test_drawing_touching_the_border():
     strokes = [[(0, 140), (279, 140)], [(140, 0), (140, 279)], [(0, 0), (279, 279)]]
-    glyph = sketch.to_kmnist(drawing(strokes=strokes))
+    glyph = kdrawing.to_kmnist(drawing(strokes=strokes))
     assert ink_box(glyph) == (28, 28)
-    opaque = sketch.to_kmnist(drawing(strokes=strokes, background=(255, 255, 255, 255)))
+    opaque = kdrawing.to_kmnist(drawing(strokes=strokes, background=(255, 255, 255, 255)))
     np.testing.assert_allclose(opaque, glyph, atol=0.02)
 
 
 def test_polarity_and_transparency_give_the_same_result():
-    transparent = sketch.to_kmnist(drawing())                               # canvas: ink in alpha
-    dark_on_light = sketch.to_kmnist(drawing(background=(255, 255, 255, 255)))
-    light_on_dark = sketch.to_kmnist(drawing(ink=(255, 255, 255, 255), background=(0, 0, 0, 255)))
-    grey = sketch.to_kmnist(drawing(background=(255, 255, 255, 255))[..., :3].mean(axis=2))
-    coloured = sketch.to_kmnist(drawing(ink=(20, 40, 200, 255), background=(250, 250, 240, 255)))
+    transparent = kdrawing.to_kmnist(drawing())                               # canvas: ink in alpha
+    dark_on_light = kdrawing.to_kmnist(drawing(background=(255, 255, 255, 255)))
+    light_on_dark = kdrawing.to_kmnist(drawing(ink=(255, 255, 255, 255), background=(0, 0, 0, 255)))
+    grey = kdrawing.to_kmnist(drawing(background=(255, 255, 255, 255))[..., :3].mean(axis=2))
+    coloured = kdrawing.to_kmnist(drawing(ink=(20, 40, 200, 255), background=(250, 250, 240, 255)))
     for other in (dark_on_light, light_on_dark, grey, coloured):
         np.testing.assert_allclose(other, transparent, atol=0.02)
 
 
 def test_other_sizes_and_types():
     pil = Image.fromarray(drawing())
-    np.testing.assert_allclose(sketch.to_kmnist(pil), sketch.to_kmnist(drawing()), atol=1e-6)
-    small = sketch.to_kmnist(np.asarray(pil.resize((70, 70))))  # a 4x smaller canvas, same drawing
-    assert np.abs(np.subtract(ink_box(small), ink_box(sketch.to_kmnist(drawing())))).max() <= 1
-    assert np.corrcoef(small.ravel(), sketch.to_kmnist(drawing()).ravel())[0, 1] > 0.8
+    np.testing.assert_allclose(kdrawing.to_kmnist(pil), kdrawing.to_kmnist(drawing()), atol=1e-6)
+    small = kdrawing.to_kmnist(np.asarray(pil.resize((70, 70))))  # a 4x smaller canvas, same drawing
+    assert np.abs(np.subtract(ink_box(small), ink_box(kdrawing.to_kmnist(drawing())))).max() <= 1
+    assert np.corrcoef(small.ravel(), kdrawing.to_kmnist(drawing()).ravel())[0, 1] > 0.8
     as_float = drawing().astype("float32") / 255
-    np.testing.assert_allclose(sketch.to_kmnist(as_float), sketch.to_kmnist(drawing()), atol=0.01)
-    with pytest.raises(sketch.BlankDrawingError):
-        sketch.to_kmnist(np.zeros(10))
+    np.testing.assert_allclose(kdrawing.to_kmnist(as_float), kdrawing.to_kmnist(drawing()), atol=0.01)
+    with pytest.raises(kdrawing.BlankDrawingError):
+        kdrawing.to_kmnist(np.zeros(10))
 
 
 def test_stroke_width_measures_lines():
     line = np.zeros((100, 100), "float32")
     line[40:46, 10:90] = 1.0
-    assert sketch.stroke_width(line) == pytest.approx(6, rel=0.15)
-    assert sketch.stroke_width(np.zeros((5, 5))) == 0.0
+    assert kdrawing.stroke_width(line) == pytest.approx(6, rel=0.15)
+    assert kdrawing.stroke_width(np.zeros((5, 5))) == 0.0
 
 
 def test_predict_drawing_on_a_small_model():
     model = build_model("max", "classic")
-    prediction = sketch.predict_drawing(model, drawing())
-    np.testing.assert_allclose(prediction.image, sketch.to_kmnist(drawing()))
+    prediction = kdrawing.predict_drawing(model, drawing())
+    np.testing.assert_allclose(prediction.image, kdrawing.to_kmnist(drawing()))
     assert prediction.probabilities.shape == (10,)
     assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     top = prediction.top(3)
@@ -137,8 +137,8 @@ def test_predict_drawing_on_a_small_model():
 
 
 def test_confidence_flag():
-    sure = sketch.Prediction(np.zeros((28, 28)), np.array([0.9] + [0.1 / 9] * 9))
-    unsure = sketch.Prediction(np.zeros((28, 28)), np.full(10, 0.1))
+    sure = kdrawing.Prediction(np.zeros((28, 28)), np.array([0.9] + [0.1 / 9] * 9))
+    unsure = kdrawing.Prediction(np.zeros((28, 28)), np.full(10, 0.1))
     assert sure.confident and not unsure.confident
     assert sure.top(1)[0]["char"] == "お"
 
@@ -179,7 +179,7 @@ def test_real_glyphs_drawn_on_a_canvas_are_classified_like_the_originals(trained
     model, margin = reference_model(trained_models)
     images, labels = kmnist_data.x_test[:400], kmnist_data.y_test[:400]
     original = np.asarray(model(images[..., None].astype("float32") / 255, training=False)).argmax(1)
-    redrawn = np.stack([sketch.to_kmnist(canvas) for canvas in as_canvas(images, opaque)])
+    redrawn = np.stack([kdrawing.to_kmnist(canvas) for canvas in as_canvas(images, opaque)])
     through_canvas = np.asarray(model(redrawn[..., None], training=False)).argmax(1)
     accuracy, canvas_accuracy = (original == labels).mean(), (through_canvas == labels).mean()
     assert accuracy > 0.3  # the model (chance: 0.1) has learnt something: the comparison means something

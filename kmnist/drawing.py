@@ -1,18 +1,18 @@
-"""Turn a drawing (canvas, PNG, any size or colours) into a KMNIST-like 28x28 input and classify it."""
+"""Sketch pad: a drawing (canvas, PNG, any size or colour) -> KMNIST-like 28x28 input -> classes."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from kmnist.classes import CLASSES
+from kmnist.images import IMAGE_SIDE, as_batch, to_float, to_uint8
+from kmnist.store import model_lock
 
 INK_THRESHOLD = 0.2      # ink level that counts as a stroke
 MIN_EXTENT = 0.04        # a drawing whose ink spans less than this share of the canvas is a dot
-TARGET_INK_SHARE = 0.24  # KMNIST glyphs cover about a quarter of their 28x28 pixels (> 50 of 255)
 TARGET_STROKE = 2.0      # KMNIST's median stroke width as stroke_width() measures it, in 28x28 pixels
 THIN_STROKE, THICK_STROKE = 1.1, 3.1  # 2nd-98th percentile of KMNIST: strokes outside are restroked
 DOT_RATIO = 2.5          # a drawing less than this many stroke widths across is a dot
@@ -32,7 +32,7 @@ def ink_map(image) -> np.ndarray:
     array = np.asarray(image.convert("RGBA") if isinstance(image, Image.Image) else image)
     if array.ndim not in (2, 3) or min(array.shape[:2]) < 2:
         raise BlankDrawingError(f"expected a 2-D image, got an array of shape {array.shape}")
-    array = array.astype("float32") / (255.0 if np.issubdtype(array.dtype, np.integer) else 1.0)
+    array = to_float(array)
     if array.ndim == 2:
         array = array[..., None]
     grey = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
@@ -73,10 +73,10 @@ def to_kmnist(image) -> np.ndarray:
     if extent < MIN_EXTENT * max(ink.shape) or extent < DOT_RATIO * stroke_width(crop):
         raise BlankDrawingError("the drawing is only a dot: draw a whole character")
     work = _fit(crop, WORK_SIZE)
-    width = stroke_width(work) * 28 / WORK_SIZE
+    width = stroke_width(work) * IMAGE_SIDE / WORK_SIZE
     if THIN_STROKE <= width <= THICK_STROKE:
-        return _fit(crop, 28, centred=True)
-    return _fit(_crop_to_ink(_restroke(work, width)), 28, centred=True)
+        return _fit(crop, IMAGE_SIDE, centred=True)
+    return _fit(_crop_to_ink(_restroke(work, width)), IMAGE_SIDE, centred=True)
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -91,13 +91,12 @@ def _fit(ink: np.ndarray, side: int, centred: bool = False) -> np.ndarray:
     height, width = ink.shape
     scale = side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    glyph = Image.fromarray((np.clip(ink, 0, 1) * 255).astype("uint8")).resize(
-        size, Image.Resampling.LANCZOS)
+    glyph = Image.fromarray(to_uint8(np.clip(ink, 0, 1))).resize(size, Image.Resampling.LANCZOS)
     if not centred:
-        return np.asarray(glyph, dtype="float32") / 255.0
+        return to_float(np.asarray(glyph))
     canvas = Image.new("L", (side, side))
     canvas.paste(glyph, ((side - size[0]) // 2, (side - size[1]) // 2))
-    result = np.asarray(canvas, dtype="float32") / 255.0
+    result = to_float(np.asarray(canvas))
     return result / result.max() if result.max() > 0 else result
 
 
@@ -116,13 +115,13 @@ def stroke_width(ink: np.ndarray) -> float:
 def _restroke(work: np.ndarray, width: float) -> np.ndarray:
     """Thicken (max filter) or thin (min filter) strokes of `width` (in 28-pixel units) toward
     KMNIST's typical width, on the WORK_SIZE grid; padded so nothing is cut off."""
-    per_pixel = WORK_SIZE / 28
+    per_pixel = WORK_SIZE / IMAGE_SIDE
     radius = max(1, round(abs(TARGET_STROKE - width) / 2 * per_pixel))
-    padded = Image.fromarray((np.pad(work, radius + 1) * 255).astype("uint8"))
+    padded = Image.fromarray(to_uint8(np.pad(work, radius + 1)))
     size = 2 * radius + 1
     changed = padded.filter(ImageFilter.MaxFilter(size) if width < TARGET_STROKE
                             else ImageFilter.MinFilter(size))
-    result = np.asarray(changed, dtype="float32") / 255.0
+    result = to_float(np.asarray(changed))
     return result if (result > INK_THRESHOLD).any() else np.pad(work, radius + 1)
 
 
@@ -141,13 +140,10 @@ class Prediction:
         return float(self.probabilities.max()) >= 0.6
 
 
-_predict_lock = threading.Lock()
-
-
 def predict_drawing(model, image) -> Prediction:
     """Preprocess `image` with to_kmnist and classify it (safe to call from many sessions at once)."""
     glyph = to_kmnist(image)
-    with _predict_lock:  # one shared model serves every session
+    with model_lock(model):  # one shared model serves every session
         # predict_on_batch runs Keras' compiled predict step: ~1 ms here, against ~15 ms eager
-        probabilities = np.asarray(model.predict_on_batch(glyph[None, ..., None]))[0]
+        probabilities = np.asarray(model.predict_on_batch(as_batch(glyph)))[0]
     return Prediction(glyph, probabilities)

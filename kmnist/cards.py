@@ -1,0 +1,116 @@
+"""Model cards: the one schema a card must fit, and the tables and curves read from valid cards.
+
+A card is JSON written by training (kmnist.training) next to its model. Every field is optional, since a
+run interrupted early writes only part of it, but a field that is present must have its type, so page code
+can rely on it. kmnist.store validates each card as it reads it; a card that fails is reported with its
+problem and never handed to a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from jsonschema import Draft202012Validator
+
+from kmnist.classes import NUM_CLASSES
+from kmnist.model import ARCHITECTURES, POOLING_WORDS, POOLINGS
+from kmnist.training import OPTIMIZERS, TrainConfig
+
+# A card's status: "training" while the run goes on (so a crash leaves a card saying so), then how it ended.
+TRAINING, COMPLETE, EARLY_STOPPED = "training", "complete", "early-stopped"
+STOPPED, FAILED = "stopped", "failed"
+STATUSES = (TRAINING, COMPLETE, EARLY_STOPPED, STOPPED, FAILED)
+
+_NUMBER = {"type": "number"}
+_COUNT = {"type": "integer", "minimum": 0}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+_PER_CLASS = {"type": "array", "items": _NUMBER, "minItems": NUM_CLASSES, "maxItems": NUM_CLASSES}
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def _config_schema() -> dict:
+    """The card's "config": each TrainConfig field with its default's JSON type; names from their lists."""
+    defaults = TrainConfig()
+    properties = {f.name: {"type": _JSON_TYPES[type(getattr(defaults, f.name))]}
+                  for f in fields(TrainConfig) if getattr(defaults, f.name) is not None}
+    properties |= {"pooling": {"enum": list(POOLINGS)}, "architecture": {"enum": list(ARCHITECTURES)},
+                   "optimizer": {"enum": list(OPTIMIZERS)}, "limit": {"type": ["integer", "null"]}}
+    properties["learning_rate"] = _NUMBER  # a whole number such as 1 is a rate too
+    return {"type": "object", "properties": properties}
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "status": {"enum": list(STATUSES)},
+        "created": {"type": "string"},
+        "finished": {"type": "string"},
+        "error": {"type": "string"},
+        "config": _config_schema(),
+        "data": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"}, "official": {"type": "boolean"}, "summary": {"type": "string"},
+                "sizes": {"type": "object", "additionalProperties": _COUNT},
+                "md5": {"type": "object", "additionalProperties": {"type": "string"}},
+                "used": {"type": "object", "additionalProperties": _COUNT},
+            },
+        },
+        "test": {
+            "type": "object",
+            "properties": {
+                "accuracy": _SHARE, "macro_auc": _NUMBER, "loss": _NUMBER, "count": _COUNT,
+                "per_class_accuracy": _PER_CLASS, "per_class_auc": _PER_CLASS,
+                "confusion": {"type": "array", "minItems": NUM_CLASSES, "maxItems": NUM_CLASSES,
+                              "items": {"type": "array", "items": _COUNT,
+                                        "minItems": NUM_CLASSES, "maxItems": NUM_CLASSES}},
+            },
+        },
+        "validation": {"type": "object", "additionalProperties": _NUMBER},
+        "history": {"type": "array", "items": {"type": "object", "properties": {"epoch": _COUNT},
+                                               "additionalProperties": {"type": ["number", "boolean",
+                                                                                 "string"]}}},
+        "parameters": _COUNT, "best_epoch": _COUNT, "epochs_run": _COUNT, "training_seconds": _NUMBER,
+        "strategy": {"type": "string"},
+        "versions": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+_VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+def card_problems(card) -> list[str]:
+    """Every way `card` misses the schema, worded with where: e.g. "test.accuracy: 'high' is not of
+    type 'number'". Empty for a valid card."""
+    found = []
+    for error in sorted(_VALIDATOR.iter_errors(card), key=lambda e: list(map(str, e.absolute_path))):
+        where = ".".join(str(part) for part in error.absolute_path) or "the card"
+        found.append(f"{where}: {error.message}")
+    return found
+
+
+# -- what the pages read from valid cards ------------------------------------------------------------------
+def comparison_rows(cards: dict[str, dict]) -> list[dict]:
+    """One row per model card: pooling, test accuracy, macro AUC, test loss, training time, weights."""
+    rows = []
+    for name, card in cards.items():
+        test = card.get("test") or {}
+        rows.append({
+            "model": name,
+            "pooling": POOLING_WORDS.get((card.get("config") or {}).get("pooling"), "?"),
+            "test accuracy": test.get("accuracy"),
+            "macro AUC": test.get("macro_auc"),
+            "test loss": test.get("loss"),
+            "training time (s)": card.get("training_seconds"),
+            "parameters": card.get("parameters"),
+            "epochs run": card.get("epochs_run", len(card.get("history") or [])),
+            "best epoch": card.get("best_epoch"),
+            "status": card.get("status"),
+        })
+    return rows
+
+
+def history_records(cards: dict[str, dict]) -> list[dict]:
+    """The epoch records of each card's "history", tagged with the model name (for training_curves)."""
+    return [{**record, "kind": record.get("kind", "epoch"), "run": name}
+            for name, card in cards.items() for record in card.get("history") or []]

@@ -1,0 +1,5 @@
+"""Session-state keys that more than one page reads or writes, named once here."""
+
+LAST_DRAWING = "last_drawing"    # the (28, 28) float image the Sketch pad last sent to the Layer visualizer
+LAYERS_SOURCE = "layers_source"  # the Layer visualizer's input choice; cleared so it opens on a new drawing
+NAVIGATION_CHECKED = "_navigation_checked"  # ensure_navigation already rerun this session

@@ -1,0 +1,79 @@
+"""The app's pages (file, title, icon, what each teaches), the navigation they run in, and their headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from kmnist.ui import keys
+
+APP_TITLE, APP_ICON = "KMNIST Studio", "🈂️"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str     # the page's script, relative to app.py
+    title: str    # its name in the navigation
+    icon: str
+    teaches: str  # one sentence on Home's "Where to go"
+    heading: str = ""  # the page's title, when it is not "<icon> <title>"
+
+    @property
+    def header(self) -> str:
+        return self.heading or f"{self.icon} {self.title}"
+
+
+HOME = PageInfo("pages/home.py", "Home", "🏠", "", heading=f"{APP_ICON} {APP_TITLE}")
+DATASET = PageInfo(
+    "pages/dataset.py", "Dataset explorer", "🔎",
+    "Browse the ten kuzushiji classes, their historical variants, class balance and a 2-D map "
+    "(PCA / t-SNE) of every image.")
+TRAINING = PageInfo(
+    "pages/training.py", "Training", "📈",
+    "Train a CNN live: watch loss, accuracy and AUC per batch and epoch, tune optimizer, dropout "
+    "and augmentation, stop at any time and keep the best checkpoint.")
+LAYERS = PageInfo(
+    "pages/layers.py", "Layer visualizer", "🧩",
+    "Follow one image through the network: Conv2D filters and feature maps, pooling, flatten, "
+    "dense layers and the softmax that turns scores into probabilities.")
+SKETCH = PageInfo(
+    "pages/sketch.py", "Sketch pad", "✍️",
+    "Write a character with the mouse and see what the model reads, how sure it is and why.")
+POOLING = PageInfo(
+    "pages/pooling.py", "Max vs average pooling", "🔲",
+    "Compare two networks that differ only in pooling: what each keeps of an image, and how it "
+    "changes accuracy.")
+PAGES = (HOME, DATASET, TRAINING, LAYERS, SKETCH, POOLING)
+
+
+def navigation():
+    """app.py's st.navigation over PAGES (Home first and default); call .run() on the result."""
+    return st.navigation([st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME)
+                          for page in PAGES])
+
+
+def page_header(page: PageInfo) -> None:
+    """The page's title, after making sure the page runs inside the app's navigation."""
+    ensure_navigation()
+    st.title(page.header)
+
+
+def ensure_navigation() -> None:
+    """Run this page through app.py's navigation, even on a fresh server's first deep-link request.
+
+    Because a pages/ folder exists, Streamlit runs the first request after a server start to a URL
+    such as /sketch in its legacy multipage mode: the page alone, without app.py's page config and
+    navigation. Streamlit's docs say the pages/ folder is ignored "as soon as any session executes
+    st.navigation", but nothing runs app.py before that first request, and no setting or public call
+    changes the mode for the run in progress. So this clears Streamlit's flag for the legacy mode
+    (PagesManager.uses_pages_directory, what st.navigation itself sets) and reruns, which shows the same
+    page through app.py. Once per session at most: a rerun drops the widget event of its run.
+    tests/test_navigation.py fails if a Streamlit upgrade moves the flag.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get(keys.NAVIGATION_CHECKED):
+        st.session_state[keys.NAVIGATION_CHECKED] = True
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -1,0 +1,84 @@
+"""Cached data and models for the pages: loading once per server, the model picker, the provenance note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from kmnist import data as kdata
+from kmnist import store
+from kmnist.ui.navigation import HOME
+
+
+@st.cache_resource(show_spinner="Loading KMNIST…")
+def _load_data(directory: str, stamp: tuple) -> kdata.KMNISTData:
+    return kdata.load(directory)
+
+
+def _stamp(directory: Path) -> tuple:
+    """Changes when the files change, so a fixed or re-downloaded copy is picked up."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in sorted(directory.glob("kmnist-*.npz")))
+
+
+def get_data(stop: bool = True, link_home: bool = True) -> kdata.KMNISTData | None:
+    """The cached data set, or (after showing the error and its fix) None / st.stop()."""
+    directory = kdata.default_data_dir()
+    try:
+        return _load_data(str(directory), _stamp(directory) if directory.is_dir() else ())
+    except kdata.DataError as error:
+        st.error(f"**No usable KMNIST data.** {error}")
+        if link_home:
+            st.page_link(HOME.path, label="Go to Home to download it", icon=HOME.icon)
+        if stop:
+            st.stop()
+        return None
+
+
+def provenance_note(data: kdata.KMNISTData) -> None:
+    """One line under a page title saying which copy of KMNIST is shown."""
+    st.caption(f"{'✅' if data.provenance.official else '⚠️'} {data.provenance.summary}")
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _load_model(path: str, stamp: tuple):
+    return store.load_model(Path(path))
+
+
+def get_model(entry: store.ModelEntry):
+    """The cached, shared model of `entry` (never train it), or None after showing the error."""
+    try:
+        stat = entry.path.stat()
+        return _load_model(str(entry.path), (stat.st_mtime_ns, stat.st_size))
+    except (store.ModelError, OSError) as error:
+        st.error(f"**Cannot use model {entry.name}.** {error}")
+        return None
+
+
+def model_picker(label: str = "Model", key: str | None = None) -> store.ModelEntry | None:
+    """A selectbox of the usable models in models_dir(), default model first; warns about the chosen
+    one's problem, if any."""
+    entries = [e for e in store.list_models() if e.usable]
+    if not entries:
+        st.warning("No trained model yet: train one on the **Training** page "
+                   "(or restore the shipped models in `models/`).")
+        return None
+    entry = st.selectbox(label, entries, key=key, format_func=lambda e: _model_label(e))
+    if entry.problem:
+        st.warning(f"{entry.name}: {entry.problem}")
+    return entry
+
+
+def _model_label(entry: store.ModelEntry) -> str:
+    test = (entry.card or {}).get("test") or {}
+    accuracy = f" · test acc {test['accuracy']:.1%}" if "accuracy" in test else ""
+    return f"{entry.name}{accuracy}"
+
+
+def session_label() -> str:
+    """A short id of this browser session, used as the owner of a job when no name is given."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return f"session {context.session_id[:8]}" if context else "a session"

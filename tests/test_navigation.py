@@ -1,0 +1,37 @@
+"""kmnist.ui.navigation: the page registry app.py and Home share; the deep-link fix's hold on Streamlit."""
+
+import inspect
+
+from streamlit.runtime import pages_manager
+from streamlit.runtime.scriptrunner import script_runner
+
+from kmnist.ui import navigation
+from tests.conftest import ROOT
+
+
+def test_every_page_file_is_registered_once_and_exists():
+    paths = [page.path for page in navigation.PAGES]
+    assert len(set(paths)) == len(paths) == len(list((ROOT / "pages").glob("*.py")))
+    assert all((ROOT / path).is_file() for path in paths)
+    assert navigation.PAGES[0] is navigation.HOME and navigation.HOME.header == "🈂️ KMNIST Studio"
+    assert all(page.teaches for page in navigation.PAGES[1:])
+
+
+def test_every_page_starts_with_its_own_header():
+    for page in navigation.PAGES:
+        source = (ROOT / page.path).read_text()
+        constant = next(name for name, value in vars(navigation).items() if value is page and name.isupper())
+        assert f"page_header({constant})" in source, f"{page.path} must call page_header({constant})"
+
+
+def test_the_flag_ensure_navigation_clears_is_the_one_streamlit_reads():
+    """ensure_navigation relies on Streamlit internals; this fails if an upgrade moves them.
+
+    The script runner must still choose the legacy pages/ mode by PagesManager.uses_pages_directory, and
+    st.navigation must still clear that same flag (so clearing it is what st.navigation would do).
+    """
+    assert hasattr(pages_manager.PagesManager, "uses_pages_directory")
+    assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner.ScriptRunner)
+    from streamlit.commands import navigation as st_navigation
+
+    assert "PagesManager.uses_pages_directory = False" in inspect.getsource(st_navigation.navigation)

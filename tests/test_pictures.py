@@ -1,0 +1,53 @@
+"""Unit tests for kmnist.pictures: composed grids, class sheets, tile labels and the hiragana font."""
+
+import numpy as np
+import pytest
+
+from kmnist import explore, pictures
+from kmnist.classes import CLASSES
+
+
+def test_compose_grid_places_tiles_and_labels():
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    images[2] = 255
+    grid = pictures.compose_grid(images, columns=2, scale=2, gap=4, label_height=0)
+    assert grid.shape == (4 + 3 * (56 + 4), 4 + 2 * (56 + 4), 3)
+    tile2 = grid[4 + 60:4 + 60 + 56, 4:4 + 56]  # third image: second row, first column
+    assert tile2.min() == 255
+    assert grid[4:60, 4:60].max() == 0  # first image is black
+    assert grid[0:4].min() == 255  # gap keeps the background
+    labelled = pictures.compose_grid(images, columns=5, scale=1, labels=list("abcde"), label_height=16)
+    strip = labelled[4 + 28:4 + 28 + 16, 4:4 + 28]
+    assert labelled.shape[0] == 4 + 28 + 16 + 4 and strip.min() < 128  # text drawn under the tile
+    with pytest.raises(ValueError):
+        pictures.compose_grid(images, columns=2, labels=["only one"])
+    with pytest.raises(ValueError):
+        pictures.compose_grid(images, columns=0)
+
+
+def test_pictures_for_gallery_rows_and_means(synthetic):
+    images, labels = synthetic
+    gallery = pictures.gallery_picture(images, labels, np.arange(10), columns=5, scale=2)
+    assert gallery.ndim == 3 and gallery.shape[1] == 4 + 5 * (56 + 4)
+    rows = pictures.class_rows_picture(images, explore.class_examples(labels, per_class=3))
+    assert rows.shape[0] == 4 + 10 * (56 + 4)
+    means = pictures.means_picture(explore.mean_images(images, labels), scale=1)
+    assert means.shape[1] == 4 + 10 * (28 + 4)
+    assert means[4 + 2, 4 + 2].tolist() == [255, 255, 255]  # class 0's mean (20) is stretched to 255
+
+
+def test_tile_label_with_and_without_hiragana():
+    assert pictures.tile_label(12, 0, hiragana=True) == "#12 お o"
+    assert pictures.tile_label(7, 9, hiragana=False) == "#7 wo"
+    assert pictures.tile_label(3, np.uint8(3), hiragana=True) == f"#3 {CLASSES[3].char} tsu"
+
+
+def test_find_cjk_font_honours_env_and_rejects_latin_fonts(monkeypatch, tmp_path):
+    not_a_font = tmp_path / "x.ttf"
+    not_a_font.write_bytes(b"nope")
+    monkeypatch.setenv(pictures.FONT_ENV, str(not_a_font))
+    pictures._find_cjk_font.cache_clear()
+    found = pictures.find_cjk_font()
+    assert found != str(not_a_font)
+    assert found is None or pictures._draws_hiragana(found)
+    assert not pictures._draws_hiragana(str(not_a_font))
