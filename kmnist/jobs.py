@@ -1,16 +1,27 @@
-"""Background training jobs: one per server process, trained in a worker thread, watched by any session.
+"""Training jobs: each trains in a child process of its own, one at a time, from a first-in-first-out queue
+with owners; any session watches them through immutable snapshots.
 
 A job trains one or more runs in sequence (the pooling page trains a max/avg pair that differ only in
-pooling). Every streaming record is kept, tagged with its run's name, so any page can redraw the live
-charts from ``current().snapshot()`` at any time; the job itself never touches the UI.
+pooling). The child process (spawned: TensorFlow is not fork-safe) sends every streaming record, tagged
+with its run's name, and each run's result back over a multiprocessing queue; a watcher thread in the
+server keeps them, so any page can redraw the live charts from ``snapshot()`` at any time. Only the
+session that started a job may stop it, or cancel it while it waits.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import itertools
+import multiprocessing
+import os
+import queue
+import signal
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -19,12 +30,23 @@ import numpy as np
 from kmnist.model import POOLINGS
 from kmnist.training import TrainConfig, TrainResult
 
-RUNNING, STOPPING, FINISHED, FAILED, STOPPED = "running", "stopping", "finished", "failed", "stopped"
+QUEUED, RUNNING, STOPPING = "queued", "running", "stopping"
+FINISHED, FAILED, STOPPED, CANCELLED = "finished", "failed", "stopped", "cancelled"
 ACTIVE = (RUNNING, STOPPING)
+OPEN = (QUEUED, *ACTIVE)  # not ended yet
+
+MAX_WAITING = 10    # jobs that may wait behind the running one
+STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the next batch) before it is ended
+CHILD_NICE = 10     # the child's CPU priority below the server's, so pages stay responsive while it trains
+TRAINER = "kmnist.training:train"  # what the child runs for each run ("module:function"; tests swap it)
 
 
 class JobBusy(RuntimeError):
-    """Another training job is running; the message says whose and what."""
+    """The queue is full; the message says who is training and how many wait."""
+
+
+class NotOwner(PermissionError):
+    """Someone other than the job's owner tried to stop or cancel it."""
 
 
 class JobError(ValueError):
@@ -88,17 +110,20 @@ class Progress:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """An immutable copy of a job for rendering: nothing in it changes while the worker trains."""
+    """An immutable copy of a job for rendering: nothing in it changes while the child trains."""
 
+    number: int  # the job's number on this server, 1, 2, ...
     runs: tuple[Run, ...]
     owner: str
-    started: float  # time.time() at start
+    owner_id: str
+    started: float  # time.time() when it was asked for
     state: str
     records: tuple[Mapping, ...]  # read-only StreamingCallback records, each tagged with its "run"
     reports: tuple[RunReport, ...]
     error: str | None
     progress: Progress
     current_run: str | None
+    pid: int | None  # the child process training it (None while it waits)
 
     @property
     def active(self) -> bool:
@@ -118,114 +143,216 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-class Job:
-    """Trains `runs` one after another in a daemon thread; thread-safe to watch from any session."""
+_numbers = itertools.count(1)
 
-    def __init__(self, runs: list[Run], owner: str, data, folder: Path, pair: bool = False):
+
+class Job:
+    """Trains `runs` one after another in a child process; thread-safe to watch from any session."""
+
+    def __init__(self, runs: list[Run], owner: str, data, folder: Path, pair: bool = False,
+                 owner_id: str | None = None):
+        self.number = next(_numbers)
         self.runs = tuple(runs)
-        self.pair = pair
         self.owner = owner
+        self.owner_id = owner_id or owner
+        self.pair = pair
         self.data = data
         self.folder = Path(folder)
         self.started = time.time()
-        self._clock = time.perf_counter()
+        self._clock: float | None = None  # perf_counter() when the child was started
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._ended = threading.Event()
         self._records: list[Mapping] = []
         self._reports: list[RunReport] = []
-        self._state = RUNNING
+        self._state = QUEUED
         self._error: str | None = None
         self._run_index = 0
         self._shape = {"epochs": runs[0].config.epochs, "steps": 0}
         self._position = {"epoch": 0, "batch": 0}
-        self._thread = threading.Thread(target=self._work, name=f"kmnist-train-{runs[0].name}",
-                                        daemon=True)
+        self._process = None
+        self._stop = None
+        self._stop_asked: float | None = None
 
     # -- control -------------------------------------------------------------------------------------
-    def start(self) -> Job:
-        self._thread.start()
+    def launch(self) -> Job:
+        """Start the child process and the thread that listens to it (the scheduler calls this)."""
+        context = multiprocessing.get_context("spawn")
+        messages, self._stop = context.Queue(), context.Event()
+        self._process = context.Process(
+            target=_child_main, args=(TRAINER, self.runs, self.data, self.folder, messages, self._stop),
+            name=f"kmnist-train-{self.runs[0].name}", daemon=True)
+        with self._lock:
+            self._state, self._clock = RUNNING, time.perf_counter()
+        self._process.start()
+        threading.Thread(target=self._watch, args=(messages,), name=f"kmnist-watch-{self.number}",
+                         daemon=True).start()
         return self
 
-    def stop(self) -> None:
-        """Ask training to end at the next batch; the best checkpoint so far is kept."""
+    def stop(self, by: str | None = None) -> None:
+        """Stop a running job at its next batch (the best checkpoint so far is kept), or cancel a waiting
+        one. Only its owner may: NotOwner for anyone else (`by` None means the server itself)."""
+        if by is not None and by != self.owner_id:
+            raise NotOwner(f"only {self.owner}, who started {', '.join(r.name for r in self.runs)}, "
+                           "can stop it")
         with self._lock:
-            if self._state == RUNNING:
-                self._state = STOPPING
-        self._stop.set()
+            if self._state == QUEUED:
+                self._state = CANCELLED
+                cancelled = True
+            else:
+                cancelled = False
+                if self._state == RUNNING:
+                    self._state, self._stop_asked = STOPPING, time.monotonic()
+                    self._stop.set()
+        if cancelled:
+            _scheduler.withdraw(self)
+            self._ended.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker ends (True) or `timeout` seconds pass (False)."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """Block until the job has ended (True) or `timeout` seconds pass (False)."""
+        return self._ended.wait(timeout)
 
     @property
     def state(self) -> str:
         with self._lock:
             return self._state
 
-    # -- the worker ----------------------------------------------------------------------------------
-    def _work(self) -> None:
-        from kmnist.metrics import predict_classes
-        from kmnist.training import train
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
-        try:
-            for index, run in enumerate(self.runs):
-                if self._stop.is_set():
+    # -- listening to the child ------------------------------------------------------------------------
+    def _watch(self, messages) -> None:
+        outcome, detail, terminated = None, None, False
+        while outcome is None:
+            try:
+                kind, index, payload = messages.get(timeout=0.2)
+            except queue.Empty:
+                if not self._process.is_alive():
                     break
+                if (self._stop_asked is not None and not terminated
+                        and time.monotonic() - self._stop_asked > STOP_GRACE):
+                    self._process.terminate()  # it did not answer Stop in time; saved checkpoints stay
+                    terminated = True
+                continue
+            if kind == "record":
+                self._keep_record(payload)
+            elif kind == "run":
                 with self._lock:
                     self._run_index = index
-                    self._shape = {"epochs": run.config.epochs, "steps": 0}
+                    self._shape = {"epochs": self.runs[index].config.epochs, "steps": 0}
                     self._position = {"epoch": 0, "batch": 0}
-                listener = self._listener(run.name)
-                result = train(run.config, self.data, self.folder / f"{run.name}.keras",
-                               listeners=[listener], stop_event=self._stop)
-                predicted = (predict_classes(result.model, self.data.x_test)
-                             if result.model is not None else None)
+            elif kind == "report":
+                result, predicted = payload
                 with self._lock:
-                    self._reports.append(RunReport(run.name, result, predicted, self.data.y_test,
-                                                   self.data.x_test))
-            final = STOPPED if self._stop.is_set() else FINISHED
-            error = None
-        except Exception as exception:  # the app must stay usable: keep a message, not a traceback
-            final, error = FAILED, describe_failure(exception)
-        with self._lock:
-            self._state, self._error = final, error
+                    self._reports.append(RunReport(self.runs[index].name, result, predicted,
+                                                   self.data.y_test, self.data.x_test))
+            else:  # "done" or "failed"
+                outcome, detail = kind, payload
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(10)
+        self._finish(outcome, detail, terminated)
 
-    def _listener(self, name: str):
-        def listen(record: dict) -> None:
-            with self._lock:
-                self._records.append(MappingProxyType({**record, "run": name}))
-                if record["kind"] == "begin":
-                    self._shape = {"epochs": record["epochs"] or 0, "steps": record["steps"] or 0}
-                elif record["kind"] == "batch":
-                    self._position = {"epoch": record["epoch"], "batch": record["batch"]}
-        return listen
+    def _keep_record(self, record: dict) -> None:
+        with self._lock:
+            self._records.append(MappingProxyType(record))
+            if record["kind"] == "begin":
+                self._shape = {"epochs": record["epochs"] or 0, "steps": record["steps"] or 0}
+            elif record["kind"] == "batch":
+                self._position = {"epoch": record["epoch"], "batch": record["batch"]}
+
+    def _finish(self, outcome: str | None, detail: str | None, terminated: bool) -> None:
+        with self._lock:
+            stopped = self._stop_asked is not None
+            if outcome == "done":
+                self._state, self._error = (STOPPED if stopped else FINISHED), None
+            elif outcome == "failed":
+                self._state, self._error = FAILED, detail
+            elif terminated:
+                self._state, self._error = STOPPED, (
+                    f"The training process did not stop within {STOP_GRACE:.0f} s of Stop and was ended; "
+                    "the best checkpoint it had saved is kept.")
+            else:
+                self._state, self._error = FAILED, _death_message(self._process.exitcode)
+        self._ended.set()
+        _scheduler.ended(self)
 
     # -- watching ------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         with self._lock:
             return Snapshot(
-                runs=self.runs, owner=self.owner, started=self.started, state=self._state,
-                records=tuple(self._records), reports=tuple(self._reports),
-                error=self._error, progress=self._progress(),
-                current_run=self.runs[self._run_index].name if self._state in ACTIVE else None)
+                number=self.number, runs=self.runs, owner=self.owner, owner_id=self.owner_id,
+                started=self.started, state=self._state, records=tuple(self._records),
+                reports=tuple(self._reports), error=self._error, progress=self._progress(),
+                current_run=self.runs[self._run_index].name if self._state in ACTIVE else None,
+                pid=self.pid)
 
     def _progress(self) -> Progress:
         """Progress of the whole job; the ETA assumes later runs take as long as this one."""
         epochs, steps = self._shape["epochs"], self._shape["steps"]
         epoch, batch = self._position["epoch"], self._position["batch"]
         done_in_run = ((epoch - 1) * steps + batch) / (epochs * steps) if epochs and steps and epoch else 0.0
-        if self._state not in ACTIVE:
+        if self._state == QUEUED:
+            fraction = 0.0
+        elif self._state not in ACTIVE:
             fraction = 1.0
         else:
             fraction = min(0.99, (self._run_index + done_in_run) / len(self.runs))
-        elapsed = time.perf_counter() - self._clock
+        elapsed = time.perf_counter() - self._clock if self._clock is not None else 0.0
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
         return Progress(self._run_index + 1, len(self.runs), epoch, epochs, batch, steps, fraction,
                         elapsed, eta)
 
+    def work(self) -> float:
+        """How much training the job asks for, in images seen (train images x epochs, over its runs)."""
+        total = len(self.data.y_train)
+        return sum(min(run.config.limit or total, total) * (1 - run.config.val_fraction) * run.config.epochs
+                   for run in self.runs)
 
-def describe_failure(error: Exception) -> str:
+
+def _death_message(exitcode: int | None) -> str:
+    """Why a child that sent no last word ended: killed by a signal, or an exit status."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            cause = f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            cause = f"killed by signal {-exitcode}"
+        hint = " (out of memory?)" if exitcode == -signal.SIGKILL else ""
+    else:
+        cause, hint = f"exited with status {exitcode}", ""
+    return (f"The training process was {cause}{hint} before it finished. The server is fine; the best "
+            "checkpoint saved so far is kept, and its card says the run was interrupted. Start again, "
+            "perhaps with a smaller batch size or subset.")
+
+
+def _send(messages, name: str, record: dict) -> None:
+    messages.put(("record", None, {**record, "run": name}))
+
+
+def _child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> None:
+    """The child process: train each run, sending records, reports and a last word ("done"/"failed")."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice() here: train at normal priority
+        os.nice(CHILD_NICE)
+    try:
+        module, name = trainer_path.split(":")
+        trainer = getattr(importlib.import_module(module), name)
+        from kmnist.metrics import predict_classes
+
+        for index, run in enumerate(runs):
+            if stop.is_set():
+                break
+            messages.put(("run", index, None))
+            result = trainer(run.config, data, folder / f"{run.name}.keras",
+                             listeners=[partial(_send, messages, run.name)], stop_event=stop)
+            predicted = predict_classes(result.model, data.x_test) if result.model is not None else None
+            messages.put(("report", index, (replace(result, model=None), predicted)))
+        messages.put(("done", None, None))
+    except BaseException as error:  # the server must learn what happened, in words
+        messages.put(("failed", None, describe_failure(error)))
+
+
+def describe_failure(error: BaseException) -> str:
     """A user-worded sentence for an exception raised inside training."""
     from kmnist.store import ModelError
     from kmnist.training import ConfigError
@@ -240,14 +367,75 @@ def describe_failure(error: Exception) -> str:
             "settings, or report this message.")
 
 
-# -- the one job of this server process ----------------------------------------------------------------
-_jobs_lock = threading.Lock()
-_current: Job | None = None
+# -- the server's jobs: one runs, up to MAX_WAITING wait their turn ----------------------------------------
+class _Scheduler:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.running: Job | None = None
+        self.waiting: list[Job] = []
+        self.last: Job | None = None
+
+    def submit(self, job: Job) -> Job:
+        with self.lock:
+            if self.running is None and not self.waiting:
+                self.running = job.launch()
+            elif len(self.waiting) >= MAX_WAITING:
+                snap = self.running.snapshot() if self.running else None
+                whose = f"{snap.owner} is training {', '.join(snap.names)}; " if snap else ""
+                raise JobBusy(f"{whose}{len(self.waiting)} jobs already wait, the most this server queues; "
+                              "try again when one has finished")
+            else:
+                self.waiting.append(job)
+            return job
+
+    def withdraw(self, job: Job) -> None:
+        with self.lock:
+            if job in self.waiting:
+                self.waiting.remove(job)
+
+    def ended(self, job: Job) -> None:
+        with self.lock:
+            if self.running is job:
+                self.running, self.last = None, job
+            while self.running is None and self.waiting:
+                following = self.waiting.pop(0)
+                if following.state == QUEUED:
+                    self.running = following.launch()
+
+
+_scheduler = _Scheduler()
 
 
 def current() -> Job | None:
-    """The running job, or else the last one (so its results stay visible), or None."""
-    return _current
+    """The running job, or else the last one that ended (so its results stay visible), or None."""
+    with _scheduler.lock:
+        return _scheduler.running or _scheduler.last
+
+
+def waiting() -> tuple[Job, ...]:
+    """The jobs waiting their turn, first in line first."""
+    with _scheduler.lock:
+        return tuple(_scheduler.waiting)
+
+
+def position(job: Job) -> int:
+    """1 for the next job to run, 2 for the one after...; 0 when `job` is not waiting."""
+    line = waiting()
+    return line.index(job) + 1 if job in line else 0
+
+
+def estimated_start(job: Job) -> float | None:
+    """Seconds until a waiting `job` should start: what is left of the running job, plus the jobs ahead
+    at the running job's speed so far (None until that speed is known)."""
+    with _scheduler.lock:
+        running, line = _scheduler.running, list(_scheduler.waiting)
+    if job not in line or running is None:
+        return 0.0 if job in line else None
+    progress = running.snapshot().progress
+    if progress.eta is None or progress.fraction <= 0:
+        return None
+    speed = running.work() * progress.fraction / progress.elapsed  # images per second
+    return progress.eta + sum(ahead.work() for ahead in line[:line.index(job)]) / speed
 
 
 def problems(runs: list[Run], data, folder: Path | None = None) -> list[str]:
@@ -258,6 +446,9 @@ def problems(runs: list[Run], data, folder: Path | None = None) -> list[str]:
     found: list[str] = []
     if not runs:
         return ["nothing to train: give at least one run"]
+    with _scheduler.lock:
+        others = [job for job in (_scheduler.running, *_scheduler.waiting) if job is not None]
+    planned = {(job.folder, run.name): job for job in others for run in job.runs}
     seen = set()
     for run in runs:
         prefix = f"{run.name}: " if len(runs) > 1 else ""
@@ -273,25 +464,25 @@ def problems(runs: list[Run], data, folder: Path | None = None) -> list[str]:
         if (folder / f"{name}.keras").exists():
             found.append(f"a model named {name!r} already exists in {folder}; choose another name "
                          "(models are never overwritten)")
+        elif (folder, name) in planned:
+            found.append(f"{planned[folder, name].owner}'s job will save a model named {name!r}; "
+                         "choose another name")
     return found
 
 
-def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: bool = False) -> Job:
-    """Validate `runs`, then train them in the background; JobBusy if a job runs, JobError if invalid.
+def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: bool = False,
+          owner_id: str | None = None) -> Job:
+    """Validate `runs`, then train them in a child process, now or when the jobs ahead have ended.
 
-    `pair` marks a max/avg pair (see pair_runs): the Pooling page keeps showing a finished pair job's
-    results, but only a running single job.
+    JobError if invalid, JobBusy if MAX_WAITING jobs already wait. `owner` is shown to everyone; only
+    `owner_id` (default: `owner`) may stop or cancel the job. `pair` marks a max/avg pair (see
+    pair_runs): the Pooling page keeps showing a finished pair job's results, but only a running single
+    job.
     """
     from kmnist.store import check_name, models_dir
 
-    global _current
     folder = Path(folder) if folder else models_dir()
-    with _jobs_lock:
-        if _current is not None and _current.state in ACTIVE:
-            snap = _current.snapshot()
-            raise JobBusy(f"{snap.owner} is training {', '.join(snap.names)} "
-                          f"({snap.progress.text}); one training job runs at a time on this server: "
-                          "watch it, or wait until it ends")
+    with _scheduler.lock:  # two sessions pressing Start at once: one runs, the other queues
         found = problems(runs, data, folder)
         if not found:
             try:
@@ -302,8 +493,7 @@ def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: b
         if found:
             raise JobError(found)
         runs = [replace(run, name=check_name(run.name)) for run in runs]
-        _current = Job(runs, owner, data, folder, pair).start()
-        return _current
+        return _scheduler.submit(Job(runs, owner, data, folder, pair, owner_id))
 
 
 def pair_runs(prefix: str, config: TrainConfig) -> list[Run]:
@@ -316,6 +506,7 @@ def pair_suffixes() -> tuple[str, ...]:
     return tuple(f"-{pooling}" for pooling in POOLINGS)
 
 
-__all__ = ["ACTIVE", "FAILED", "FINISHED", "RUNNING", "STOPPED", "STOPPING", "Job", "JobBusy",
-           "JobError", "Progress", "Run", "RunReport", "Snapshot", "current", "describe_failure",
-           "format_seconds", "pair_runs", "pair_suffixes", "problems", "start"]
+__all__ = ["ACTIVE", "CANCELLED", "FAILED", "FINISHED", "OPEN", "QUEUED", "RUNNING", "STOPPED", "STOPPING",
+           "Job", "JobBusy", "JobError", "NotOwner", "Progress", "Run", "RunReport", "Snapshot", "current",
+           "describe_failure", "estimated_start", "format_seconds", "pair_runs", "pair_suffixes", "position",
+           "problems", "start", "waiting"]

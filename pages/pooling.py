@@ -162,5 +162,5 @@ with st.expander("🔁 Retrain a max/avg pair (in the background, same live char
                          limit=subset_limit(limit, len(data.y_train)))
         start_job(jobs.pair_runs(prefix.strip(), config), "", data, pair=True)
 job = jobs.current()
-if job is not None and (job.state in jobs.ACTIVE or job.pair):  # finished single runs: Training page
+if jobs.waiting() or (job is not None and (job.state in jobs.ACTIVE or job.pair)):  # else: Training page
     training_monitor("pooling", detail=False)

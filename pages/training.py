@@ -89,8 +89,9 @@ config = training.with_settings(training.RECIPES[chosen], pooling=pooling,
 changed = training.differences(config, training.RECIPES[chosen])
 st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
            + (", ".join(f"{key} to {value}" for key, value in changed.items()) or "nothing")
-           + ". One training job runs at a time on this server; everybody can watch it live below, and it "
-             "keeps running when you change page.")
+           + ". One training job runs at a time on this server, in a process of its own; others wait in "
+             "line. Everybody can watch it live below, only you can stop yours, and it keeps running when "
+             "you change page.")
 
 if submitted:
     start_job([jobs.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)], owner, data)

@@ -31,12 +31,14 @@ def models_never_written_into_the_project(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def no_training_job_left_running():
-    """A test that starts a background training job never leaves it running for the next test."""
+    """A test that starts a background training job never leaves it running, or waiting, for the next."""
     yield
     from kmnist import jobs
 
+    for waiting in jobs.waiting():
+        waiting.stop()
     job = jobs.current()
-    if job is not None and job.state in jobs.ACTIVE:
+    if job is not None and job.state in jobs.OPEN:
         job.stop()
         assert job.wait(120), "a training job did not stop"
 

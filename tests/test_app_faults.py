@@ -1,7 +1,6 @@
 """AppTest of faults on the pages: broken models, training that crashes, a models folder that refuses
 writes, a full disk. Each shows a message naming the problem and the fix, and nothing is lost."""
 
-import errno
 import time
 from pathlib import Path
 
@@ -58,21 +57,13 @@ def wait_for_job(at, timeout=150) -> AppTest:
 
 def test_out_of_memory_inside_training_is_shown_and_the_page_stays_usable(models_copy, kmnist_data,
                                                                           monkeypatch):
-    import kmnist.training
-
-    real_train, calls = kmnist.training.train, []
-
-    def out_of_memory_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise MemoryError("simulated: OOM when allocating tensor")
-        return real_train(*args, **kwargs)
-
-    monkeypatch.setattr(kmnist.training, "train", out_of_memory_once)
+    real_trainer = jobs.TRAINER
+    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:out_of_memory")  # inside the child process
     at = wait_for_job(start_training(open_page("training"), "oom", epochs=1, limit=300))
     assert not at.exception and jobs.current().state == jobs.FAILED
     assert "ran out of memory" in shown(at, ("error",)) and "smaller batch size" in shown(at, ("error",))
     assert not list(models_copy.glob("oom*"))
+    monkeypatch.setattr(jobs, "TRAINER", real_trainer)
     at = wait_for_job(start_training(at, "after-oom", epochs=1, limit=300, batch_size=64))
     assert jobs.current().state == jobs.FINISHED, shown(at)
     assert (models_copy / "after-oom.keras").is_file(), sorted(p.name for p in models_copy.iterdir())
@@ -91,13 +82,7 @@ def test_a_models_folder_that_cannot_be_created_starts_nothing(tmp_path, monkeyp
 
 def test_a_full_disk_while_saving_keeps_every_model_and_says_so(models_copy, kmnist_data, monkeypatch):
     before = {p.name: p.read_bytes() for p in models_copy.iterdir()}
-
-    def full_disk(self, filepath, *args, **kwargs):
-        with open(filepath, "wb") as handle:
-            handle.write(b"the first bytes of a model")
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(keras.Model, "save", full_disk)
+    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:full_disk")  # the disk fills in the child
     at = wait_for_job(start_training(open_page("training"), "full", epochs=1, limit=300, batch_size=64))
     assert not at.exception and jobs.current().state == jobs.FAILED
     message = shown(at, ("error",))

@@ -100,11 +100,22 @@ def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy):
         assert "stopped early by Stop" in shown and (models_copy / "halted.keras").is_file()
 
 
-def test_a_busy_server_says_who_is_training(page, models_copy, kmnist_data):
+def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data):
     job = jobs.start([jobs.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
-                     kmnist_data)
+                     kmnist_data, owner_id="alice-session")
+    page.text_input(key="model_name").set_value("mine")
     fill(page, epochs=1, limit=300).button(key="start").click().run()
-    assert "Alice is training alices" in " ".join(w.value for w in page.warning)
+    assert not page.exception and not page.error
+    assert "Queued**, number 1 in line" in " ".join(i.value for i in page.info)
     assert any("started by **Alice**" in m.value for m in page.markdown)
+    stop = page.button(key="training-stop")
+    assert stop.disabled and "Only Alice" in stop.help  # read-only for everyone but Alice
+    line = next(m.value for m in page.markdown if m.value.startswith("1. `mine`"))
+    assert "by **session" in line
+    mine = jobs.waiting()[0]
+    assert page.button(key=f"training-cancel-{mine.snapshot().number}").disabled is False
+    page.button(key=f"training-cancel-{mine.snapshot().number}").click().run()
+    assert not page.exception and mine.state == jobs.CANCELLED and jobs.waiting() == ()
+    assert job.state in jobs.ACTIVE  # Alice's run goes on
     job.stop()
     assert job.wait(120)

@@ -1,12 +1,16 @@
-"""Background training jobs: validation before start, one job at a time, records, Stop, failures."""
+"""Training jobs: validation, a child process per job, a queue with owners, records, Stop, failures."""
 
+import os
+import signal
+import threading
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from kmnist import jobs, training
+from kmnist import jobs, store
 from kmnist.store import card_path
 from kmnist.training import TrainConfig
 
@@ -88,13 +92,14 @@ def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_dat
     assert snap.report("pair-avg") is snap.reports[1]
 
 
-def test_second_job_is_refused_and_stop_in_epoch_one_saves_nothing(tmp_path, kmnist_data):
+def test_a_second_job_waits_its_turn_and_stop_in_epoch_one_saves_nothing(tmp_path, kmnist_data):
     job = jobs.start([jobs.Run("slow", TrainConfig(**QUICK | dict(epochs=3, batch_size=8)))],
                      "Alice", kmnist_data, tmp_path)
-    with pytest.raises(jobs.JobBusy, match="Alice is training slow"):
-        jobs.start([jobs.Run("other", TrainConfig(**QUICK))], "Bob", kmnist_data, tmp_path)
+    assert job.pid is not None and job.pid != os.getpid()  # trained in a process of its own
+    later = jobs.start([jobs.Run("other", TrainConfig(**QUICK))], "Bob", kmnist_data, tmp_path)
+    assert later.state == jobs.QUEUED and jobs.position(later) == 1 and later.pid is None
     assert wait_until(lambda: any(r["kind"] == "batch" for r in job.snapshot().records))
-    job.stop()
+    job.stop(by="Alice")
     assert job.state in (jobs.STOPPING, jobs.STOPPED)
     assert job.wait(120)
     snap = job.snapshot()
@@ -102,13 +107,19 @@ def test_second_job_is_refused_and_stop_in_epoch_one_saves_nothing(tmp_path, kmn
     assert snap.reports[0].result.status == "stopped-empty"
     assert "no model was saved" in snap.reports[0].result.message
     assert not snap.reports[0].saved and not (tmp_path / "slow.keras").exists()
+    assert wait_until(lambda: later.state != jobs.QUEUED, 10)  # the next in line starts by itself
+    assert jobs.current() is later and later.pid not in (None, job.pid)
+    assert later.wait(120) and later.state == jobs.FINISHED and (tmp_path / "other.keras").is_file()
 
 
 def test_stop_after_an_epoch_keeps_the_best_checkpoint(tmp_path, kmnist_data):
     job = jobs.start([jobs.Run("kept", TrainConfig(**QUICK | dict(epochs=4, batch_size=16, limit=400)))],
                      "tester", kmnist_data, tmp_path)
     assert wait_until(lambda: any(r["kind"] == "epoch" for r in job.snapshot().records))
-    job.stop()
+    asked = time.monotonic()
+    job.stop(by="tester")
+    assert wait_until(lambda: any(r["kind"] == "end" for r in job.snapshot().records), 30)
+    stopped_after = time.monotonic() - asked
     assert job.wait(120)
     snap = job.snapshot()
     result = snap.reports[0].result
@@ -117,23 +128,110 @@ def test_stop_after_an_epoch_keeps_the_best_checkpoint(tmp_path, kmnist_data):
     assert result.card["status"] == "stopped" and result.card["epochs_run"] < 4
     progress = snap.progress
     assert progress.epoch >= 1 and progress.steps == 20
+    print(f"Stop -> training ended in the child: {stopped_after:.2f} s")
 
 
-def test_exception_inside_training_becomes_a_message(tmp_path, kmnist_data, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("the GPU caught fire")
-
-    monkeypatch.setattr(training, "train", broken)
-    job = jobs.start([jobs.Run("broken", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
-    assert job.wait(30)
+def test_a_child_killed_mid_epoch_leaves_the_server_up_and_its_card_interrupted(tmp_path, kmnist_data):
+    job = jobs.start([jobs.Run("killed", TrainConfig(**QUICK | dict(epochs=20, batch_size=16, limit=400)))],
+                     "tester", kmnist_data, tmp_path)
+    card = store.card_path(tmp_path / "killed.keras")
+    assert wait_until(lambda: card.exists() and store.read_card(tmp_path / "killed.keras")["best_epoch"] >= 1
+                      and job.snapshot().progress.epoch >= 2, 120)
+    os.kill(job.pid, signal.SIGKILL)
+    assert job.wait(60)
     snap = job.snapshot()
-    assert snap.state == jobs.FAILED
-    assert "the GPU caught fire" in snap.error and snap.error.startswith("Training failed")
-    # the server is free again
-    monkeypatch.undo()
+    assert snap.state == jobs.FAILED and "killed by signal SIGKILL" in snap.error
+    assert "best checkpoint saved so far is kept" in snap.error
+    entry = next(e for e in store.list_models(tmp_path) if e.name == "killed")
+    assert entry.usable and "interrupted" in entry.problem  # its card says training never finished
+    assert jobs.current() is job  # the server is free for the next job
+    again = jobs.start([jobs.Run("after", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
+    assert again.state == jobs.RUNNING
+
+
+def test_an_exception_inside_the_child_becomes_a_message(tmp_path, kmnist_data):
+    broken = replace(kmnist_data, x_train=kmnist_data.x_train[:, :27, :27])  # not what the network takes
+    job = jobs.start([jobs.Run("broken", TrainConfig(**QUICK))], "tester", broken, tmp_path)
+    assert job.wait(120)
+    snap = job.snapshot()
+    assert snap.state == jobs.FAILED and snap.error.startswith("Training failed (ValueError")
+    assert not (tmp_path / "broken.keras").exists()
     again = jobs.start([jobs.Run("fine", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
+    assert again.state == jobs.RUNNING  # the server is free again
     again.stop()
     assert again.wait(120)
+
+
+def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:deaf")
+    monkeypatch.setattr(jobs, "STOP_GRACE", 1.0)
+    job = jobs.start([jobs.Run("deaf", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
+    time.sleep(1.0)
+    job.stop()
+    assert job.wait(30)
+    assert job.state == jobs.STOPPED and "did not stop within 1 s" in job.snapshot().error
+
+
+def test_the_queue_is_first_in_first_out_limited_and_only_owners_stop_or_cancel(tmp_path, kmnist_data,
+                                                                                monkeypatch):
+    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:deaf")  # holds the line while we look
+    monkeypatch.setattr(jobs, "STOP_GRACE", 1.0)
+    first = jobs.start([jobs.Run("first", TrainConfig(**QUICK))], "Ann", kmnist_data, tmp_path,
+                       owner_id="ann-session")
+    line = [jobs.start([jobs.Run(f"wait{n}", TrainConfig(**QUICK))], f"user{n}", kmnist_data, tmp_path,
+                       owner_id=f"id{n}") for n in range(jobs.MAX_WAITING)]
+    assert [jobs.position(job) for job in line] == list(range(1, jobs.MAX_WAITING + 1))
+    assert jobs.waiting() == tuple(line)
+    with pytest.raises(jobs.JobBusy, match="Ann is training first; 10 jobs already wait"):
+        jobs.start([jobs.Run("one-too-many", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
+    with pytest.raises(jobs.JobError, match="user3's job will save a model named 'wait3'"):
+        jobs.start([jobs.Run("wait3", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
+    with pytest.raises(jobs.NotOwner, match="only Ann"):
+        first.stop(by="id0")
+    with pytest.raises(jobs.NotOwner, match="only user4"):
+        line[4].stop(by="ann-session")
+    line[4].stop(by="id4")  # its owner cancels it
+    assert line[4].state == jobs.CANCELLED and line[4].wait(0)
+    assert [jobs.position(job) for job in line] == [1, 2, 3, 4, 0, 5, 6, 7, 8, 9]
+    for job in line:
+        if job.state == jobs.QUEUED:
+            job.stop()
+    first.stop(by="ann-session")
+    assert first.wait(30) and jobs.waiting() == ()
+
+
+def test_two_sessions_pressing_start_at_once_one_runs_the_other_waits(tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:deaf")
+    monkeypatch.setattr(jobs, "STOP_GRACE", 1.0)
+    started, barrier = [], threading.Barrier(2)
+
+    def press(name):
+        barrier.wait()
+        started.append(jobs.start([jobs.Run(name, TrainConfig(**QUICK))], name, kmnist_data, tmp_path))
+
+    threads = [threading.Thread(target=press, args=(name,)) for name in ("left", "right")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(job.state for job in started) == [jobs.QUEUED, jobs.RUNNING]
+    for job in sorted(started, key=lambda j: j.state != jobs.QUEUED):
+        job.stop()
+        assert job.wait(30)
+
+
+def test_an_estimated_start_follows_the_running_job(tmp_path, kmnist_data):
+    job = jobs.start([jobs.Run("timed", TrainConfig(**QUICK | dict(epochs=3, batch_size=16, limit=400)))],
+                     "tester", kmnist_data, tmp_path)
+    later = jobs.start([jobs.Run("next", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
+    assert jobs.estimated_start(later) is None or jobs.estimated_start(later) >= 0
+    assert wait_until(lambda: job.snapshot().progress.eta is not None, 120)
+    eta = jobs.estimated_start(later)
+    assert eta is not None and eta >= job.snapshot().progress.eta * 0.5
+    assert jobs.estimated_start(job) is None  # not waiting
+    later.stop()
+    job.stop()
+    assert job.wait(120)
 
 
 def test_progress_text_reads_naturally():

@@ -2,6 +2,7 @@
 
 import inspect
 
+import pytest
 from streamlit.runtime import pages_manager
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -35,3 +36,19 @@ def test_the_flag_ensure_navigation_clears_is_the_one_streamlit_reads():
     from streamlit.commands import navigation as st_navigation
 
     assert "PagesManager.uses_pages_directory = False" in inspect.getsource(st_navigation.navigation)
+
+
+def test_app_py_starts_the_app_only_as_main(monkeypatch):
+    """A spawned training process re-imports app.py as __mp_main__: it must not run the pages there."""
+    import runpy
+
+    import streamlit
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("app.py started the app in a training process")
+
+    monkeypatch.setattr(streamlit, "navigation", refuse)
+    monkeypatch.setattr(streamlit, "set_page_config", refuse)
+    runpy.run_path(str(ROOT / "app.py"), run_name="__mp_main__")
+    with pytest.raises(AssertionError, match="started the app"):
+        runpy.run_path(str(ROOT / "app.py"), run_name="__main__")

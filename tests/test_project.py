@@ -52,3 +52,12 @@ def test_no_dataset_files_are_tracked():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     data_like = [f for f in tracked if re.search(r"\.(npz|npy|gz|ubyte)$", f)]
     assert data_like == []
+
+
+def test_the_project_ships_its_server_settings_and_the_browser_tests_use_them():
+    import tomllib
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["fileWatcherType"] == "none"  # .venv sits inside the project (README set-up)
+    fixtures = (ROOT / "tests" / "browser" / "conftest.py").read_text()
+    assert "fileWatcherType" not in fixtures and '"run", "app.py"' in fixtures

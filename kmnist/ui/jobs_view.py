@@ -1,4 +1,4 @@
-"""The training job on a page: start it (or say why not), watch it live, read its results; model cards."""
+"""Training jobs on a page: start or queue one (or say why not), watch it live, read its results; cards."""
 
 from __future__ import annotations
 
@@ -8,38 +8,59 @@ import streamlit as st
 
 from kmnist import cards, charts, jobs, metrics, store
 from kmnist.classes import CLASSES
-from kmnist.ui.resources import session_label
+from kmnist.ui.resources import owner_id, session_label
 
 
 def start_job(runs: list[jobs.Run], owner: str, data, pair: bool = False) -> jobs.Job | None:
-    """Start training `runs` in the background, or show why not (busy server, invalid settings)."""
+    """Start training `runs` in the background (or queue them), or show why not (full queue, bad settings)."""
     try:
-        return jobs.start(runs, owner.strip() or session_label(), data, pair=pair)
+        job = jobs.start(runs, owner.strip() or session_label(), data, pair=pair, owner_id=owner_id())
     except jobs.JobBusy as busy:
         st.warning(f"**Not started.** {busy}.")
     except jobs.JobError as error:
         st.error("**Nothing was started.** Fix these settings and press the button again:\n\n"
                  + "\n".join(f"- {problem}" for problem in error.problems))
+    else:
+        if job.state == jobs.QUEUED:
+            st.info(f"**Queued**, number {jobs.position(job)} in line: it starts by itself when the jobs "
+                    "ahead of it have ended (see below). You can cancel it until then.")
+        return job
     return None
 
 
-def training_monitor(key: str, detail: bool = True) -> None:
-    """Watch the server's training job (whoever started it): progress, live charts, Stop, then results.
+# How often a watching page redraws a running job. Each redraw costs the server and the browser (Plotly)
+# CPU that the training process, on the same cores, then lacks: at 1 s the page's quick run took 1.2-1.5x
+# the command line's time, so the live view is redrawn every 2 s.
+POLL_SECONDS = 2.0
 
-    While the job runs, a fragment redraws itself every second; when the job ends it reruns the page
-    once, so the page shows the results and stops polling.
-    """
+
+def _scene() -> tuple:
+    """What decides the monitor's layout: which job is current, its state, who waits."""
     job = jobs.current()
-    if job is None:
-        return
-    polling = job.state in jobs.ACTIVE
+    return (job.number, job.state) if job else None, tuple(j.number for j in jobs.waiting())
 
-    @st.fragment(run_every=1.0 if polling else None)
+
+def training_monitor(key: str, detail: bool = True) -> None:
+    """Watch the server's jobs, whoever started them: the running (or last) one with progress, live charts,
+    Stop and then its results; the waiting ones with their place in line.
+
+    Only the session that started a job can stop or cancel it; everyone else sees it read-only. While a
+    job runs or waits, a fragment redraws itself every POLL_SECONDS; when a job starts or ends it reruns the
+    whole page once, so the page shows the results and polls only while there is something to watch.
+    """
+    scene = _scene()
+    if scene == (None, ()):
+        return
+    job = jobs.current()
+    polling = bool(scene[1]) or (job is not None and job.state in jobs.ACTIVE)
+
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
     def monitor():
-        snap = job.snapshot()
-        if polling and not snap.active:
+        if polling and _scene() != scene:
             st.rerun()
-        _job_view(job, snap, key, detail)
+        if job is not None:
+            _job_view(job, job.snapshot(), key, detail)
+        _waiting_view(key)
 
     monitor()
 
@@ -54,19 +75,43 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
                 f"{_STATE_WORDS.get(snap.state, snap.state)}")
     if snap.active:
         st.progress(snap.progress.fraction, text=snap.progress.text)
+        mine = snap.owner_id == owner_id()
         if snap.state == jobs.RUNNING and st.button(
-                "⏹️ Stop training", key=f"{key}-stop", help="Ends training at the next batch for everyone "
-                "watching; the best epoch so far stays saved."):
-            job.stop()
+                "⏹️ Stop training", key=f"{key}-stop", disabled=not mine,
+                help="Ends training at the next batch; the best epoch so far stays saved." if mine else
+                f"Only {snap.owner}, who started this run, can stop it."):
+            job.stop(by=owner_id())
             st.info("Stopping at the next batch: the best checkpoint so far is kept.")
     elif snap.state == jobs.FAILED:
         st.error(snap.error)
+    elif snap.error:  # stopped the hard way
+        st.warning(snap.error)
     if snap.records:
         st.plotly_chart(charts.training_curves(list(snap.records)), key=f"{key}-curves")
     elif snap.active:
-        st.caption("Preparing data and building the model… the first curves appear after the first batches.")
+        st.caption("Starting the training process and building the model… the first curves appear after the "
+                   "first batches.")
     for report in snap.reports:
         _run_results(report, key, detail)
+
+
+def _waiting_view(key: str) -> None:
+    line = jobs.waiting()
+    if not line:
+        return
+    st.markdown(f"**Waiting their turn** ({len(line)} of at most {jobs.MAX_WAITING}; each starts when the "
+                "one before it ends):")
+    for place, job in enumerate(line, start=1):
+        snap = job.snapshot()
+        eta = jobs.estimated_start(job)
+        when = "estimating…" if eta is None else f"starts in about {jobs.format_seconds(eta)}"
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f"{place}. `{'`, `'.join(snap.names)}` · by **{snap.owner}** · {when}")
+        mine = snap.owner_id == owner_id()
+        if button.button("Cancel", key=f"{key}-cancel-{snap.number}", disabled=not mine,
+                         help="Take it out of the line." if mine else f"Only {snap.owner} can cancel it."):
+            job.stop(by=owner_id())
+            st.rerun()
 
 
 def _run_results(report: jobs.RunReport, key: str, detail: bool) -> None:

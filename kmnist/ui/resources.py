@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import streamlit as st
 
 from kmnist import data as kdata
 from kmnist import store
+from kmnist.ui import keys
 from kmnist.ui.navigation import HOME
 
 
@@ -76,9 +78,11 @@ def _model_label(entry: store.ModelEntry) -> str:
     return f"{entry.name}{accuracy}"
 
 
-def session_label() -> str:
-    """A short id of this browser session, used as the owner of a job when no name is given."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+def owner_id() -> str:
+    """This browser session's private id (made on its first use): what makes it the owner of its jobs."""
+    return st.session_state.setdefault(keys.OWNER_ID, uuid.uuid4().hex)
 
-    context = get_script_run_ctx()
-    return f"session {context.session_id[:8]}" if context else "a session"
+
+def session_label() -> str:
+    """A short public name of this browser session, shown as the owner of a job when no name is given."""
+    return f"session {owner_id()[:6]}"

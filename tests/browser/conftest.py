@@ -68,9 +68,10 @@ def streamlit_server(data_dir: Path, models: Path, log_name: str):
     log_path = ARTIFACTS / log_name
     env = os.environ | {"KMNIST_DATA": str(data_dir), "KMNIST_MODELS": str(models),
                         "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    # As the README starts it (`streamlit run app.py`, settings from .streamlit/config.toml); only where
+    # it listens and that no browser should open are given here.
+    command = [str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1"]
     with open(log_path, "w") as log:
         started = time.monotonic()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,0 +1,109 @@
+"""Training for a classroom, in the browser: two people train, one waits in line; a run in the page is as
+fast as on the command line; pages stay responsive while a model trains in its own process."""
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
+from tests.browser.test_training import start_training
+from tests.conftest import ROOT
+
+
+@pytest.mark.browser
+def test_a_second_person_waits_in_line_then_trains_and_the_first_cannot_cancel_it(new_page, app_server):
+    first, second = new_page(), new_page()
+    tag = uuid.uuid4().hex[:6]
+    open_page(first, app_server, "training")
+    start_training(first, f"first-{tag}", epochs=30, batch_size=16, limit=600)
+    first.get_by_text("🟢 training").wait_for()
+
+    open_page(second, app_server, "training")
+    start_training(second, f"second-{tag}", epochs=1, batch_size=64, limit=300, wait=False)
+    second.get_by_text(re.compile(r"Queued, number 1 in line")).wait_for()
+    assert second.get_by_role("button", name="⏹️ Stop training").is_disabled()  # not theirs to stop
+    second.get_by_text(re.compile(rf"^second-{tag} · by")).wait_for()
+    assert second.get_by_role("button", name="Cancel").is_enabled()  # their own place in line
+
+    first.get_by_text(re.compile(rf"^second-{tag} · by")).wait_for()  # the first sees the line...
+    assert first.get_by_role("button", name="Cancel").is_disabled()      # ...but cannot cancel it
+    first.get_by_role("button", name="⏹️ Stop training").click()         # and stops its own run
+
+    # The second person's run starts by itself and finishes, on their page.
+    second.get_by_text(re.compile(rf"^Training job second-{tag}")).wait_for(timeout=180_000)
+    second.get_by_text(re.compile(rf"^second-{tag} saved to ")).wait_for(timeout=180_000)
+    assert (app_server["models"] / f"second-{tag}.keras").is_file()
+    wait_for_app(second)
+    assert_no_errors(second)
+
+
+IMAGES_JS = "() => Array.from(document.querySelectorAll('[data-testid=\"stImage\"] img'), i => i.src).join()"
+
+
+def rerun_seconds(page) -> float:
+    """One rerun of the Dataset explorer (a click on "Show other examples"): seconds until the new
+    examples are on the page and the app is idle again."""
+    before = page.evaluate(IMAGES_JS)
+    started = time.monotonic()
+    page.get_by_role("button", name="🔀 Show other examples").click()
+    page.wait_for_function(f"before => ({IMAGES_JS})() !== before", arg=before)
+    wait_for_app(page)
+    return time.monotonic() - started
+
+
+@pytest.mark.browser
+def test_the_page_trains_its_default_run_as_fast_as_the_cli(new_page, app_server, data_dir, tmp_path):
+    """As a student would: open Training, give a name, press Start, keep the page open until it is done."""
+    name = f"quick-{uuid.uuid4().hex[:6]}"
+    trainer = new_page()
+    open_page(trainer, app_server, "training")
+    trainer.get_by_text("More: architecture, optimizer, seed, names").click()
+    trainer.locator(".st-key-model_name input").fill(name)
+    trainer.get_by_role("button", name="▶️ Start training").click()
+    trainer.get_by_text(re.compile(rf"^{name} saved to ")).wait_for(timeout=300_000)
+    card = json.loads((app_server["models"] / f"{name}.card.json").read_text())
+
+    config = card["config"]  # the same run on the command line, right after
+    out = tmp_path / "cli.keras"
+    command = [sys.executable, "-m", "kmnist", "train", "--out", str(out), "--data", str(data_dir),
+               "--epochs", str(config["epochs"]), "--batch-size", str(config["batch_size"]),
+               "--seed", str(config["seed"]), *(["--limit", str(config["limit"])] if config["limit"] else [])]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cli = json.loads(out.with_name("cli.card.json").read_text())
+    assert cli["config"] == config  # the very same run
+
+    app_seconds, cli_seconds = card["training_seconds"], cli["training_seconds"]
+    used = card["data"]["used"]["train"]
+    app, cli_accuracy = card["test"]["accuracy"], cli["test"]["accuracy"]
+    record_timing(f"page's default run ({config['epochs']} epochs, {used:,} images): {app_seconds:.1f} s "
+                  f"in the app vs {cli_seconds:.1f} s on the CLI, ratio {app_seconds / cli_seconds:.2f} "
+                  f"(goal ≤ 1.2); test accuracy {app:.1%} in the app, {cli_accuracy:.1%} on the CLI")
+    assert card["status"] == "complete" and app > 0.5
+    assert_no_errors(trainer)
+
+
+@pytest.mark.browser
+def test_pages_stay_responsive_while_a_model_trains(new_page, app_server):
+    explorer, trainer = new_page(), new_page()
+    open_page(explorer, app_server, "dataset")
+    idle = [rerun_seconds(explorer) for _ in range(5)]
+    name = f"busy-{uuid.uuid4().hex[:6]}"
+    open_page(trainer, app_server, "training")
+    start_training(trainer, name, epochs=40, batch_size=64, limit=3000)
+    trainer.get_by_text(re.compile(r"epoch \d+/40 · batch")).wait_for(timeout=120_000)
+    busy = [rerun_seconds(explorer) for _ in range(5)]  # while the model trains
+    still = trainer.get_by_text(re.compile(r"epoch \d+/40 · batch")).count()
+    trainer.get_by_role("button", name="⏹️ Stop training").click()
+    trainer.get_by_text(re.compile(rf"^Training job {name}.*⏹️ stopped")).wait_for(timeout=120_000)
+    record_timing(f"Dataset explorer rerun: median {statistics.median(idle):.2f} s idle, "
+                  f"{statistics.median(busy):.2f} s while training, ratio "
+                  f"{statistics.median(busy) / statistics.median(idle):.2f} (goal ≤ 1.5; 5 clicks each)")
+    assert still == 1, "the run ended before the busy reruns were measured"
+    assert_no_errors(explorer)
