@@ -14,8 +14,8 @@ import contextlib
 import importlib
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
-import queue
 import signal
 import threading
 import time
@@ -174,19 +174,32 @@ class Job:
         self._stop_asked: float | None = None
 
     # -- control -------------------------------------------------------------------------------------
-    def launch(self) -> Job:
-        """Start the child process and the thread that listens to it (the scheduler calls this)."""
+    def launch(self) -> bool:
+        """Start the child process and the thread that listens to it (the scheduler calls this, outside
+        its lock). False, and nothing started, when the job was cancelled in the meantime; a child that
+        cannot be started makes the job FAILED."""
         context = multiprocessing.get_context("spawn")
-        messages, self._stop = context.Queue(), context.Event()
-        self._process = context.Process(
-            target=_child_main, args=(TRAINER, self.runs, self.data, self.folder, messages, self._stop),
-            name=f"kmnist-train-{self.runs[0].name}", daemon=True)
+        self._stop = context.Event()
+        reader, writer = context.Pipe(duplex=False)
         with self._lock:
-            self._state, self._clock = RUNNING, time.perf_counter()
-        self._process.start()
-        threading.Thread(target=self._watch, args=(messages,), name=f"kmnist-watch-{self.number}",
+            if self._state != QUEUED:
+                return False
+            self._state, self._clock = RUNNING, time.perf_counter()  # a Stop from now on is heard
+        self._process = context.Process(
+            target=_child_main, args=(TRAINER, self.runs, self.data, self.folder, writer, self._stop),
+            name=f"kmnist-train-{self.runs[0].name}", daemon=True)
+        try:
+            self._process.start()
+        except Exception as error:  # out of processes or memory, arguments that do not pickle...
+            self._process = None
+            self._finish("failed", f"The training process could not be started ({type(error).__name__}: "
+                                   f"{error}); try again in a moment.", terminated=False)
+            return False
+        finally:
+            writer.close()  # the child holds the only write end: its death reads as end-of-file here
+        threading.Thread(target=self._watch, args=(reader,), name=f"kmnist-watch-{self.number}",
                          daemon=True).start()
-        return self
+        return True
 
     def stop(self, by: str | None = None) -> None:
         """Stop a running job at its next batch (the best checkpoint so far is kept), or cancel a waiting
@@ -208,7 +221,7 @@ class Job:
             self._ended.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job has ended (True) or `timeout` seconds pass (False)."""
+        """Block until the job has ended and the server is free of it (True), or `timeout` passes."""
         return self._ended.wait(timeout)
 
     @property
@@ -221,38 +234,57 @@ class Job:
         return self._process.pid if self._process is not None else None
 
     # -- listening to the child ------------------------------------------------------------------------
-    def _watch(self, messages) -> None:
-        outcome, detail, terminated = None, None, False
-        while outcome is None:
-            try:
-                kind, index, payload = messages.get(timeout=0.2)
-            except queue.Empty:
-                if not self._process.is_alive():
+    def _watch(self, reader) -> None:
+        """Keep what the child sends until its last word or its death; always end the job."""
+        outcome, detail, terminated, killed_at = None, None, False, None
+        try:
+            while outcome is None:
+                ready = multiprocessing.connection.wait([reader, self._process.sentinel], timeout=0.2)
+                if reader in ready:
+                    try:
+                        kind, index, payload = reader.recv()
+                    except (EOFError, OSError):  # the child died, perhaps in the middle of a message
+                        break
+                    outcome, detail = self._keep(kind, index, payload)
+                elif ready:  # only the process sentinel: it ended; read what it managed to send
+                    while outcome is None and reader.poll():
+                        outcome, detail = self._keep(*reader.recv())
                     break
-                if (self._stop_asked is not None and not terminated
-                        and time.monotonic() - self._stop_asked > STOP_GRACE):
-                    self._process.terminate()  # it did not answer Stop in time; saved checkpoints stay
-                    terminated = True
-                continue
-            if kind == "record":
-                self._keep_record(payload)
-            elif kind == "run":
-                with self._lock:
-                    self._run_index = index
-                    self._shape = {"epochs": self.runs[index].config.epochs, "steps": 0}
-                    self._position = {"epoch": 0, "batch": 0}
-            elif kind == "report":
-                result, predicted = payload
-                with self._lock:
-                    self._reports.append(RunReport(self.runs[index].name, result, predicted,
-                                                   self.data.y_test, self.data.x_test))
-            else:  # "done" or "failed"
-                outcome, detail = kind, payload
-        self._process.join(30)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(10)
-        self._finish(outcome, detail, terminated)
+                if outcome is None and self._stop_asked is not None:  # Stop not answered in time?
+                    overdue = time.monotonic() - self._stop_asked - STOP_GRACE
+                    if overdue > 0 and not terminated:
+                        self._process.terminate()  # the checkpoints it saved stay
+                        terminated = True
+                    elif overdue > 10 and killed_at is None:
+                        self._process.kill()
+                        killed_at = overdue
+        except Exception as error:  # never leave a job running in the server's eyes
+            outcome, detail = "failed", describe_failure(error)
+        finally:
+            reader.close()
+            self._process.join(30)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(10)
+            self._finish(outcome, detail, terminated)
+
+    def _keep(self, kind: str, index, payload) -> tuple[str | None, str | None]:
+        """Keep one message from the child; its last word ("done"/"failed", detail) when it is one."""
+        if kind == "record":
+            self._keep_record(payload)
+        elif kind == "run":
+            with self._lock:
+                self._run_index = index
+                self._shape = {"epochs": self.runs[index].config.epochs, "steps": 0}
+                self._position = {"epoch": 0, "batch": 0}
+        elif kind == "report":
+            result, predicted = payload
+            with self._lock:
+                self._reports.append(RunReport(self.runs[index].name, result, predicted,
+                                               self.data.y_test, self.data.x_test))
+        else:
+            return kind, payload
+        return None, None
 
     def _keep_record(self, record: dict) -> None:
         with self._lock:
@@ -275,8 +307,9 @@ class Job:
                     "the best checkpoint it had saved is kept.")
             else:
                 self._state, self._error = FAILED, _death_message(self._process.exitcode)
+        following = _scheduler.ended(self)  # the server is free of this job before anyone hears it ended
         self._ended.set()
-        _scheduler.ended(self)
+        _scheduler.launch(following)
 
     # -- watching ------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -327,7 +360,7 @@ def _death_message(exitcode: int | None) -> str:
 
 
 def _send(messages, name: str, record: dict) -> None:
-    messages.put(("record", None, {**record, "run": name}))
+    messages.send(("record", None, {**record, "run": name}))
 
 
 def _child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> None:
@@ -342,14 +375,14 @@ def _child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> 
         for index, run in enumerate(runs):
             if stop.is_set():
                 break
-            messages.put(("run", index, None))
+            messages.send(("run", index, None))
             result = trainer(run.config, data, folder / f"{run.name}.keras",
                              listeners=[partial(_send, messages, run.name)], stop_event=stop)
             predicted = predict_classes(result.model, data.x_test) if result.model is not None else None
-            messages.put(("report", index, (replace(result, model=None), predicted)))
-        messages.put(("done", None, None))
+            messages.send(("report", index, (replace(result, model=None), predicted)))
+        messages.send(("done", None, None))
     except BaseException as error:  # the server must learn what happened, in words
-        messages.put(("failed", None, describe_failure(error)))
+        messages.send(("failed", None, describe_failure(error)))
 
 
 def describe_failure(error: BaseException) -> str:
@@ -369,6 +402,9 @@ def describe_failure(error: BaseException) -> str:
 
 # -- the server's jobs: one runs, up to MAX_WAITING wait their turn ----------------------------------------
 class _Scheduler:
+    """One running job, a line of waiting ones. Decisions are made under `lock`; child processes are
+    started outside it, so pages never wait for a spawn."""
+
     def __init__(self):
         self.lock = threading.RLock()
         self.running: Job | None = None
@@ -378,7 +414,7 @@ class _Scheduler:
     def submit(self, job: Job) -> Job:
         with self.lock:
             if self.running is None and not self.waiting:
-                self.running = job.launch()
+                self.running = job
             elif len(self.waiting) >= MAX_WAITING:
                 snap = self.running.snapshot() if self.running else None
                 whose = f"{snap.owner} is training {', '.join(snap.names)}; " if snap else ""
@@ -386,21 +422,38 @@ class _Scheduler:
                               "try again when one has finished")
             else:
                 self.waiting.append(job)
-            return job
+                return job
+        self.launch(job)
+        return job
+
+    def launch(self, job: Job | None) -> None:
+        """Start `job`, which ended() or submit() made the running one; on to the next if it cannot run."""
+        while job is not None and not job.launch():
+            with self.lock:
+                if self.running is not job:  # it failed to start, and ended() has already moved on
+                    return
+                self.running, job = None, self._next()
 
     def withdraw(self, job: Job) -> None:
         with self.lock:
             if job in self.waiting:
                 self.waiting.remove(job)
 
-    def ended(self, job: Job) -> None:
+    def ended(self, job: Job) -> Job | None:
+        """Forget `job` as the running one; the next waiting job, now the running one, to launch."""
         with self.lock:
-            if self.running is job:
-                self.running, self.last = None, job
-            while self.running is None and self.waiting:
-                following = self.waiting.pop(0)
-                if following.state == QUEUED:
-                    self.running = following.launch()
+            if self.running is not job:
+                return None
+            self.last = job
+            self.running = self._next()
+            return self.running
+
+    def _next(self) -> Job | None:
+        while self.waiting:
+            following = self.waiting.pop(0)
+            if following.state == QUEUED:
+                return following
+        return None
 
 
 _scheduler = _Scheduler()

@@ -30,6 +30,17 @@ def models_never_written_into_the_project(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def main_module_restored():
+    """AppTest installs the page it ran as sys.modules["__main__"] and leaves it there; a training job
+    spawned later would then re-run that page in its child. The server's __main__ is app.py, guarded."""
+    import sys
+
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
+@pytest.fixture(autouse=True)
 def no_training_job_left_running():
     """A test that starts a background training job never leaves it running, or waiting, for the next."""
     yield

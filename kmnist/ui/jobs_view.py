@@ -80,7 +80,7 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
                 "⏹️ Stop training", key=f"{key}-stop", disabled=not mine,
                 help="Ends training at the next batch; the best epoch so far stays saved." if mine else
                 f"Only {snap.owner}, who started this run, can stop it."):
-            job.stop(by=owner_id())
+            _stop(job)
             st.info("Stopping at the next batch: the best checkpoint so far is kept.")
     elif snap.state == jobs.FAILED:
         st.error(snap.error)
@@ -93,6 +93,14 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
                    "first batches.")
     for report in snap.reports:
         _run_results(report, key, detail)
+
+
+def _stop(job: jobs.Job) -> None:
+    """Stop or cancel `job` for this session; the server checks it is this session's job."""
+    try:
+        job.stop(by=owner_id())
+    except jobs.NotOwner as refused:
+        st.warning(f"**Not stopped:** {refused}.")
 
 
 def _waiting_view(key: str) -> None:
@@ -110,7 +118,7 @@ def _waiting_view(key: str) -> None:
         mine = snap.owner_id == owner_id()
         if button.button("Cancel", key=f"{key}-cancel-{snap.number}", disabled=not mine,
                          help="Take it out of the line." if mine else f"Only {snap.owner} can cancel it."):
-            job.stop(by=owner_id())
+            _stop(job)
             st.rerun()
 
 
