@@ -124,7 +124,6 @@ class Snapshot:
     error: str | None
     progress: Progress
     current_run: str | None
-    pid: int | None  # the child process training it (None while it waits)
 
     @property
     def active(self) -> bool:
@@ -319,8 +318,12 @@ class Job:
                 number=self.number, runs=self.runs, owner=self.owner, owner_id=self.owner_id,
                 started=self.started, state=self._state, records=tuple(self._records),
                 reports=tuple(self._reports), error=self._error, progress=self._progress(),
-                current_run=self.runs[self._run_index].name if self._state in ACTIVE else None,
-                pid=self.pid)
+                current_run=self.runs[self._run_index].name if self._state in ACTIVE else None)
+
+    def progress(self) -> Progress:
+        """The job's progress alone (a snapshot without copying its records)."""
+        with self._lock:
+            return self._progress()
 
     def _progress(self) -> Progress:
         """Progress of the whole job; the ETA assumes later runs take as long as this one."""
@@ -485,7 +488,7 @@ def estimated_start(job: Job) -> float | None:
         running, line = _scheduler.running, list(_scheduler.waiting)
     if job not in line or running is None:
         return 0.0 if job in line else None
-    progress = running.snapshot().progress
+    progress = running.progress()
     if progress.eta is None or progress.fraction <= 0:
         return None
     speed = running.work() * progress.fraction / progress.elapsed  # images per second

@@ -148,3 +148,13 @@ def test_offline_copy_loads_as_not_official(kmnist_data):
     assert p.sizes == {"train": 7000, "test": 2000}
     assert not p.official
     assert np.bincount(kmnist_data.y_train).tolist() == [700] * 10
+
+
+def test_checksum_rows_compare_each_file_with_the_official_md5():
+    official = kdata.Provenance("/x/copy", True, {"train": 1, "test": 1}, dict(kdata.OFFICIAL_MD5))
+    assert [row["same"] for row in official.checksum_rows()] == [True] * 4
+    other = kdata.Provenance("/x/copy", False, {"train": 1, "test": 1}, {"kmnist-train-imgs.npz": "abc"})
+    rows = {row["file"]: row for row in other.checksum_rows()}
+    assert rows["kmnist-train-imgs.npz"]["this copy"] == "abc" and not rows["kmnist-train-imgs.npz"]["same"]
+    assert rows["kmnist-test-imgs.npz"]["this copy"] == "?"
+    assert "/x/copy" not in str(other.to_dict()) and other.to_dict()["name"] == "copy"  # no machine path

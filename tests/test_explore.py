@@ -125,3 +125,10 @@ def test_dataset_charts_carry_data():
     scatter = charts.projection_figure(coordinates, [0, 0, 5], [10, 11, 12], "t")
     assert [t.name for t in scatter.data] == [CLASSES[0].label, CLASSES[5].label]
     assert [list(p) for p in scatter.data[1].customdata] == [[12, CLASSES[5].label]]
+
+
+def test_page_clamping_and_tsne_sizes():
+    assert [explore.clamp_page(p, 4) for p in (-3, 0, 1, 4, 9)] == [1, 1, 1, 4, 4]
+    assert explore.clamp_page(5, 0) == 1  # an empty selection still has page 1
+    assert explore.tsne_sizes(7000) == list(explore.TSNE_SIZES)
+    assert explore.tsne_sizes(600) == [300, 500] and explore.tsne_sizes(120) == [120]

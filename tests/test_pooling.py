@@ -64,3 +64,8 @@ def test_clamp_keeps_choices_inside_a_smaller_map():
     assert pooling.clamp(40, 12, default=3) == 11
     assert pooling.clamp(-2, 12, default=3) == 0
     assert pooling.pooled_shape((13, 9, 16)) == (6, 4)
+
+
+def test_largest_gap_is_the_biggest_absolute_difference():
+    assert pooling.largest_gap(MAP, MAP) == 0.0
+    assert pooling.largest_gap(MAP, MAP + np.eye(4) * -3) == 3.0
