@@ -25,6 +25,7 @@ _NUMBER = {"type": "number"}
 _COUNT = {"type": "integer", "minimum": 0}
 _SHARE = {"type": "number", "minimum": 0, "maximum": 1}
 _PER_CLASS = {"type": "array", "items": _NUMBER, "minItems": NUM_CLASSES, "maxItems": NUM_CLASSES}
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 
 
@@ -38,6 +39,26 @@ def _config_schema() -> dict:
     properties["learning_rate"] = _NUMBER  # a whole number such as 1 is a rate too
     return {"type": "object", "properties": properties}
 
+
+# The model's ONNX twin (kmnist.export): its file beside the model (a bare name, never a path), checksum,
+# opset, named outputs and the checksum of the .keras it was made from; or, when writing it failed, why
+# (the model itself is kept either way).
+_ONNX_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+        "sha256": _SHA256, "keras_sha256": _SHA256,
+        "opset": {"type": "integer", "minimum": 1},
+        "outputs": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name"],
+            "properties": {"name": {"type": "string"}, "layer": {"type": "string"},
+                           "shape": {"type": "array", "items": {"type": ["integer", "null"]}}}}},
+        "error": {"type": "string"},
+    },
+    "oneOf": [{"required": ["file", "sha256", "opset", "outputs", "keras_sha256"],
+               "not": {"required": ["error"]}},
+              {"required": ["error"], "not": {"required": ["file"]}}],
+}
 
 SCHEMA = {
     "type": "object",
@@ -74,6 +95,7 @@ SCHEMA = {
         "parameters": _COUNT, "best_epoch": _COUNT, "epochs_run": _COUNT, "training_seconds": _NUMBER,
         "strategy": {"type": "string"},
         "versions": {"type": "object", "additionalProperties": {"type": "string"}},
+        "onnx": _ONNX_SCHEMA,
     },
 }
 _VALIDATOR = Draft202012Validator(SCHEMA)

@@ -1,4 +1,4 @@
-"""The headless command line: fetch, train, evaluate, predict (and bench)."""
+"""The headless command line: fetch, train, evaluate, predict, export (and bench)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+MODEL_HELP = "a model's name in the models folder (e.g. studio-max) or the path of its .keras file"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,13 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="where to save, PATH.keras")
 
     evaluate = command("evaluate", cmd_evaluate, "test metrics of a saved model")
-    evaluate.add_argument("model")
+    evaluate.add_argument("model", help=MODEL_HELP)
     evaluate.add_argument("--json", action="store_true")
 
     predict = command("predict", cmd_predict, "classify image files (drawings, PNG, ...)", data=False)
-    predict.add_argument("model")
+    predict.add_argument("model", help=MODEL_HELP)
     predict.add_argument("files", nargs="+")
     predict.add_argument("--json", action="store_true")
+
+    export = command("export", cmd_export, "write a model's ONNX twin (NAME.onnx) and record it in its card")
+    export.add_argument("model", help=MODEL_HELP)
+    export.add_argument("--force", action="store_true", help="write it even if the twin is up to date")
 
     bench = command("bench", cmd_bench, "benchmark against the classic CNN")
     bench.add_argument("--quick", action="store_true", help="a reduced run for CI")
@@ -117,10 +124,20 @@ def cmd_train(args) -> int:
     return 0 if result.model_path else 1
 
 
-def _load_model(path: str):
+def _model_path(text: str) -> Path:
+    """A model given by path (m.keras, folder/m.keras) or by name (studio-max: in the models folder)."""
+    from kmnist.store import check_name, models_dir
+
+    path = Path(text)
+    if path.suffix == ".keras" or len(path.parts) > 1:
+        return path
+    return models_dir() / f"{check_name(text)}.keras"
+
+
+def _load_model(text: str):
     from kmnist.store import load_model
 
-    return load_model(Path(path))
+    return load_model(_model_path(text))
 
 
 def cmd_evaluate(args) -> int:
@@ -145,14 +162,17 @@ def cmd_predict(args) -> int:
     from PIL import Image, UnidentifiedImageError
 
     from kmnist.drawing import BlankDrawingError, predict_drawing
+    from kmnist.inference import load_classifier
 
-    model = _load_model(args.model)
+    classifier = load_classifier(_model_path(args.model))
+    because = f" ({classifier.fallback_reason})" if classifier.fallback_reason else ""
+    print(f"answered by {classifier.engine}{because}", file=sys.stderr if args.json else sys.stdout)
     failures = 0
     for file in args.files:
         try:
             with Image.open(file) as image:
-                top = predict_drawing(model, image.convert("RGBA")).top(3)
-            outcome = {"file": file, "top": top}
+                top = predict_drawing(classifier, image.convert("RGBA")).top(3)
+            outcome = {"file": file, "top": top, "engine": classifier.engine}
         except (OSError, UnidentifiedImageError) as error:
             outcome = {"file": file, "error": f"unreadable image: {error}"}
         except BlankDrawingError as error:
@@ -165,6 +185,40 @@ def cmd_predict(args) -> int:
         else:
             print(f"{file}: " + ", ".join(f"{t['char']} {t['romaji']} {t['prob']:.1%}" for t in top))
     return 1 if failures == len(args.files) else 0
+
+
+def cmd_export(args) -> int:
+    from kmnist.export import CHECK_IMAGES, export_model
+    from kmnist.images import to_model_input
+    from kmnist.inference import verified_onnx
+    from kmnist.store import ModelError
+
+    path = _model_path(args.model)
+    if not args.force:
+        try:
+            twin = verified_onnx(path)
+        except ModelError as problem:
+            print(f"writing the ONNX twin: {problem}", flush=True)
+        else:
+            print(f"{twin.path} is up to date (sha256 {twin.sha256}); nothing to do (--force writes "
+                  "it again)")
+            return 0
+    try:
+        dataset = kdata.load(args.data)
+        images, checked_on = to_model_input(dataset.x_test[:CHECK_IMAGES]), "test images"
+    except kdata.DataError as error:
+        print(f"no data ({error}): comparing with Keras on fixed noise instead", flush=True)
+        images, checked_on = None, "noise images"
+    exported = export_model(path, images)
+    record = exported.record
+    outputs = ", ".join(f"{output['name']} ({output['layer']})" for output in record["outputs"])
+    differences = ", ".join(f"{name} {value:.1e}" for name, value in exported.max_difference.items())
+    print(f"wrote {path.with_name(record['file'])} in {exported.seconds:.2f} s")
+    print(f"  sha256   {record['sha256']}")
+    print(f"  opset    {record['opset']}")
+    print(f"  outputs  {outputs}")
+    print(f"  max |ONNX Runtime - Keras| on {exported.checked_on} {checked_on}: {differences}")
+    return 0
 
 
 def cmd_bench(args) -> int:

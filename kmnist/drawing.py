@@ -9,7 +9,7 @@ from PIL import Image, ImageFilter
 
 from kmnist.classes import CLASSES
 from kmnist.images import IMAGE_SIDE, as_batch, to_float, to_uint8
-from kmnist.store import model_lock
+from kmnist.inference import as_classifier
 
 INK_THRESHOLD = 0.2      # ink level that counts as a stroke
 MIN_EXTENT = 0.04        # a drawing whose ink spans less than this share of the canvas is a dot
@@ -17,6 +17,7 @@ TARGET_STROKE = 2.0      # KMNIST's median stroke width as stroke_width() measur
 THIN_STROKE, THICK_STROKE = 1.1, 3.1  # 2nd-98th percentile of KMNIST: strokes outside are restroked
 DOT_RATIO = 2.5          # a drawing less than this many stroke widths across is a dot
 WORK_SIZE = 112          # strokes are measured and reshaped on a 4x grid before the final 28x28
+CONFIDENT = 0.6          # below this top probability the Sketch pad says the model is unsure
 
 
 class BlankDrawingError(ValueError):
@@ -76,7 +77,10 @@ def to_kmnist(image) -> np.ndarray:
     width = stroke_width(work) * IMAGE_SIDE / WORK_SIZE
     if THIN_STROKE <= width <= THICK_STROKE:
         return _fit(crop, IMAGE_SIDE, centred=True)
-    return _fit(_crop_to_ink(_restroke(work, width)), IMAGE_SIDE, centred=True)
+    restroked = _restroke(work, width)
+    if not (restroked > INK_THRESHOLD).any():
+        raise BlankDrawingError("the strokes are too faint to read: draw with a darker or wider brush")
+    return _fit(_crop_to_ink(restroked), IMAGE_SIDE, centred=True)
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -137,13 +141,15 @@ class Prediction:
 
     @property
     def confident(self) -> bool:
-        return float(self.probabilities.max()) >= 0.6
+        return float(self.probabilities.max()) >= CONFIDENT
 
 
-def predict_drawing(model, image) -> Prediction:
-    """Preprocess `image` with to_kmnist and classify it (safe to call from many sessions at once)."""
+def predict_drawing(classifier, image) -> Prediction:
+    """Preprocess `image` with to_kmnist and classify it (safe to call from many sessions at once).
+
+    `classifier` is a kmnist.inference classifier (ONNX Runtime or Keras, see load_classifier); a Keras
+    model is accepted too and runs as a KerasClassifier.
+    """
     glyph = to_kmnist(image)
-    with model_lock(model):  # one shared model serves every session
-        # predict_on_batch runs Keras' compiled predict step: ~1 ms here, against ~15 ms eager
-        probabilities = np.asarray(model.predict_on_batch(as_batch(glyph)))[0]
-    return Prediction(glyph, probabilities)
+    probabilities = as_classifier(classifier).probabilities(as_batch(glyph))[0]
+    return Prediction(glyph, np.asarray(probabilities))

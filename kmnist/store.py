@@ -20,6 +20,7 @@ from kmnist.model import INPUT_SHAPE, POOLINGS
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODELS_ENV = "KMNIST_MODELS"
 CARD_SUFFIX = ".card.json"
+ONNX_SUFFIX = ".onnx"  # the ONNX twin (kmnist.export) beside NAME.keras
 DEFAULT_MODEL = "studio-max"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -31,6 +32,12 @@ class ModelError(Exception):
 def card_path(model_path: Path) -> Path:
     model_path = Path(model_path)
     return model_path.with_name(model_path.name.removesuffix(".keras") + CARD_SUFFIX)
+
+
+def onnx_path(model_path: Path) -> Path:
+    """Where the ONNX twin of `model_path` lies: NAME.onnx beside NAME.keras."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".keras") + ONNX_SUFFIX)
 
 
 def check_name(name: str) -> str:
@@ -46,7 +53,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _atomic_write(target: Path, write) -> None:
+def atomic_write(target: Path, write) -> None:
     """Write via `write(tmp_path)` to a temporary file beside `target`, then rename it into place.
 
     On any failure (disk full, no permission) the temporary file is removed and the previous
@@ -83,7 +90,7 @@ def write_card(model_path: Path, card: dict) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path
 
 
@@ -109,7 +116,7 @@ def read_card(model_path: Path) -> dict | None:
 def save_model(model, model_path: Path, card: dict | None = None) -> Path:
     """Save `model` as .keras (and its card) atomically: readers never see half a file."""
     model_path = Path(model_path)
-    _atomic_write(model_path, lambda tmp: model.save(tmp))
+    atomic_write(model_path, lambda tmp: model.save(tmp))
     if card is not None:
         write_card(model_path, card)
     return model_path

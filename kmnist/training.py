@@ -1,4 +1,4 @@
-"""Train a KMNIST CNN: named recipes; a validated config in, best model + card + test metrics out."""
+"""Train a KMNIST CNN: named recipes; a validated config in, best model, ONNX twin, card, test metrics out."""
 
 from __future__ import annotations
 
@@ -192,7 +192,8 @@ def make_optimizer(config: TrainConfig, total_steps: int):
 
 def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners=(),
           stop_event=None, overwrite: bool = False) -> TrainResult:
-    """Train, keep the best epoch (val loss) at `out_path` with its card, evaluate it on the test set.
+    """Train, keep the best epoch (val loss) at `out_path` with its card, evaluate it on the test set,
+    and write its ONNX twin (kmnist.export) beside it.
 
     The best checkpoint is written atomically with a card whose status is "training" while the run
     goes on, so a crash or restart leaves a usable model whose card says the run was interrupted.
@@ -201,6 +202,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
 
     from kmnist import cards
     from kmnist.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
+    from kmnist.export import CHECK_IMAGES, write_onnx
     from kmnist.images import to_model_input
     from kmnist.metrics import evaluate
     from kmnist.model import build_model, compile_model
@@ -269,7 +271,16 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
     card.update(status=status, finished=now(), training_seconds=round(seconds, 2),
                 epochs_run=streaming.epochs_done,
                 test=evaluate(best, data.x_test, data.y_test))
-    save_model(best, out_path, card)
+    save_model(best, out_path)
+    # The final model (never a checkpoint: ~0.7 s each) gets its ONNX twin; if that fails, the model stays
+    # and its card says why the twin is missing.
+    try:
+        card["onnx"] = write_onnx(best, out_path, to_model_input(data.x_test[:CHECK_IMAGES])).record
+    except ModelError as error:
+        card["onnx"] = {"error": str(error)}
+    write_card(out_path, card)
     message = (f"{status}: best epoch {checkpoint.best_epoch} of {streaming.epochs_done} kept in "
-               f"{out_path} (test accuracy {card['test']['accuracy']:.2%})")
+               f"{out_path} (test accuracy {card['test']['accuracy']:.2%})"
+               + ("; its ONNX twin could not be written (its card says why)" if "error" in card["onnx"]
+                  else ""))
     return TrainResult(status, message, history, out_path, card, best)

@@ -8,7 +8,8 @@ from kmnist.images import to_uint8, upscale
 from kmnist.ui import keys
 from kmnist.ui.jobs_view import model_card
 from kmnist.ui.navigation import LAYERS, SKETCH, page_header
-from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
+from kmnist.ui.resources import get_classifier, get_data, model_picker, provenance_note
+from kmnist.ui.sketch_pad.component import BROWSER, SERVER, browser_twin, sketch_pad
 
 CANVAS_SIZE = 280
 DEFAULT_BRUSH = 18  # on a 280-pixel canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
@@ -38,13 +39,15 @@ if entry is None:
     st.stop()
 with card:
     model_card(entry)
-model = get_model(entry)
-if model is None:
-    st.stop()
+twin, why_not = browser_twin(entry)
+where = st.segmented_control(
+    "Where the model runs", [BROWSER, SERVER], key="sketch_where", default=BROWSER if twin else SERVER,
+    help="In your browser, the model's ONNX twin answers on every move of the pen, with no request to "
+         "the server; on the server, each finished stroke is sent and classified there.")
 
 
 @st.fragment
-def draw_and_classify(model) -> None:
+def draw_and_classify(classifier) -> None:
     """The canvas and its live prediction. A fragment: each stroke reruns only this part of the page,
     which keeps the sketch pad responsive while other sessions draw or a model trains."""
     draw, result = st.columns([4, 3])
@@ -68,7 +71,7 @@ def draw_and_classify(model) -> None:
         try:
             if image is None:
                 raise drawing.BlankDrawingError("the canvas is empty: draw a character")
-            prediction = drawing.predict_drawing(model, image)
+            prediction = drawing.predict_drawing(classifier, image)
         except drawing.BlankDrawingError as error:
             st.info(f"✍️ Nothing to classify yet: {error}.")
         if prediction is not None:
@@ -91,7 +94,16 @@ def draw_and_classify(model) -> None:
 
 sketching, examples = st.columns([7, 3])
 with sketching:
-    draw_and_classify(model)
+    if where != SERVER and twin is not None:
+        sketch_pad(twin)
+    else:
+        classifier = get_classifier(entry)
+        if classifier is None:
+            st.stop()
+        st.info(f"Classified on the server by {classifier.engine}: "
+                + (why_not or "as you chose above (each finished stroke makes a round trip)") + ".",
+                icon=":material/dns:")
+        draw_and_classify(classifier)
 
 with examples:
     st.subheader("What to draw")

@@ -1,5 +1,8 @@
 """AppTest of the Sketch pad: blank hint, controls, and (with a drawing fed in) the live prediction."""
 
+import gzip
+import hashlib
+import json
 import re
 import sys
 import types
@@ -11,6 +14,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from kmnist.ui import keys
+from kmnist.ui.sketch_pad import component
+from kmnist.ui.sketch_pad.component import BROWSER, SERVER
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "sketch.py"), str(ROOT / "app.py")
@@ -21,25 +26,95 @@ def page(models_copy, kmnist_data):
     return AppTest.from_file(PAGE, default_timeout=120).run()
 
 
-def test_empty_canvas_shows_the_blank_hint(page):
+@pytest.fixture
+def server_page(page):
+    """The page with "On the server" chosen: the drawable canvas, classified by the server."""
+    page.segmented_control(key="sketch_where").set_value(SERVER).run()
+    return page
+
+
+def test_the_pad_runs_in_the_browser_by_default(page, models_copy):
     assert not page.exception
     assert "softmax" in page.markdown[0].value and "28x28" in page.markdown[0].value
-    assert any("Nothing to classify yet" in i.value for i in page.info)
-    assert not [m for m in page.markdown if "Prediction:" in m.value]
-    assert page.button(key="send_to_layers").disabled
-    assert page.slider(key="brush").value == 18
+    assert page.segmented_control(key="sketch_where").value == BROWSER
     assert page.selectbox(key="sketch_model").value.name == "studio-max"  # the default model first
+    assert not [i for i in page.info if "Classified on the server" in i.value]
+    pad = next(element.proto for element in page.get("component_instance")
+               if element.proto.component_name.endswith("sketch_pad"))
+    model = json.loads(pad.json_args)["model"]
+    twin = models_copy / "studio-max.onnx"
+    assert model["name"] == "studio-max" and model["sha256"] == hashlib.sha256(twin.read_bytes()).hexdigest()
+    served = component.ASSETS / model["url"]  # the twin, gzipped once, under its sha256
+    assert gzip.decompress(served.read_bytes()) == twin.read_bytes()
+    assert model["outputs"] == ["probabilities", "first_conv", "first_pool"]
     assert any("NOT the official" in c.value for c in page.caption)      # example glyphs' provenance
     captions = [image.proto.imgs[0].caption for image in page.get("image")]
     assert "Five test images of each class" in captions
 
 
-def test_clear_gives_a_fresh_canvas(page):
+def test_the_server_classifies_when_chosen_and_shows_the_blank_hint(server_page):
+    page = server_page
+    assert not page.exception
+    assert any(i.value.startswith("Classified on the server by ONNX Runtime: as you chose")
+               for i in page.info)
+    assert any("Nothing to classify yet" in i.value for i in page.info)
+    assert not [m for m in page.markdown if "Prediction:" in m.value]
+    assert page.button(key="send_to_layers").disabled
+    assert page.slider(key="brush").value == 18
+
+
+def test_the_server_classifies_when_the_browser_cannot(models_copy, kmnist_data):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[keys.BROWSER_FAILED] = "this browser has no WebAssembly"
+    at.run()
+    assert not at.exception
+    assert any("the model cannot run in this browser (this browser has no WebAssembly)" in i.value
+               for i in at.info)
+    assert at.slider(key="brush").value == 18  # the drawable canvas' controls: the server path
+
+
+def test_a_model_without_a_valid_twin_is_classified_by_keras_on_the_server(models_copy, kmnist_data):
+    (models_copy / "studio-max.onnx").write_bytes(b"not a model")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert at.segmented_control(key="sketch_where").value == SERVER
+    reason = next(i.value for i in at.info if "Classified on the server" in i.value)
+    assert reason.startswith("Classified on the server by Keras: studio-max.onnx does not match the card")
+    assert "python -m kmnist export" in reason
+
+
+def test_clear_gives_a_fresh_canvas(server_page):
+    page = server_page
     assert "canvas_round" not in page.session_state
     page.button(key="clear_canvas").click().run()
     assert not page.exception and page.session_state["canvas_round"] == 1
     page.button(key="clear_canvas").click().run()
     assert page.session_state["canvas_round"] == 2
+
+
+def test_look_inside_from_the_pad_opens_the_layer_visualizer_on_its_drawing(models_copy, kmnist_data):
+    """The pad's Look inside message (as its on_change callback receives it) -> the Layer visualizer."""
+    image = np.zeros((28, 28), "float32")
+    image[4:24, 12:16] = 1.0
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/sketch.py").run()
+    at.session_state[component.KEY] = {"event": "look_inside", "image": image.ravel().tolist()}
+    at.session_state[keys.LOOK_INSIDE] = True  # what component._received sets before the rerun
+    at.session_state[keys.LAST_DRAWING] = image
+    at.run()
+    assert not at.exception
+    assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"
+
+
+def test_the_pads_messages_are_handled(monkeypatch):
+    state = {component.KEY: {"event": "look_inside", "image": [0.5] * 784}, keys.LAYERS_SOURCE: "x"}
+    monkeypatch.setattr(component.st, "session_state", state)
+    component._received()
+    assert state[keys.LAST_DRAWING].shape == (28, 28) and state[keys.LAST_DRAWING].dtype == np.float32
+    assert state[keys.LOOK_INSIDE] and keys.LAYERS_SOURCE not in state
+    state[component.KEY] = {"event": "fallback", "reason": "this browser has no WebAssembly"}
+    component._received()
+    assert state[keys.BROWSER_FAILED] == "this browser has no WebAssembly"
 
 
 def fake_canvas(monkeypatch, image: np.ndarray) -> list[dict]:
@@ -66,6 +141,7 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     calls = fake_canvas(monkeypatch, real_glyph_on_canvas(kmnist_data, 0))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/sketch.py").run()
+    at.segmented_control(key="sketch_where").set_value(SERVER).run()
     assert not at.exception
     call = calls[-1]
     assert call["update_streamlit"] and call["return_image_data"] and call["stroke_width"] == 18
@@ -93,6 +169,7 @@ def test_an_unsure_or_dot_drawing_gets_a_hint(models_copy, kmnist_data, monkeypa
     dot[100:112, 100:112] = 0
     fake_canvas(monkeypatch, dot)
     at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.segmented_control(key="sketch_where").set_value(SERVER).run()
     assert not at.exception
     assert any("only a dot" in i.value for i in at.info)
     scribble = np.full((280, 280, 3), 255, "uint8")

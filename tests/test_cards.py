@@ -43,6 +43,21 @@ def test_other_wrong_values_are_caught():
     assert cards.card_problems({"test": {"per_class_accuracy": [0.9] * 3}})
 
 
+TWIN = {"file": "m.onnx", "sha256": "0" * 64, "opset": 17, "keras_sha256": "1" * 64,
+        "outputs": [{"name": "probabilities", "layer": "softmax", "shape": [None, 10]}]}
+
+
+def test_an_onnx_twin_is_recorded_by_bare_file_name_or_by_why_it_is_missing():
+    assert cards.card_problems({"onnx": TWIN}) == []
+    assert cards.card_problems({"onnx": {"error": "could not write the ONNX twin m.onnx (...)"}}) == []
+    assert cards.card_problems({"onnx": TWIN | {"file": "/home/me/models/m.onnx"}})  # never a machine path
+    assert cards.card_problems({"onnx": TWIN | {"file": "../m.onnx"}})
+    assert cards.card_problems({"onnx": TWIN | {"sha256": "abc"}})
+    assert cards.card_problems({"onnx": TWIN | {"error": "both?"}})
+    for key in TWIN:  # a record without any one of its fields
+        assert cards.card_problems({"onnx": {k: v for k, v in TWIN.items() if k != key}}), key
+
+
 @pytest.mark.parametrize("shape", WRONG_SHAPES, ids=list(WRONG_SHAPES))
 def test_store_reports_a_wrong_card_and_never_hands_it_out(tmp_path, shape):
     (tmp_path / "odd.keras").write_bytes(b"x")

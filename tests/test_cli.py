@@ -91,12 +91,20 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(f) for f in [*files, blank, not_image]]
+    assert "answered by ONNX Runtime" in result.stderr  # training wrote the model's ONNX twin
     for line in lines[:4]:
+        assert line["engine"] == "ONNX Runtime"
         assert len(line["top"]) == 3 and line["top"][0]["prob"] >= line["top"][1]["prob"]
         assert set(line["top"][0]) >= {"class", "char", "prob"}
     hits = sum(line["top"][0]["class"] == kmnist_data.y_test[i] for i, line in enumerate(lines[:4]))
     assert hits >= 2
     assert "no strokes" in lines[4]["error"] and "unreadable" in lines[5]["error"]
+
+    model.with_name("cli.onnx").unlink()  # without its twin, Keras answers and the reason is printed
+    result = kmnist("predict", model, files[0])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("answered by Keras (cli.onnx is missing")
+    assert "python -m kmnist export" in result.stdout and lines[0]["top"][0]["char"] in result.stdout
 
 
 @pytest.mark.real_data

@@ -188,3 +188,13 @@ def test_real_glyphs_drawn_on_a_canvas_are_classified_like_the_originals(trained
     # The redrawn glyphs look like the data: same ink coverage, same place, same size.
     assert abs((redrawn * 255 > 50).mean() - (images > 50).mean()) < 0.05
     assert np.abs(redrawn - images / 255).mean() < 0.08
+
+
+def test_strokes_too_faint_to_survive_restroking_get_a_hint_not_a_crash():
+    """A 1-pixel line of alpha 60 leaves no ink once shrunk to the work grid (it used to raise IndexError)."""
+    alpha = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(alpha).line([(10, 10), (270, 270)], fill=60, width=1)
+    canvas = np.zeros((280, 280, 4), "uint8")
+    canvas[..., 3] = np.asarray(alpha)
+    with pytest.raises(kdrawing.BlankDrawingError, match="too faint"):
+        kdrawing.to_kmnist(canvas)

@@ -1,8 +1,12 @@
 """Shipped models: present, small, twins that differ only in pooling, cards that tell the truth."""
 
+import numpy as np
 import pytest
 
 from kmnist import store
+from kmnist.export import OPSET, OUTPUT_NAMES, content_sha256
+from kmnist.images import to_model_input
+from kmnist.inference import ONNX_RUNTIME, load_classifier, verified_onnx
 from kmnist.metrics import evaluate
 from tests.conftest import ROOT
 
@@ -42,3 +46,26 @@ def test_card_accuracy_is_what_the_model_scores(name, kmnist_data):
     if card["data"]["md5"] == kmnist_data.provenance.md5:  # the very data it was tested on
         assert scores["accuracy"] == pytest.approx(card["test"]["accuracy"], abs=1e-6)
     assert scores["accuracy"] > 0.95
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_shipped_model_has_the_onnx_twin_its_card_records(name):
+    path = SHIPPED / f"{name}.keras"
+    record = store.read_card(path)["onnx"]
+    twin = verified_onnx(path)
+    assert twin.path == SHIPPED / f"{name}.onnx" == SHIPPED / record["file"], "run `python -m kmnist export`"
+    assert twin.sha256 == record["sha256"] == content_sha256(twin.path.read_bytes())
+    assert record["keras_sha256"] == content_sha256(path.read_bytes())  # made from this very model
+    assert record["opset"] == OPSET and [output["name"] for output in record["outputs"]] == list(OUTPUT_NAMES)
+    assert twin.path.stat().st_size < 5_000_000
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", TWINS)
+def test_shipped_twin_answers_like_its_keras_model(name, kmnist_data):
+    path = SHIPPED / f"{name}.keras"
+    images = to_model_input(kmnist_data.x_test[:100])
+    classifier = load_classifier(path)
+    assert classifier.engine == ONNX_RUNTIME, classifier.fallback_reason
+    keras_probabilities = store.load_model(path).predict_on_batch(images)
+    assert np.abs(classifier.probabilities(images) - keras_probabilities).max() <= 1e-5

@@ -4,3 +4,5 @@ LAST_DRAWING = "last_drawing"    # the (28, 28) float image the Sketch pad last 
 LAYERS_SOURCE = "layers_source"  # the Layer visualizer's input choice; cleared so it opens on a new drawing
 NAVIGATION_CHECKED = "_navigation_checked"  # ensure_navigation already rerun this session
 OWNER_ID = "_owner_id"  # this session's private id: only the session that started a job may stop it
+LOOK_INSIDE = "_look_inside"  # the Sketch pad asked to open the Layer visualizer on its drawing
+BROWSER_FAILED = "_browser_failed"  # why the model could not run in this browser (the server classifies)

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from kmnist import data as kdata
-from kmnist import store
+from kmnist import inference, store
 from kmnist.ui import keys
 from kmnist.ui.navigation import HOME
 
@@ -53,6 +53,27 @@ def get_model(entry: store.ModelEntry):
     try:
         stat = entry.path.stat()
         return _load_model(str(entry.path), (stat.st_mtime_ns, stat.st_size))
+    except (store.ModelError, OSError) as error:
+        st.error(f"**Cannot use model {entry.name}.** {error}")
+        return None
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _load_classifier(path: str, stamps: tuple):
+    return inference.load_classifier(Path(path))
+
+
+def model_stamps(model_path: Path) -> tuple:
+    """Changes whenever the model, its card or its ONNX twin changes on disk: a cache key."""
+    return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                 for p in (model_path, store.card_path(model_path), store.onnx_path(model_path)))
+
+
+def get_classifier(entry: store.ModelEntry):
+    """The cached, shared classifier of `entry` (ONNX Runtime on its verified twin, else Keras, see
+    kmnist.inference), or None after showing the error."""
+    try:
+        return _load_classifier(str(entry.path), model_stamps(entry.path))
     except (store.ModelError, OSError) as error:
         st.error(f"**Cannot use model {entry.name}.** {error}")
         return None

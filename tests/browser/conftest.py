@@ -105,7 +105,7 @@ def copy_models(folder: Path, request) -> Path:
     shipped = any(SHIPPED_MODELS.glob("*.keras"))
     source = SHIPPED_MODELS if shipped else request.getfixturevalue("trained_models")
     for path in source.iterdir():
-        if path.suffix in (".keras", ".json"):
+        if path.suffix in (".keras", ".json", ".onnx"):
             shutil.copy2(path, folder / path.name)
     return folder
 

@@ -21,9 +21,12 @@ MARGIN = 28         # canvas pixels left free around the character
 ROW_STEP = 2        # trace every second image row; the brush fills the rows between
 INK = 80            # an image pixel above this (of 255) is ink
 BRUSH = 18          # the sketch page's default brush width
-CANVAS_LOCATOR = ".st-key-sketch_canvas canvas.upper-canvas"
-DRAWN_CANVAS = ".st-key-sketch_canvas canvas.dc-canvas.lower-canvas"  # the strokes (not the background)
+PAD_FRAME = "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"  # the in-page Sketch pad
+PAD_CANVAS = "#canvas"
+SERVER_CANVAS = ".st-key-sketch_canvas canvas.upper-canvas"  # the server path's streamlit-drawable-canvas
+DRAWN_CANVAS = ".st-key-sketch_canvas canvas.dc-canvas.lower-canvas"  # its strokes (not the background)
 BLANK_HINT = "Nothing to classify yet"
+PREDICTION = "[data-testid='kmnist-prediction']"
 
 Stroke = list[tuple[float, float]]
 
@@ -105,19 +108,60 @@ def choose_examples(model, data, classes, per_class: int = 1, candidates: int = 
 
 
 # -- the browser side -------------------------------------------------------------------------------------
-def canvas_origin(page) -> tuple[float, float]:
-    canvas = page.locator(CANVAS_LOCATOR)
+def pad(page):
+    """The in-page Sketch pad (a component's iframe) of `page`."""
+    return page.frame_locator(PAD_FRAME)
+
+
+def pad_canvas(page):
+    return pad(page).locator(PAD_CANVAS)
+
+
+def server_canvas(page):
+    return page.locator(SERVER_CANVAS)
+
+
+def pad_stats(page, expression: str = "s"):
+    """`expression` over the pad's own measurements (window.kmnistSketch as `s`), evaluated in its frame."""
+    script = f"() => {{ const s = window.kmnistSketch; return {expression}; }}"
+    return pad(page).locator("body").evaluate(script)
+
+
+def wait_until_pad_ready(page, timeout_s: float = 90) -> float:
+    """Wait until the pad has loaded its model; returns the seconds waited."""
+    import time
+
+    started = time.monotonic()
+    pad(page).locator("body").wait_for()
+    while not pad_stats(page, "Boolean(s && (s.ready || s.error))"):
+        assert time.monotonic() - started < timeout_s, "the sketch pad did not load its model"
+        time.sleep(0.02)
+    assert pad_stats(page, "s.error") is None, pad_stats(page, "s.error")
+    return time.monotonic() - started
+
+
+PAD_IDLE_JS = ("() => new Promise(done => { const check = () => window.kmnistSketch.idle() ? done() "
+               ": setTimeout(check, 2); check(); })")
+
+
+def wait_until_pad_idle(page) -> None:
+    """Wait until the pad shows its answer to the drawing as it is now (no update queued or running)."""
+    pad(page).locator("body").evaluate(PAD_IDLE_JS)
+
+
+def canvas_origin(canvas) -> tuple[float, float]:
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     assert box and round(box["width"]) == CANVAS, f"unexpected canvas box {box}"
     return box["x"], box["y"]
 
 
-def draw(page, strokes) -> float:
-    """Draw `strokes` with the mouse; returns the time.monotonic() of the last mouse-up."""
+def draw(page, strokes, canvas=None) -> float:
+    """Draw `strokes` with the mouse on `canvas` (default: the in-page pad); returns the time.monotonic()
+    of the last mouse-up."""
     import time
 
-    x0, y0 = canvas_origin(page)
+    x0, y0 = canvas_origin(pad_canvas(page) if canvas is None else canvas)
     released = time.monotonic()
     for stroke in strokes:
         (ax, ay), (bx, by) = stroke[0], stroke[-1]
@@ -129,11 +173,10 @@ def draw(page, strokes) -> float:
     return released
 
 
-async def draw_async(page, strokes) -> float:
+async def draw_async(page, strokes, canvas) -> float:
     """`draw` for Playwright's async API."""
     import time
 
-    canvas = page.locator(CANVAS_LOCATOR)
     await canvas.scroll_into_view_if_needed()
     box = await canvas.bounding_box()
     x0, y0 = box["x"], box["y"]
@@ -156,8 +199,17 @@ INK_PIXELS_JS = """canvas => {
     }
     return ink;
 }"""
+ALPHA_JS = """canvas => {
+    const rgba = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    return Array.from(rgba.filter((_, i) => i % 4 === 3));
+}"""
 
 
-def ink_pixels(page) -> int:
-    """Dark pixels the canvas shows (what the user has drawn and not cleared)."""
-    return page.locator(DRAWN_CANVAS).evaluate(INK_PIXELS_JS)
+def ink_pixels(page, canvas=None) -> int:
+    """Dark pixels the canvas shows (what the user has drawn and not cleared); default: the in-page pad."""
+    return (pad_canvas(page) if canvas is None else page.locator(DRAWN_CANVAS)).evaluate(INK_PIXELS_JS)
+
+
+def pad_alpha(page) -> np.ndarray:
+    """The pad's drawing as the canvas holds it: (280, 280) uint8 alpha, what preprocessing starts from."""
+    return np.asarray(pad_canvas(page).evaluate(ALPHA_JS), "uint8").reshape(CANVAS, CANVAS)

@@ -48,3 +48,31 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Every process's name and CPU seconds so far (user + system, from /proc), to see who used the cores."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    seen = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # ended meanwhile
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        seen[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+    return seen
+
+
+def cpu_used_since(before: dict, top: int = 4) -> str:
+    """The processes that used the most CPU since `before` (a cpu_by_process() snapshot), grouped by name."""
+    used: dict[str, float] = {}
+    for pid, (name, seconds) in cpu_by_process().items():
+        used[name] = used.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
+    ranked = sorted(used.items(), key=lambda item: -item[1])[:top]
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in ranked)

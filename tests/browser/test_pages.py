@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.browser.drawing import pad_canvas
 from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
 
 NAV_TITLES = ["Home", "Dataset explorer", "Training", "Layer visualizer", "Sketch pad",
@@ -22,9 +23,8 @@ PAGES = {
     "layers": ("🧩 Layer visualizer", [("combobox", "Model"), ("radiogroup", "Input"),
                                       ("heading", "Feature maps"),
                                       "[class*='st-key-maps_'] .js-plotly-plot"]),
-    "sketch": ("✍️ Sketch pad", [".st-key-brush",
-                                ("button", "🧹 Clear the canvas"),
-                                ".st-key-sketch_canvas canvas.upper-canvas"]),
+    "sketch": ("✍️ Sketch pad", [".st-key-sketch_where",
+                                "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"]),
     "pooling": ("🔲 Max vs average pooling", [
         ".st-key-window_row",
         ("button", "Jump to the window where max and average differ most"),
@@ -78,7 +78,7 @@ def test_first_request_to_a_deep_url_gets_the_app_navigation(new_page, fresh_ser
     page = new_page(fresh_server)
     open_page(page, fresh_server, "sketch")
     page.get_by_role("heading", name="✍️ Sketch pad", exact=True).wait_for()
-    page.locator(".st-key-sketch_canvas canvas.upper-canvas").wait_for()
+    pad_canvas(page).wait_for()
     wait_for_app(page)
     record_timing(f"server start -> first page rendered (fresh server, first request to /sketch): "
                   f"{time.monotonic() - fresh_server['started']:.1f} s")

@@ -1,4 +1,7 @@
-"""Load: five people use the sketch pad at once while a training job runs on the same server."""
+"""Load: five people use the sketch pad at once while a training job runs on the same server.
+
+Each user's page classifies in the browser; the latency is the pad's own measure, mouse up -> the
+prediction for the finished drawing written into the page."""
 
 import asyncio
 import re
@@ -10,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.drawing import BLANK_HINT, draw_async, prediction_pattern
+from tests.browser.drawing import BLANK_HINT, PAD_CANVAS, PAD_FRAME, PAD_IDLE_JS, PREDICTION, draw_async
 from tests.browser.helpers import APP_IDLE, assert_no_errors, healthy, open_page, record_timing
 from tests.browser.test_training import start_training
 
@@ -26,17 +29,20 @@ async def sketch_user(browser, url: str, plan, results: list, user: int) -> None
     try:
         await page.goto(f"{url}/sketch")
         await page.wait_for_selector(APP_IDLE)
+        pad = page.frame_locator(PAD_FRAME)
+        await pad.locator("body").wait_for()
+        while not await pad.locator("body").evaluate("() => Boolean(window.kmnistSketch?.ready)"):
+            await asyncio.sleep(0.05)
         for example in plan:
-            await page.get_by_text(BLANK_HINT).wait_for()
-            await page.wait_for_selector(APP_IDLE)
-            released = await draw_async(page, example.strokes)
-            await page.get_by_role("heading", name=example.expected).wait_for()
-            results.append((user, example.char, time.monotonic() - released))
-            await page.wait_for_selector(APP_IDLE)
-            shown = await page.get_by_role("heading", name=prediction_pattern()).inner_text()
+            await pad.get_by_text(BLANK_HINT).wait_for()
+            await draw_async(page, example.strokes, pad.locator(PAD_CANVAS))
+            await pad.locator("body").evaluate(PAD_IDLE_JS)
+            shown = await pad.locator(PREDICTION).inner_text()
             assert example.expected.match(shown.strip()), f"user {user} drew {example.char}, saw {shown}"
-            await page.get_by_role("button", name="🧹 Clear the canvas").click()
-        await page.get_by_text(BLANK_HINT).wait_for()
+            await pad.get_by_role("button", name="Clear the canvas").click()
+        await pad.get_by_text(BLANK_HINT).wait_for()
+        latencies = await pad.locator("body").evaluate("() => window.kmnistSketch.releaseLatencies")
+        results.extend((user, latency) for latency in latencies)
         assert await page.locator("[data-testid='stException']").count() == 0
     finally:
         await context.close()
@@ -84,7 +90,8 @@ def test_five_sketch_pad_users_and_a_training_job_at_once(page, app_server, exam
     results, errors = run_crowd(app_server["url"], plans)
     crowd_seconds = time.monotonic() - started
     assert not errors, errors
-    assert len(results) == USERS * ROUNDS, f"{len(results)} of {USERS * ROUNDS} predictions answered"
+    strokes = sum(len(example.strokes) for plan in plans for example in plan)
+    assert len(results) >= strokes, f"{len(results)} answers to {strokes} strokes"
 
     page.get_by_text(re.compile(rf"^Training job {name}.*✅ finished")).wait_for(timeout=300_000)
     page.get_by_text(re.compile(rf"^{name} saved to ")).wait_for()
@@ -92,8 +99,8 @@ def test_five_sketch_pad_users_and_a_training_job_at_once(page, app_server, exam
     assert_no_errors(page)
     assert healthy(app_server["url"])
 
-    latencies = np.array([latency for _, _, latency in results])
-    record_timing(f"prediction latency with {USERS} sketch-pad users + 1 training job "
-                  f"({len(latencies)} drawings, last stroke -> correct prediction): "
-                  f"p50 {np.percentile(latencies, 50):.2f} s, p95 {np.percentile(latencies, 95):.2f} s, "
-                  f"max {latencies.max():.2f} s (all users done in {crowd_seconds:.0f} s)")
+    latencies = np.array([latency for _, latency in results])
+    record_timing(f"in-page prediction latency with {USERS} sketch-pad users + 1 training job "
+                  f"({len(latencies)} strokes, mouse up -> prediction shown): "
+                  f"p50 {np.percentile(latencies, 50):.1f} ms, p95 {np.percentile(latencies, 95):.1f} ms, "
+                  f"max {latencies.max():.1f} ms (all users done in {crowd_seconds:.0f} s)")

@@ -1,0 +1,112 @@
+"""The Sketch pad as a Streamlit component: the page draws, prepares and classifies in the browser.
+
+The page (assets/) runs the model's ONNX twin with onnxruntime-web, so a prediction never waits for the
+server. The app serves every file it needs: our JavaScript, the vendored runtime (see vendor.py) and the
+model, all gzipped files the server sends as they are and the browser keeps under their sha256.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import streamlit.components.v1 as components
+
+from kmnist.classes import CLASSES
+from kmnist.drawing import CONFIDENT
+from kmnist.export import content_sha256
+from kmnist.images import IMAGE_SIDE
+from kmnist.inference import verified_onnx
+from kmnist.model import POOLING_WORDS
+from kmnist.store import ModelEntry, ModelError, atomic_write, read_card
+from kmnist.ui import keys
+from kmnist.ui.navigation import LAYERS
+from kmnist.ui.resources import model_stamps
+from kmnist.ui.sketch_pad.vendor import ASSETS, served_files
+
+BROWSER, SERVER = "In your browser", "On the server"  # where the model runs, as the page offers it
+MODELS = ASSETS / "models"  # a cache of gzipped ONNX twins named by their sha256 (not in git)
+KEY = "sketch_pad"          # the component's key: its last message is st.session_state[KEY]
+
+_component = components.declare_component("sketch_pad", path=str(ASSETS))
+
+
+@dataclass(frozen=True)
+class Twin:
+    """What the page needs to run a model's verified ONNX twin."""
+
+    name: str
+    path: Path
+    sha256: str
+    outputs: tuple[str, ...]  # probabilities, first conv maps, first pooling maps
+    pooling: str
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _verified(model_path: str, stamps: tuple) -> tuple[Twin | None, str | None]:
+    """Checked once per version of the files (checking loads the twin in ONNX Runtime)."""
+    path = Path(model_path)
+    try:
+        file = verified_onnx(path)
+    except ModelError as problem:
+        return None, str(problem)
+    card = read_card(path)
+    outputs = tuple(output["name"] for output in card["onnx"]["outputs"])
+    return Twin(path.stem, file.path, file.sha256, outputs, card["config"]["pooling"]), None
+
+
+def browser_twin(entry: ModelEntry) -> tuple[Twin | None, str | None]:
+    """The entry's twin for the browser, or None and why the server must classify instead."""
+    if failed := st.session_state.get(keys.BROWSER_FAILED):
+        return None, f"the model cannot run in this browser ({failed})"
+    twin, why_not = _verified(str(entry.path), model_stamps(entry.path))
+    if twin is not None:
+        try:
+            served_model(twin.path, twin.sha256)
+        except (ModelError, OSError) as problem:  # e.g. a read-only install: the server classifies
+
+            return None, f"the model could not be served to the browser ({problem})"
+    return twin, why_not
+
+
+def served_model(onnx_path: Path, sha256: str) -> str:
+    """The URL (relative to the component's page) of the model's ONNX twin, gzipped once into MODELS."""
+    name = f"{sha256}.onnx.gz"
+    target = MODELS / name
+    if not target.exists():
+        content = Path(onnx_path).read_bytes()
+        if content_sha256(content) != sha256:
+            raise ModelError(f"{Path(onnx_path).name} changed since it was checked; reload the page")
+        MODELS.mkdir(exist_ok=True)
+        packed = gzip.compress(content, compresslevel=9, mtime=0)
+        atomic_write(target, lambda tmp: Path(tmp).write_bytes(packed))
+    return f"models/{name}"
+
+
+def _received() -> None:
+    """The page's messages (a callback, before the rerun): Look inside, or "this browser cannot"."""
+    message = st.session_state.get(KEY) or {}
+    if message.get("event") == "look_inside":
+        image = np.asarray(message["image"], "float32").reshape(IMAGE_SIDE, IMAGE_SIDE)
+        st.session_state[keys.LAST_DRAWING] = image
+        st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on the drawing
+        st.session_state[keys.LOOK_INSIDE] = True
+    elif message.get("event") == "fallback":
+        st.session_state[keys.BROWSER_FAILED] = message.get("reason") or "unknown reason"
+
+
+def sketch_pad(twin: Twin) -> None:
+    """Mount the Sketch pad on `twin`; Look inside then opens the Layer visualizer on the drawing."""
+    model = {"name": twin.name, "url": served_model(twin.path, twin.sha256), "sha256": twin.sha256,
+             "outputs": list(twin.outputs)}
+    classes = [{"char": kana.char, "romaji": kana.romaji} for kana in CLASSES]
+    captions = {"pool": f"{POOLING_WORDS[twin.pooling].capitalize()} pooling keeps "
+                        f"{'the largest value' if twin.pooling == 'max' else 'the mean'} of each 2x2 window, "
+                        "halving every map: the pattern is still found, with less detail about where."}
+    _component(model=model, vendor=served_files(), classes=classes, captions=captions, confident=CONFIDENT,
+               key=KEY, default=None, on_change=_received)
+    if st.session_state.pop(keys.LOOK_INSIDE, False):
+        st.switch_page(LAYERS.path)
