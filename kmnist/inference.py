@@ -148,12 +148,17 @@ def _as_input(batch) -> np.ndarray:
     return to_float(batch)
 
 
+def onnx_classifier(model_path: Path) -> OnnxClassifier:
+    """ONNX Runtime on the model's verified twin; ModelError (naming the file and the fix) without one."""
+    file, session = _open_twin(model_path)
+    return OnnxClassifier(session, file)
+
+
 def load_classifier(model_path: Path, model=None) -> OnnxClassifier | KerasClassifier:
     """ONNX Runtime on the model's verified twin; else Keras on `model` (the already loaded Keras model of
     `model_path`, if the caller has it; otherwise it is loaded here), with the reason in fallback_reason."""
     try:
-        file, session = _open_twin(model_path)
-        return OnnxClassifier(session, file)
+        return onnx_classifier(model_path)
     except ModelError as problem:
         return KerasClassifier(load_model(model_path) if model is None else model, str(problem))
 

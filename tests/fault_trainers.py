@@ -28,6 +28,10 @@ def full_disk(*args, **kwargs):
     return train(*args, **kwargs)
 
 
-def deaf(*args, **kwargs):
-    """Never looks at Stop (a child stuck in a long step)."""
+def deaf(config, data, out_path, **kwargs):
+    """Never looks at Stop (a child stuck in a long step); leaves NAME.deaf beside its model path first,
+    so a test knows the child is past start-up and inside the trainer."""
+    from pathlib import Path
+
+    Path(out_path).with_suffix(".deaf").touch()
     time.sleep(600)

@@ -166,7 +166,10 @@ def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(tmp_path, kmn
     monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:deaf")
     monkeypatch.setattr(jobs, "STOP_GRACE", 1.0)
     job = jobs.start([jobs.Run("deaf", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "deaf.deaf").exists():  # the child is inside the trainer (start-up can be slow)
+        assert time.monotonic() < deadline, "the training process never started its trainer"
+        time.sleep(0.05)
     job.stop()
     assert job.wait(30)
     assert job.state == jobs.STOPPED and "did not stop within 1 s" in job.snapshot().error

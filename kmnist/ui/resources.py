@@ -60,7 +60,10 @@ def get_model(entry: store.ModelEntry):
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _load_classifier(path: str, stamps: tuple):
-    return inference.load_classifier(Path(path))
+    try:
+        return inference.onnx_classifier(Path(path))
+    except store.ModelError as problem:  # Keras on the server's one cached copy, sharing its model lock
+        return inference.KerasClassifier(_load_model(path, stamps[0]), str(problem))
 
 
 def model_stamps(model_path: Path) -> tuple:

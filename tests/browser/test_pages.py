@@ -5,9 +5,11 @@ import time
 
 import pytest
 
-from tests.browser.drawing import pad_canvas
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.drawing import pad_canvas, wait_until_pad_ready
 from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
 
+SCREENSHOTS = ARTIFACTS / "pages"
 NAV_TITLES = ["Home", "Dataset explorer", "Training", "Layer visualizer", "Sketch pad",
               "Max vs average pooling"]
 
@@ -52,6 +54,10 @@ def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
         assert target.is_visible(), f"{control} is not visible on /{path}"
     wait_for_app(page)
     assert_no_errors(page)
+    if path == "sketch":
+        wait_until_pad_ready(page)  # the in-page pad has loaded its model: shown ready in the screenshot
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # one per page, kept as a CI artifact
+    page.screenshot(path=str(SCREENSHOTS / f"{path or 'home'}.png"), full_page=True)
     assert page.title() == "KMNIST Studio"  # app.py's page config, so the page ran through app.py
     assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
 
