@@ -1,7 +1,8 @@
 """Keras callbacks that stream training records to listeners, keep the best model and obey Stop.
 
-A record is a plain dict with a "kind" ("begin", "batch", "epoch", "end") and numbers, so a
-listener can be any callable: ``print``, ``queue.Queue.put``, a list's ``append``, a chart.
+A record is a plain dict with a "kind" ("begin", "batch", "epoch", "glimpse", "end") and numbers (a
+"begin" or "glimpse" record also carries a few small numpy arrays), so a listener can be any callable:
+``print``, ``queue.Queue.put``, a list's ``append``, a chart.
 """
 
 from __future__ import annotations
@@ -13,14 +14,31 @@ from collections.abc import Callable, Iterable
 import keras
 import numpy as np
 
+from kmnist.classes import NUM_CLASSES
+from kmnist.images import to_uint8
+from kmnist.inspection import conv_filters, layer_type
 from kmnist.metrics import classification_metrics
 
 Listener = Callable[[dict], None]
 log = logging.getLogger(__name__)
 
 
+def strip_indices(labels: np.ndarray) -> list[int]:
+    """The first image of each class in `labels`, in class order: the fixed strip a run is watched on."""
+    labels = np.asarray(labels)
+    return [int(np.flatnonzero(labels == k)[0]) for k in range(NUM_CLASSES) if (labels == k).any()]
+
+
+def first_conv_filters(model: keras.Model) -> np.ndarray | None:
+    """The kernels of the model's first Conv2D layer as (filters, k, k), or None when it has none."""
+    first = next((layer.name for layer in model.layers if layer_type(layer) == "Conv2D"), None)
+    return None if first is None else conv_filters(model, first)
+
+
 class StreamingCallback(keras.callbacks.Callback):
-    """Streams the training loss after every batch and validation loss/accuracy/AUC after every epoch.
+    """Streams the training loss and accuracy after every batch and validation loss/accuracy/AUC after
+    every epoch, with a "glimpse" inside the network: the predictions on a fixed strip of validation
+    images (one per class, taken from the same prediction pass) and the first layer's filters.
 
     The validation metrics are computed here, from one prediction pass over `validation`
     (exact macro one-vs-rest ROC AUC via scikit-learn), and written into the epoch logs as
@@ -59,25 +77,31 @@ class StreamingCallback(keras.callbacks.Callback):
         self.epoch = 0
         self.epochs_done = 0
         self.steps = self.params.get("steps")
+        self.strip = strip_indices(self.y_val)
         self.emit({"kind": "begin", "epochs": self.params.get("epochs"), "steps": self.steps,
-                   "train_size": self.train_size, "val_size": len(self.y_val)})
+                   "train_size": self.train_size, "val_size": len(self.y_val),
+                   "strip_images": to_uint8(self.x_val[self.strip, ..., 0]),
+                   "strip_labels": [int(self.y_val[i]) for i in self.strip],
+                   "filters": first_conv_filters(self.model)})
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
         self.epoch_started = time.perf_counter()
         self.previous_total = 0.0
+        self.previous_right = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         step = batch + 1
         running = float(logs.get("loss", np.nan))  # Keras reports the mean over the epoch so far
-        total = running * step
+        accuracy = float(logs.get("accuracy", np.nan))  # likewise: this batch's is the change in the sum
+        total, right = running * step, accuracy * step
         self.emit({"kind": "batch", "epoch": self.epoch, "batch": step,
                    "step": (self.epoch - 1) * (self.steps or 0) + step,
                    "loss": running, "batch_loss": total - self.previous_total,
-                   "accuracy": float(logs.get("accuracy", np.nan)),
+                   "accuracy": accuracy, "batch_accuracy": right - self.previous_right,
                    "elapsed": time.perf_counter() - self.started})
-        self.previous_total = total
+        self.previous_total, self.previous_right = total, right
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -96,6 +120,11 @@ class StreamingCallback(keras.callbacks.Callback):
             self.epochs_done = epoch + 1
         record["elapsed"] = time.perf_counter() - self.started
         self.emit(record)
+        if not record.get("interrupted"):
+            shown = probabilities[self.strip]
+            self.emit({"kind": "glimpse", "epoch": epoch + 1,
+                       "predicted": shown.argmax(axis=1).tolist(), "confidence": shown.max(axis=1).tolist(),
+                       "filters": first_conv_filters(self.model)})
 
     def on_train_end(self, logs=None):
         self.emit({"kind": "end", "epochs_done": self.epochs_done,

@@ -1,4 +1,4 @@
-"""Model cards: the one schema a card must fit, and the tables and curves read from valid cards.
+"""Model cards: the one schema a card must fit (kmnist.comparison reads tables and curves from valid ones).
 
 A card is JSON written by training (kmnist.training) next to its model. Every field is optional, since a
 run interrupted early writes only part of it, but a field that is present must have its type, so page code
@@ -13,7 +13,7 @@ from dataclasses import fields
 from jsonschema import Draft202012Validator
 
 from kmnist.classes import NUM_CLASSES
-from kmnist.model import ARCHITECTURES, POOLING_WORDS, POOLINGS
+from kmnist.model import ARCHITECTURES, POOLINGS
 from kmnist.training import OPTIMIZERS, TrainConfig
 
 # A card's status: "training" while the run goes on (so a crash leaves a card saying so), then how it ended.
@@ -110,29 +110,3 @@ def card_problems(card) -> list[str]:
         found.append(f"{where}: {error.message}")
     return found
 
-
-# -- what the pages read from valid cards ------------------------------------------------------------------
-def comparison_rows(cards: dict[str, dict]) -> list[dict]:
-    """One row per model card: pooling, test accuracy, macro AUC, test loss, training time, weights."""
-    rows = []
-    for name, card in cards.items():
-        test = card.get("test") or {}
-        rows.append({
-            "model": name,
-            "pooling": POOLING_WORDS.get((card.get("config") or {}).get("pooling"), "?"),
-            "test accuracy": test.get("accuracy"),
-            "macro AUC": test.get("macro_auc"),
-            "test loss": test.get("loss"),
-            "training time (s)": card.get("training_seconds"),
-            "parameters": card.get("parameters"),
-            "epochs run": card.get("epochs_run", len(card.get("history") or [])),
-            "best epoch": card.get("best_epoch"),
-            "status": card.get("status"),
-        })
-    return rows
-
-
-def history_records(cards: dict[str, dict]) -> list[dict]:
-    """The epoch records of each card's "history", tagged with the model name (for training_curves)."""
-    return [{**record, "kind": record.get("kind", "epoch"), "run": name}
-            for name, card in cards.items() for record in card.get("history") or []]

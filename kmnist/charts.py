@@ -98,7 +98,7 @@ def _batch_position(records) -> list[float]:
 
 
 def training_curves(records, height: int = 340):
-    """Loss (per batch and per epoch), macro AUC and accuracy per epoch, train solid vs validation dashed.
+    """Loss and accuracy (per batch and per epoch), macro AUC per epoch, train solid vs validation dashed.
 
     `records` are StreamingCallback records (or a model card's "history"); records tagged with a
     "run" key are drawn one colour per run, so two runs (max vs avg pooling) overlay.
@@ -114,11 +114,13 @@ def training_curves(records, height: int = 340):
         mine = [r for r in records if r.get("run") == run]
         prefix = f"{run} · " if run is not None and len(runs) > 1 else ""
         batches = [r for r in mine if r["kind"] == "batch"]
-        if batches:
-            figure.add_trace(go.Scatter(x=_batch_position(mine), y=[r["batch_loss"] for r in batches],
-                                        mode="lines", line=dict(color=color, width=1), opacity=0.35,
-                                        name=f"{prefix}train (per batch)"),
-                             row=1, col=1)
+        for col, key in ((1, "batch_loss"), (3, "batch_accuracy")):
+            if batches and key in batches[-1]:
+                figure.add_trace(go.Scatter(x=_batch_position(mine), y=[r.get(key) for r in batches],
+                                            mode="lines", line=dict(color=color, width=1), opacity=0.35,
+                                            name=f"{prefix}train (per batch)", legendgroup=f"{run}-batch",
+                                            showlegend=col == 1),
+                                 row=1, col=col)
         epochs = [r for r in mine if r["kind"] == "epoch" and not r.get("interrupted")]
         x = [r["epoch"] for r in epochs]
         for col, (train_key, val_key) in enumerate(
@@ -154,7 +156,7 @@ def per_class_bar(per_class_accuracy, height: int = 320):
     """Test accuracy of each class as bars, the mean as a dotted line."""
     values = [float(v) for v in per_class_accuracy]
     chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
-    figure = go.Figure(go.Bar(x=chars, y=values, text=[f"{v:.0%}" for v in values], textposition="outside",
+    figure = go.Figure(go.Bar(x=chars, y=values, text=[f"{v:.1%}" for v in values], textposition="outside",
                               marker_color="#1f77b4",
                               hovertemplate="%{x}: %{y:.1%} of its test images right<extra></extra>"))
     mean = sum(values) / len(values) if values else 0
@@ -263,8 +265,8 @@ def probability_bars(probabilities, title: str = "Softmax output", highlight: in
     colours = ["#2ca02c" if i == best else "#ff7f0e" if i == highlight else "#9aa5b1"
                for i in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=CLASS_LABELS, y=probabilities, marker_color=colours,
-                              text=[f"{p:.0%}" for p in probabilities], textposition="outside",
-                              hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+                              text=[f"{p:.1%}" for p in probabilities], textposition="outside",
+                              hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_yaxes(range=[0, 1.12], tickformat=".0%", title_text="probability")
     figure.update_xaxes(type="category")
     return styled(figure, title, height=height)
@@ -274,9 +276,199 @@ def top_classes_bars(top: list[dict], height: int = 220):
     """Sketch pad: the top-k classes ({'char','romaji','prob'} records), best on top, as horizontal bars."""
     labels = [f"{t['char']} ({t['romaji']})" for t in top][::-1]
     values = [t["prob"] for t in top][::-1]
-    figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=[f"{v:.0%}" for v in values],
+    figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=[f"{v:.1%}" for v in values],
                               textposition="auto", marker_color=["#9aa5b1"] * (len(values) - 1) + ["#2ca02c"],
-                              hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+                              hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     figure.update_xaxes(range=[0, 1], tickformat=".0%")
     figure.update_yaxes(type="category", tickfont=dict(size=18))
     return styled(figure, "Top classes", height=height)
+
+
+# -- runs compared: per-class accuracy side by side, a confusion matrix whose cells can be clicked ---------
+def per_class_comparison(accuracy: dict[str, list], height: int = 340):
+    """Grouped bars: each model's test accuracy per class (kmnist.comparison.per_class_accuracy)."""
+    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
+    figure = go.Figure()
+    for index, (name, values) in enumerate(accuracy.items()):
+        figure.add_bar(x=chars, y=values, name=name, marker_color=RUN_COLORS[index % len(RUN_COLORS)],
+                       hovertemplate=f"{name}<br>" + "%{x}: %{y:.1%} right<extra></extra>")
+    figure.update_layout(barmode="group")
+    low = min((v for values in accuracy.values() for v in values if v is not None and v == v), default=0)
+    figure.update_yaxes(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%", title_text="accuracy")
+    figure.update_xaxes(type="category")
+    return styled(figure, "Accuracy per class (test set)", height=height)
+
+
+def clickable_confusion(confusion, title: str = "Confusion matrix (test set)", height: int = 460):
+    """confusion_heatmap with a square marker on every cell, so a click selects the cell.
+
+    Plotly cannot select heatmap cells, so Streamlit's on_select sees no click on a heatmap; the markers
+    (trace 1, one per cell in kmnist.confusion.CELLS order, so point_index = true * 10 + predicted) are
+    clear until selected and catch clicks anywhere in their cell (hoverdistance -1: the closest marker).
+    """
+    from kmnist.confusion import CELLS
+
+    figure = confusion_heatmap(confusion, height=height)
+    figure.update_traces(hoverinfo="skip", hovertemplate=None)
+    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
+    figure.add_trace(go.Scatter(
+        x=[chars[cell.predicted] for cell in CELLS], y=[chars[cell.true] for cell in CELLS], mode="markers",
+        customdata=[int(confusion[cell.true][cell.predicted]) for cell in CELLS], showlegend=False,
+        marker=dict(symbol="square", size=24, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(color="rgba(255,45,85,0.45)")),
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} images (click)<extra></extra>"))
+    figure.update_layout(clickmode="event+select", hovermode="closest", hoverdistance=-1, dragmode=False)
+    return styled(figure, title, height=height)
+
+
+# -- training, live: a fixed strip of validation images with their predictions, the first layer's filters --
+RIGHT_COLOR, WRONG_COLOR = "#2ca02c", "#d62728"
+
+
+def _latest_glimpse(records) -> tuple:
+    """The last run's "begin" record and its latest "glimpse" (kmnist.callbacks), each None if absent."""
+    begin = glimpse = None
+    for record in records:
+        if record["kind"] == "begin":
+            begin, glimpse = record, None
+        elif record["kind"] == "glimpse":
+            glimpse = record
+    return begin, glimpse
+
+
+def validation_strip(records, height: int = 200):
+    """The run's fixed strip of validation images, one per class, captioned "true→predicted" and the
+    confidence after the latest epoch (green right, red wrong); None when the records carry no strip."""
+    begin, glimpse = _latest_glimpse(records)
+    if begin is None or begin.get("strip_images") is None:
+        return None
+    labels = begin["strip_labels"]
+    if glimpse is None:
+        captions = [f"{CLASSES[label].char}→…" for label in labels]
+        title = "Validation strip: predictions appear after epoch 1"
+    else:
+        captions = [f"{CLASSES[label].char}→{CLASSES[guess].char}<br>{sure:.1%}" for label, guess, sure
+                    in zip(labels, glimpse["predicted"], glimpse["confidence"], strict=True)]
+        title = f"Validation strip after epoch {glimpse['epoch']}"
+    figure = labelled_gallery(begin["strip_images"], captions, columns=len(labels), caption_rows=18)
+    if glimpse is not None:
+        for note, label, guess in zip(figure.layout.annotations, labels, glimpse["predicted"], strict=True):
+            note.font.color = RIGHT_COLOR if label == guess else WRONG_COLOR
+    return styled(figure, title, height=height)
+
+
+def first_layer_filters(records, columns: int = 8, height: int = 200):
+    """The first conv layer's filters after the latest epoch (before training until then), red positive
+    and blue negative weights; None when the records carry no filters."""
+    import numpy as np
+
+    from kmnist.inspection import feature_grid, grid_channels
+
+    begin, glimpse = _latest_glimpse(records)
+    source = glimpse if glimpse is not None and glimpse.get("filters") is not None else begin
+    if source is None or source.get("filters") is None:
+        return None
+    kernels = np.asarray(source["filters"]).transpose(1, 2, 0)  # (k, k, filters)
+    when = f"after epoch {glimpse['epoch']}" if source is glimpse else "before training"
+    title = f"First conv layer: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]}, {when}"
+    return map_grid_figure(feature_grid(kernels, columns, normalize="none"),
+                           grid_channels(kernels.shape, columns), title, colorscale="RdBu_r", zmid=0.0,
+                           height=height)
+
+
+# -- layer visualizer: the network at a glance, one convolution worked out, grids sized to their width -----
+def fit_to_width(figure: go.Figure, shape: tuple[int, int], width: int) -> go.Figure:
+    """Give a square-pixel heatmap of `shape` (rows, cols) the height that fills `width` pixels, with thin
+    margins, so no white band is left above or below it."""
+    top = 40 if figure.layout.title.text else 5
+    figure.update_layout(margin=dict(l=5, r=5, t=top, b=5),
+                         height=int(top + 5 + (width - 10) * shape[0] / max(shape[1], 1)))
+    return figure
+
+
+def click_targets(figure: go.Figure, x, y, customdata, size: int, hovertext, row=None, col=None) -> go.Figure:
+    """Invisible square markers at (x, y) that carry `customdata` (two numbers each): Streamlit selects
+    scatter points on a click but not heatmap cells, so these make a heatmap clickable."""
+    figure.add_trace(go.Scatter(x=x, y=y, customdata=customdata, mode="markers", hovertext=hovertext,
+                                marker=dict(symbol="square", size=size, opacity=0.01, color="white"),
+                                hovertemplate="%{hovertext}<extra></extra>", showlegend=False),
+                     row=row, col=col)
+    return figure
+
+
+def clickable_map(values, title: str, highlight: tuple[int, int, int] | None = None,
+                  height: int = 360) -> go.Figure:
+    """feature_map whose every cell can be clicked: the selection's customdata is (row, col)."""
+    import numpy as np
+
+    rows, cols = np.shape(values)
+    y, x = np.mgrid[0:rows, 0:cols]
+    figure = feature_map(values, title, highlight=highlight, height=height)
+    figure.data[0].hoverinfo = "skip"
+    text = [f"row {r}, col {c}: {v:.3f}"
+            for r, c, v in zip(y.ravel(), x.ravel(), np.ravel(values), strict=True)]
+    return click_targets(figure, x.ravel(), y.ravel(), np.stack([y.ravel(), x.ravel()], 1).tolist(),
+                         max(4, int((height - 90) / max(rows, 1))), text)
+
+
+def network_overview(stages, dense, probabilities, height: int = 560) -> go.Figure:
+    """Input → every conv/pooling layer → dense → softmax, left to right, in one figure.
+
+    `stages` are (title, grid, channels) per picture column: a feature_grid of a few maps stacked in one
+    column and its grid_channels (the hover names each map); `dense` is (title, activations) or None.
+    A click on a map of a layer selects (position in `stages`, map) as customdata (click_targets).
+    """
+    import numpy as np
+    from plotly.subplots import make_subplots
+
+    titles = [title for title, _, _ in stages] + ([dense[0]] if dense else []) + ["softmax"]
+    figure = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.015)
+    for column, (_, grid, channels) in enumerate(stages, start=1):
+        figure.add_trace(go.Heatmap(z=np.asarray(grid, "float64"), customdata=np.asarray(channels),
+                                    colorscale="gray" if column == 1 else "Viridis", showscale=False,
+                                    hovertemplate="map %{customdata}<br>value %{z:.2f}<extra></extra>"),
+                         row=1, col=column)
+        maps = [int(c) for c in np.unique(channels) if c >= 0] if column > 1 else []
+        centres = [np.argwhere(np.asarray(channels) == c).mean(axis=0) for c in maps]  # (y, x) of each tile
+        click_targets(figure, [x for _, x in centres], [y for y, _ in centres],
+                      [[column - 1, c] for c in maps], 60, [f"map {c}: click to enlarge" for c in maps],
+                      row=1, col=column)
+    if dense:
+        values = np.asarray(dense[1], "float64")
+        side = int(np.ceil(np.sqrt(len(values))))
+        square = np.full(side * side, np.nan)
+        square[:len(values)] = values
+        figure.add_trace(go.Heatmap(z=square.reshape(side, side), colorscale="Viridis", showscale=False,
+                                    customdata=np.arange(side * side).reshape(side, side),
+                                    hovertemplate="unit %{customdata}: %{z:.2f}<extra></extra>"),
+                         row=1, col=len(titles) - 1)
+    probabilities = np.asarray(probabilities, "float64")
+    figure.add_trace(go.Bar(x=probabilities, y=CLASS_LABELS, orientation="h", marker_color=[
+        "#2ca02c" if i == int(probabilities.argmax()) else "#9aa5b1" for i in range(len(probabilities))],
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>"), row=1, col=len(titles))
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, autorange="reversed")
+    figure.update_yaxes(visible=True, type="category", side="right", row=1, col=len(titles))
+    figure.update_xaxes(range=[0, 1], row=1, col=len(titles))
+    figure.update_annotations(font_size=11)
+    figure.update_layout(showlegend=False, height=height, margin=dict(l=5, r=70, t=40, b=5))
+    return figure
+
+
+def value_grid(values, title: str, padded=None, colorscale: str = "Viridis", zmid: float | None = None,
+               height: int = 230) -> go.Figure:
+    """A small grid (e.g. a 3x3 window) with every number written in its cell; cells marked in `padded`
+    read 'pad 0' (the zeros 'same' padding puts around the input)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype="float64")
+    padded = np.zeros(values.shape, bool) if padded is None else np.asarray(padded, bool)
+    text = np.where(padded, "pad 0", np.vectorize(lambda v: f"{v:.3f}")(values))
+    figure = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale,
+                                  zmid=zmid, showscale=False, textfont=dict(size=13),
+                                  hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_layout(title=dict(text=title, font_size=13), height=height,
+                         margin=dict(l=5, r=5, t=35, b=5))
+    return figure

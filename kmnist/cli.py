@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=None)
     train.add_argument("--limit", type=_positive, default=None, help="train on a stratified subset")
     train.add_argument("--seed", type=int, default=None, help="default: the recipe's seed")
+    train.add_argument("--patience", type=_positive, default=None,
+                       help="epochs without a better validation loss before stopping early")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--overwrite", action="store_true", help="replace an existing model")
     train.add_argument("--out", required=True, help="where to save, PATH.keras")
@@ -101,7 +103,7 @@ def cmd_train(args) -> int:
     from kmnist.training import DEFAULT_RECIPE, recipe, train
 
     overrides = {"limit": args.limit}
-    for name in ("pooling", "architecture", "epochs", "batch_size", "learning_rate", "seed"):
+    for name in ("pooling", "architecture", "epochs", "batch_size", "learning_rate", "seed", "patience"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.no_augment:

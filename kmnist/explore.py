@@ -1,4 +1,5 @@
-"""The Dataset explorer's numbers: picking and paging images, class statistics, 2-D maps (PCA, t-SNE)."""
+"""The Dataset explorer's numbers: picking and paging images, class statistics, 2-D maps (PCA, t-SNE)
+of the pixels and of a trained model's learned features."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmnist.classes import NUM_CLASSES
-from kmnist.images import to_float
+from kmnist.images import to_float, to_model_input
+from kmnist.inspection import dense_layers
+from kmnist.store import model_lock
 
 # --- Picking images --------------------------------------------------------------------------------
 
@@ -135,11 +138,15 @@ def ink_fraction(images: np.ndarray) -> float:
 # --- 2-D projections -------------------------------------------------------------------------------
 
 def _flat(images: np.ndarray) -> np.ndarray:
+    """Images (uint8 or float) or feature vectors -> float32 (N, values), one row per item."""
     return to_float(images).reshape(len(images), -1)
 
 
 def pca_projection(images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Principal component analysis to 2-D: (coordinates (N, 2), explained variance ratio (2,))."""
+    """Principal component analysis to 2-D: (coordinates (N, 2), explained variance ratio (2,)).
+
+    `images` may also be feature vectors (N, units), e.g. from learned_features.
+    """
     from sklearn.decomposition import PCA
 
     pca = PCA(n_components=2, random_state=seed)
@@ -159,8 +166,8 @@ def tsne_projection(images: np.ndarray, seed: int = 0, perplexity: float = 30.0,
                     iterations: int = 500) -> np.ndarray:
     """t-SNE to 2-D after PCA to 50 dimensions (the usual speed-up); (N, 2) float32.
 
-    500 iterations (sklearn's default is 1,000) already separate the KMNIST classes clearly
-    and halve the wait.
+    `images` may also be feature vectors (N, units), e.g. from learned_features. 500 iterations
+    (sklearn's default is 1,000) already separate the KMNIST classes clearly and halve the wait.
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
@@ -174,3 +181,78 @@ def tsne_projection(images: np.ndarray, seed: int = 0, perplexity: float = 30.0,
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=max(250, iterations),
                     random_state=seed)
         return tsne.fit_transform(reduced).astype(np.float32)
+
+
+METHODS = ("PCA", "t-SNE")  # the 2-D maps the Dataset explorer offers
+
+
+@dataclass(frozen=True)
+class Map2D:
+    """A 2-D map: which images it shows (positions in the split), where, its axis names, and the
+    share of its points whose nearest neighbour has their class (neighbour_agreement)."""
+
+    positions: np.ndarray
+    coordinates: np.ndarray
+    axes: tuple[str, str]
+    agreement: float
+
+
+def map_2d(vectors: np.ndarray, labels: np.ndarray, method: str, size: int | None = None,
+           seed: int = 0) -> Map2D:
+    """The `method` map (METHODS) of images or feature vectors: PCA of all of them, or t-SNE of a
+    balanced sample of `size` (stratified_sample); the same arguments always give the same map."""
+    labels = np.asarray(labels)
+    if method == "PCA":
+        positions = np.arange(len(labels))
+        coordinates, ratio = pca_projection(vectors, seed=seed)
+        axes = (f"PC 1 ({ratio[0]:.1%} of variance)", f"PC 2 ({ratio[1]:.1%} of variance)")
+    elif method == "t-SNE":
+        if size is None:
+            raise ValueError("a t-SNE map needs a sample size (see tsne_sizes)")
+        positions = stratified_sample(labels, size, seed=seed)
+        coordinates = tsne_projection(np.asarray(vectors)[positions], seed=seed)
+        axes = ("t-SNE 1", "t-SNE 2")
+    else:
+        raise ValueError(f"unknown map method {method!r}; choose one of {', '.join(METHODS)}")
+    return Map2D(positions, coordinates, axes, neighbour_agreement(coordinates, labels[positions]))
+
+
+# --- A trained model's learned features ------------------------------------------------------------
+
+def feature_layer(model) -> str:
+    """The name of the output holding `model`'s learned features: its last hidden Dense layer, the one
+    the softmax reads (see kmnist.inspection.dense_layers)."""
+    hidden = dense_layers(model)
+    if not hidden:
+        raise ValueError(f"model {model.name} has no hidden Dense layer before its softmax, so it has no "
+                         "learned features to map; pick a model trained by KMNIST Studio")
+    return hidden[-1].output
+
+
+def learned_features(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """`model`'s learned features of `images`: its feature_layer's output, float32 (N, units).
+
+    One batched predict (inference mode: dropout passes everything), under the model's lock because a
+    cached model is shared by every session.
+    """
+    import keras
+
+    with model_lock(model):
+        probe = keras.Model(model.input, model.get_layer(feature_layer(model)).output)
+        features = probe.predict(to_model_input(images), batch_size=batch_size, verbose=0)
+    return np.asarray(features, dtype=np.float32).reshape(len(images), -1)
+
+
+def neighbour_agreement(coordinates: np.ndarray, labels: np.ndarray) -> float:
+    """Share of points whose nearest other point in the map has the same class: how well a 2-D map
+    keeps the classes apart (about 0.1 for ten well-mixed classes, 1.0 for ten clean clusters)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    coordinates, labels = np.asarray(coordinates, dtype=np.float64), np.asarray(labels)
+    if len(labels) < 2:
+        raise ValueError(f"neighbour agreement needs at least 2 points, not {len(labels)}")
+    _, nearest = NearestNeighbors(n_neighbors=2).fit(coordinates).kneighbors(coordinates)
+    # nearest[:, 0] is the point itself, unless duplicates tie with it: take the first other one
+    own = np.arange(len(labels))
+    neighbour = np.where(nearest[:, 0] == own, nearest[:, 1], nearest[:, 0])
+    return float(np.mean(labels[neighbour] == labels))

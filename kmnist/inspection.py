@@ -1,4 +1,5 @@
-"""Look inside a CNN: each layer's output for one image, its filters, and where it looked (Grad-CAM)."""
+"""Look inside a CNN: each layer's output for one image, its filters, one conv value worked out on
+its real input, and where it looked (Grad-CAM)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmnist.convolution import Worked, strongest_inputs, work_out
 from kmnist.images import as_batch, to_uint8
 from kmnist.model import POOLING_LAYERS, pooling_of_layer
 from kmnist.store import model_lock
@@ -195,16 +197,110 @@ def grid_channels(shape: tuple[int, int, int], columns: int = 8, pad: int = 1) -
     return grid.astype("int64")
 
 
+def strongest_maps(maps: np.ndarray, count: int | None = None) -> np.ndarray:
+    """The channels of (H, W, C) maps ordered by mean activation, strongest first (the first `count`)."""
+    mean = np.asarray(maps, dtype="float64").reshape(-1, np.shape(maps)[-1]).mean(axis=0)
+    return np.argsort(-mean, kind="stable")[:count]
+
+
+def peak_position(feature: np.ndarray) -> tuple[int, int]:
+    """(row, col) of the strongest value of one (H, W) map (ties: the first)."""
+    row, col = np.unravel_index(int(np.argmax(feature)), np.shape(feature))
+    return int(row), int(col)
+
+
+def map_column(maps: np.ndarray, channels, slots: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The `channels` of (H, W, C) maps stacked top to bottom as one feature_grid (each map stretched to
+    its own range), blank tiles below up to `slots`; and the channel under each grid pixel (-1: none)."""
+    channels = np.asarray(channels, dtype="int64")
+    slots = max(slots or len(channels), len(channels))
+    chosen = np.asarray(maps, dtype="float32")[..., channels]
+    blank = np.full((*chosen.shape[:2], slots - len(channels)), np.nan, "float32")
+    positions = grid_channels((*chosen.shape[:2], slots), columns=1)
+    named = np.where((positions >= 0) & (positions < len(channels)),
+                     channels[np.clip(positions, 0, max(len(channels) - 1, 0))], -1)
+    return feature_grid(np.concatenate([chosen, blank], axis=-1), columns=1), named
+
+
+def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
+    """The two numbers a click on a clickable chart (charts.click_targets) carries in its customdata,
+    e.g. (column, map) in the overview or (row, col) of a map; None when nothing is selected."""
+    for point in points or ():
+        custom = point.get("customdata")
+        if custom is not None and len(custom) >= 2:
+            return int(custom[0]), int(custom[1])
+    return None
+
+
+def filter_views(model, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each filter of Conv2D `layer_name` as one picture: its weights on the input channel it weighs
+    most, as (filters, k, k), and that channel for each filter. A mean over many input channels would
+    blur every deep filter into the same pale tile."""
+    kernel = conv_layer(model, layer_name).kernel
+    channels = strongest_inputs(kernel)[:, 0]
+    return np.stack([kernel[:, :, c, f] for f, c in enumerate(channels)]), channels
+
+
+# ---------------------------------------------------------------------------------------------
+# One conv output value, worked out (kmnist.convolution) on the layer's real input
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """What the arithmetic of a Conv2D layer needs: its weights, how it slides, and what it reads."""
+
+    name: str
+    input: str | None    # the layer whose output it reads; None for the image itself
+    kernel: np.ndarray   # (k, k, input channels, filters)
+    bias: np.ndarray     # (filters,)
+    strides: tuple[int, int]
+    padding: str         # 'valid' or 'same'
+    activation: str      # e.g. 'relu'
+
+
+def conv_layer(model, layer_name: str) -> ConvLayer:
+    """The Conv2D layer `layer_name` of `model`, read for the arithmetic (clear error for other layers)."""
+    layer = model.get_layer(layer_name)
+    if layer_type(layer) != "Conv2D":
+        raise ValueError(f"{layer_name} is a {layer_type(layer)}, not a Conv2D layer")
+    config = layer.get_config()
+    if tuple(config.get("dilation_rate", (1, 1))) != (1, 1) or config.get("groups", 1) != 1:
+        raise ValueError(f"{layer_name}: only plain convolutions (no dilation or groups) are worked out")
+    weights = layer.get_weights()
+    bias = weights[1] if len(weights) > 1 else np.zeros(weights[0].shape[-1], "float32")
+    source = next((other.name for other in model_layers(model) if other.output is layer.input), None)
+    return ConvLayer(layer_name, source, np.asarray(weights[0]), np.asarray(bias), tuple(layer.strides),
+                     layer.padding, getattr(layer.activation, "__name__", str(layer.activation)))
+
+
+def conv_input(layer: ConvLayer, outputs: dict[str, np.ndarray], image) -> np.ndarray:
+    """The (H, W, C) input that `layer` convolves: the image, or its source layer's output in `outputs`."""
+    return as_batch(image)[0] if layer.input is None else outputs[layer.input]
+
+
+def worked_convolution(layer: ConvLayer, outputs: dict[str, np.ndarray], image, row: int, col: int,
+                       filter: int) -> Worked:
+    """Output (row, col, filter) of `layer` for `image`, one multiplication at a time (kmnist.convolution);
+    `outputs` are layer_outputs for the same image."""
+    return work_out(conv_input(layer, outputs, image), layer.kernel, layer.bias, row, col, filter,
+                    layer.strides, layer.padding, layer.activation)
+
+
 # ---------------------------------------------------------------------------------------------
 # Grad-CAM: which pixels pushed the score of a class up
 
 
-def grad_cam_layer(model) -> str:
-    """The output Grad-CAM weighs: the last Conv2D unit (see unit_output)."""
+def grad_cam_layers(model) -> list[str]:
+    """The outputs Grad-CAM can weigh: every Conv2D unit (see unit_output), in order."""
     convs = [layer.name for layer in model_layers(model) if layer_type(layer) == "Conv2D"]
     if not convs:
         raise ValueError(f"model {model.name} has no Conv2D layer")
-    return unit_output(model, convs[-1])
+    return [unit_output(model, name) for name in convs]
+
+
+def grad_cam_layer(model) -> str:
+    """The output Grad-CAM weighs by default: the last Conv2D unit, the one nearest the decision."""
+    return grad_cam_layers(model)[-1]
 
 
 @dataclass
@@ -216,19 +312,25 @@ class GradCam:
     method: str           # "grad-cam", or "saliency" when Grad-CAM had nothing positive to show
 
 
-def _cam_probe(model):
-    """A model giving (last conv activations, class scores before softmax, probabilities)."""
+def _cam_probe(model, layer: str | None = None):
+    """A model giving (the conv activations of `layer`, default the last, class scores before softmax,
+    probabilities); one per model and layer."""
+    layer = layer or grad_cam_layer(model)
+    if layer not in grad_cam_layers(model):
+        raise ValueError(f"Grad-CAM weighs a conv layer's output ({', '.join(grad_cam_layers(model))}), "
+                         f"not {layer!r}")
     with model_lock(model):
-        probe = _cam_probes.get(model)
+        probes = _cam_probes.setdefault(model, {})
+        probe = probes.get(layer)
         if probe is None:
             import keras
 
-            target = model.get_layer(grad_cam_layer(model))
+            target = model.get_layer(layer)
             last = model_layers(model)[-1]
             # Scores before the softmax: the softmax output saturates when the model is sure.
             head = last.input if _softmax_dense(last) or _softmax_activation(last) else last.output
             probe = (target.name, keras.Model(model.input, [target.output, head, model.output]))
-            _cam_probes[model] = probe
+            probes[layer] = probe
         return probe
 
 
@@ -249,17 +351,17 @@ def _logits(model, head):
     return head
 
 
-def grad_cam_details(model, image, class_index: int | None = None) -> GradCam:
+def grad_cam_details(model, image, class_index: int | None = None, layer: str | None = None) -> GradCam:
     """Grad-CAM (Selvaraju et al., 2017) for `class_index` (default: the predicted class).
 
-    Each channel of the last conv activations is weighted by the mean gradient of the class
-    score with respect to it; the ReLU of the weighted sum, upsampled to 28x28, shows where
-    evidence for the class lies. When that is all zero (no positive evidence), the map falls
-    back to a saliency map: |d score / d pixel|.
+    Each channel of the conv activations of `layer` (one of grad_cam_layers; default the last) is
+    weighted by the mean gradient of the class score with respect to it; the ReLU of the
+    weighted sum, upsampled to 28x28, shows where evidence for the class lies. When that is all
+    zero (no positive evidence), the map falls back to a saliency map: |d score / d pixel|.
     """
     import tensorflow as tf
 
-    layer, probe = _cam_probe(model)
+    layer, probe = _cam_probe(model, layer)
     batch = tf.constant(as_batch(image))
     with model_lock(model):
         with tf.GradientTape(persistent=True) as tape:

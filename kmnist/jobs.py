@@ -40,6 +40,7 @@ STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the nex
 CHILD_NICE = 19     # the lowest CPU priority: pages stay responsive (a rerun 1.24-1.29x idle, against
                     # 1.40-1.77x at nice 10) and training still uses the idle cores
 TRAINER = "kmnist.training:train"  # what the child runs for each run ("module:function"; tests swap it)
+PACED_FROM = 2      # the ETA times batches from the end of this one on: batch 1 also builds the train step
 
 
 class JobBusy(RuntimeError):
@@ -92,7 +93,7 @@ class Progress:
     steps: int
     fraction: float  # of the whole job, 0..1
     elapsed: float
-    eta: float | None  # seconds left, None until the first batch
+    eta: float | None  # seconds left, None until the pace of a few batches is measured
 
     @property
     def text(self) -> str:
@@ -137,6 +138,15 @@ class Snapshot:
         return next((r for r in self.reports if r.name == name), None)
 
 
+def seconds_left(paced_from: tuple[int, float] | None, latest: tuple[int, float] | None,
+                 steps_left: int) -> float | None:
+    """Seconds for `steps_left` more batches at the pace between two (step, elapsed) marks of one run;
+    None until the marks are two batches apart (one batch's time is too noisy to project)."""
+    if paced_from is None or latest is None or latest[0] - paced_from[0] < 2:
+        return None
+    return max(0.0, steps_left) * (latest[1] - paced_from[1]) / (latest[0] - paced_from[0])
+
+
 def format_seconds(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     minutes, seconds = divmod(seconds, 60)
@@ -169,6 +179,7 @@ class Job:
         self._run_index = 0
         self._shape = {"epochs": runs[0].config.epochs, "steps": 0}
         self._position = {"epoch": 0, "batch": 0}
+        self._pace: dict[str, tuple[int, float] | None] = {"from": None, "latest": None}  # (step, elapsed)
         self._process = None
         self._stop = None
         self._stop_asked: float | None = None
@@ -277,6 +288,7 @@ class Job:
                 self._run_index = index
                 self._shape = {"epochs": self.runs[index].config.epochs, "steps": 0}
                 self._position = {"epoch": 0, "batch": 0}
+                self._pace = {"from": None, "latest": None}
         elif kind == "report":
             result, predicted = payload
             with self._lock:
@@ -291,8 +303,13 @@ class Job:
             self._records.append(MappingProxyType(record))
             if record["kind"] == "begin":
                 self._shape = {"epochs": record["epochs"] or 0, "steps": record["steps"] or 0}
+                self._pace = {"from": None, "latest": None}
             elif record["kind"] == "batch":
                 self._position = {"epoch": record["epoch"], "batch": record["batch"]}
+                mark = (record["step"], record["elapsed"])
+                if self._pace["from"] is None and mark[0] >= PACED_FROM:
+                    self._pace["from"] = mark
+                self._pace["latest"] = mark
 
     def _finish(self, outcome: str | None, detail: str | None, terminated: bool) -> None:
         with self._lock:
@@ -326,7 +343,8 @@ class Job:
             return self._progress()
 
     def _progress(self) -> Progress:
-        """Progress of the whole job; the ETA assumes later runs take as long as this one."""
+        """Progress of the whole job; the ETA takes this run's pace per batch since batch PACED_FROM
+        (epoch-end validation included once an epoch has ended) for its batches left and later runs'."""
         epochs, steps = self._shape["epochs"], self._shape["steps"]
         epoch, batch = self._position["epoch"], self._position["batch"]
         done_in_run = ((epoch - 1) * steps + batch) / (epochs * steps) if epochs and steps and epoch else 0.0
@@ -337,7 +355,14 @@ class Job:
         else:
             fraction = min(0.99, (self._run_index + done_in_run) / len(self.runs))
         elapsed = time.perf_counter() - self._clock if self._clock is not None else 0.0
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
+        if self._state == QUEUED:
+            eta = None
+        elif self._state not in ACTIVE:
+            eta = 0.0
+        else:
+            later = sum(run.config.epochs for run in self.runs[self._run_index + 1:]) * steps
+            done = (epoch - 1) * steps + batch if epoch else 0
+            eta = seconds_left(self._pace["from"], self._pace["latest"], epochs * steps - done + later)
         return Progress(self._run_index + 1, len(self.runs), epoch, epochs, batch, steps, fraction,
                         elapsed, eta)
 
@@ -566,4 +591,4 @@ def pair_suffixes() -> tuple[str, ...]:
 __all__ = ["ACTIVE", "CANCELLED", "FAILED", "FINISHED", "OPEN", "QUEUED", "RUNNING", "STOPPED", "STOPPING",
            "Job", "JobBusy", "JobError", "NotOwner", "Progress", "Run", "RunReport", "Snapshot", "current",
            "describe_failure", "estimated_start", "format_seconds", "pair_runs", "pair_suffixes", "position",
-           "problems", "start", "waiting"]
+           "problems", "seconds_left", "start", "waiting"]

@@ -97,7 +97,9 @@ def compose_grid(images: np.ndarray, columns: int, scale: int = 3, labels: Seque
     tile_h, tile_w = ((images.shape[1] * scale, images.shape[2] * scale) if count
                       else (IMAGE_SIDE * scale,) * 2)
     strip = label_height if labels is not None else 0
-    left = row_label_width if row_labels is not None else 0
+    big = label_font(max(10, min(tile_h // 2, 28)))
+    widest_row_label = max((big.getlength(text) for text in row_labels or ()), default=0)
+    left = max(row_label_width, int(widest_row_label) + 2 * gap) if row_labels is not None else 0
     cell_w, cell_h = tile_w + gap, tile_h + strip + gap
     canvas = np.full((gap + rows * cell_h, gap + left + columns * cell_w), background, dtype=np.uint8)
     for n, image in enumerate(images):
@@ -108,16 +110,24 @@ def compose_grid(images: np.ndarray, columns: int, scale: int = 3, labels: Seque
     if labels is not None or row_labels is not None:
         draw = ImageDraw.Draw(picture)
         ink = (0, 0, 0) if background > 127 else (255, 255, 255)
-        font = label_font(max(8, label_height - 4))
+        font = _fitting_font(labels or (), max(8, label_height - 4), tile_w + gap // 2)
         for n, text in enumerate(labels or ()):
             row, column = divmod(n, columns)
             x = gap + left + column * cell_w + tile_w / 2
             draw.text((x, gap + row * cell_h + tile_h + strip / 2), text, fill=ink, font=font, anchor="mm")
-        big = label_font(max(10, min(tile_h // 2, 28)))
         for row, text in enumerate(row_labels or ()):
             draw.text((gap + left / 2, gap + row * cell_h + tile_h / 2), text, fill=ink, font=big,
                       anchor="mm")
     return np.asarray(picture)
+
+
+def _fitting_font(texts: Sequence[str], size: int, width: float):
+    """The label font at `size`, or smaller (down to 7) until every text fits in `width` pixels."""
+    font = label_font(size)
+    while size > 7 and any(font.getlength(text) > width for text in texts):
+        size -= 1
+        font = label_font(size)
+    return font
 
 
 def gallery_picture(images: np.ndarray, labels: np.ndarray, positions: np.ndarray, columns: int = 8,

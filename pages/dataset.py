@@ -1,4 +1,7 @@
-"""Dataset explorer: browse KMNIST, see its classes, statistics and a 2-D map of all images."""
+"""Dataset explorer: browse KMNIST, see its classes, statistics and 2-D maps of its images, as pixels
+and as a trained model's learned features."""
+
+from functools import partial
 
 import streamlit as st
 
@@ -7,7 +10,7 @@ from kmnist.classes import CLASSES
 from kmnist.data import ATTRIBUTION
 from kmnist.images import upscale
 from kmnist.ui.navigation import DATASET, page_header
-from kmnist.ui.resources import get_data, provenance_note
+from kmnist.ui.resources import get_data, get_model, model_picker, model_stamps, provenance_note
 
 COLUMNS, ROWS = 8, 6
 PER_PAGE = COLUMNS * ROWS
@@ -37,15 +40,18 @@ def data_key(split: str) -> tuple:
     return data.provenance.fingerprint, split
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_pca(_images, key: tuple):
-    return explore.pca_projection(_images)
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_map(_vectors, _labels, key: tuple, method: str, size: int | None) -> explore.Map2D:
+    """One 2-D map, computed once per `key` (which data, split and, for learned features, model)."""
+    return explore.map_2d(_vectors, _labels, method, size)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def cached_tsne(_images, _labels, key: tuple, size: int, seed: int):
-    positions = explore.stratified_sample(_labels, size, seed=seed)
-    return positions, explore.tsne_projection(_images[positions], seed=seed)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_features(_model, _images, key: tuple):
+    """A model's learned features of one split, computed once per model file and data (`key`), shared."""
+    features = explore.learned_features(_model, _images)
+    features.setflags(write=False)
+    return features
 
 
 split = st.radio("Split", ["train", "test"], horizontal=True, key="split", on_change=reset_page,
@@ -67,12 +73,12 @@ def gallery() -> None:
     count = explore.page_count(len(indices), PER_PAGE)
     st.session_state[PAGE_KEY] = explore.clamp_page(st.session_state.get(PAGE_KEY, 1), count)
     back, number, forward, _ = st.columns([1, 2, 1, 4], vertical_alignment="bottom")
-    back.button("◀ Previous", on_click=step_page, args=(-1, count), disabled=st.session_state.get(
-        PAGE_KEY, 1) <= 1, key="gallery_prev", width="stretch")
+    back.button("Previous", icon=":material/chevron_left:", on_click=step_page, args=(-1, count),
+                disabled=st.session_state.get(PAGE_KEY, 1) <= 1, key="gallery_prev", width="stretch")
     page_number = number.number_input(f"Page (of {count})", min_value=1, max_value=count, step=1,
                                       key=PAGE_KEY)
-    forward.button("Next ▶", on_click=step_page, args=(1, count), disabled=page_number >= count,
-                   key="gallery_next", width="stretch")
+    forward.button("Next", icon=":material/chevron_right:", icon_position="right", on_click=step_page,
+                   args=(1, count), disabled=page_number >= count, key="gallery_next", width="stretch")
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
     st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
@@ -108,6 +114,30 @@ def statistics() -> None:
                "Networks get these values scaled to 0–1.")
 
 
+SELECTED_KEY = "projection_selected"  # (split, position, map name) of the point last clicked in a map
+
+
+def remember_selection(chart_key: str, map_name: str) -> None:
+    """on_select of a map: keep the clicked image, so the preview follows whichever map was clicked last."""
+    position = explore.selected_index(st.session_state[chart_key].selection.points)
+    if position is not None:
+        st.session_state[SELECTED_KEY] = (st.session_state["split"], position, map_name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_figure(_chosen: explore.Map2D, _labels, key: tuple, method: str, size: int | None, title: str):
+    """A map's figure, built once per map (`key`, `method`, `size`): building the traces of thousands of
+    points takes tenths of a second. Shared, so never changed (st.plotly_chart only reads it)."""
+    return charts.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions, title,
+                                    _chosen.axes)
+
+
+def draw_map(chosen: explore.Map2D, key: tuple, method: str, size: int | None, title: str,
+             chart_key: str, map_name: str) -> None:
+    st.plotly_chart(cached_figure(chosen, labels, key, method, size, title), key=chart_key,
+                    on_select=partial(remember_selection, chart_key, map_name), selection_mode="points")
+
+
 @st.fragment
 def projection() -> None:
     st.header("Map of the images in 2-D")
@@ -115,48 +145,74 @@ def projection() -> None:
         "Each image is a point in a 784-dimensional space (one axis per pixel). **PCA** keeps the two "
         "directions along which the images vary most: a linear, exact view of all images. **t-SNE** "
         "instead places similar images near each other, which shows clusters better but only works "
-        "on a sample and distorts distances between clusters. Click a point to see its image."
+        "on a sample and distorts distances between clusters. Click a point in either map to see its image."
     )
-    method_col, size_col = st.columns([2, 2])
-    method = method_col.radio("Method", ["PCA", "t-SNE"], horizontal=True, key="projection_method")
-    if method == "PCA":
-        with st.spinner(f"Computing PCA of {len(labels):,} images…"):
-            coordinates, ratio = cached_pca(images, data_key(split))
-        positions = range(len(labels))
-        title = f"PCA of all {len(labels):,} {split} images"
-        axes = (f"PC 1 ({ratio[0]:.1%} of variance)", f"PC 2 ({ratio[1]:.1%} of variance)")
-    else:
+    method_col, size_col, model_col = st.columns(3)
+    method = method_col.radio("Method", explore.METHODS, horizontal=True, key="projection_method")
+    size = None
+    if method == "t-SNE":
         size = size_col.select_slider("t-SNE sample (images, balanced across classes)",
                                       explore.tsne_sizes(len(labels)),
                                       value=min(1000, len(labels)), key="tsne_size")
+    with model_col:
+        entry = model_picker("Model for the learned-features map", key="projection_model")
+        model = get_model(entry) if entry is not None else None
+        try:
+            layer = explore.feature_layer(model) if model is not None else None
+        except ValueError as problem:  # a model without a hidden dense layer
+            st.error(f"**No learned-features map for {entry.name}.** {problem}")
+            model = None
+    pixels_key = ("pixels", *data_key(split))
+    learned_key = ("features", *data_key(split), str(entry.path), model_stamps(entry.path)) if model else None
+    wanted = [(key, method, size) for key in (pixels_key, learned_key) if key is not None]
+
+    if method == "t-SNE":
         computed = st.session_state.setdefault("tsne_computed", set())
         prompt = st.empty()
-        if (split, size) not in computed:
+        missing = [map_key for map_key in wanted if map_key not in computed]
+        if missing:
+            maps = "maps" if len(missing) > 1 else "map"
             with prompt.container():
-                st.info(f"t-SNE takes a while (about {max(3, size // 200)} s for {size:,} images): "
-                        "it is computed once, then kept.")
-                if not st.button(f"Compute the t-SNE map of {size:,} {split} images", type="primary",
+                st.info(f"t-SNE takes a while (about {max(3, size // 200)} s a map for {size:,} images): "
+                        "each map is computed once, then kept.")
+                if not st.button(f"Compute the t-SNE {maps} of {size:,} {split} images", type="primary",
                                  key="tsne_compute"):
                     return
-        with st.spinner(f"Computing t-SNE of {size:,} images…"):
-            positions, coordinates = cached_tsne(images, labels, data_key(split), size, 0)
-        computed.add((split, size))
+    with st.spinner(f"Mapping {len(labels) if size is None else size:,} images…"):
+        pixels = cached_map(images, labels, pixels_key, method, size)
+        if model is not None:
+            features = cached_features(model, images, learned_key)
+            learned = cached_map(features, labels, learned_key, method, size)
+    if method == "t-SNE":
+        computed.update(wanted)
         prompt.empty()
-        title = f"t-SNE of {len(positions):,} {split} images"
-        axes = ("t-SNE 1", "t-SNE 2")
-    chart_col, preview_col = st.columns([3, 1])
-    with chart_col:
-        event = st.plotly_chart(
-            charts.projection_figure(coordinates, labels[positions], positions, title, axes),
-            key=f"projection_{method}_{split}", on_select="rerun", selection_mode="points")
+
+    pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
+    shown = f"all {len(labels):,}" if size is None else f"{len(pixels.positions):,}"
+    with pixels_col:
+        draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
+                 f"projection_{method}_{split}", "pixel map")
+        st.caption(f"{pixels.agreement:.1%} of these images have a nearest neighbour of their own class "
+                   "on this map.")
+    with learned_col:
+        if model is None:
+            st.info("A trained model is needed for the map of learned features.")
+        else:
+            draw_map(learned, learned_key, method, size, f"{method} of {entry.name}'s learned features",
+                     f"features_{method}_{split}", "learned map")
+            st.caption(f"The same images as {entry.name}'s layer `{layer}` ({features.shape[1]:,} values "
+                       "each) sees them: training pulled each class together so that the softmax can tell "
+                       f"them apart, and {learned.agreement:.1%} now have a nearest neighbour of their own "
+                       "class.")
     with preview_col:
         st.subheader("Selected image")
-        chosen = explore.selected_index(event.selection.points if event else [])
-        if chosen is None or chosen >= len(labels):
-            st.info("Click a point in the map to see its image here (hover shows its number and class).")
+        chosen_split, chosen, map_name = st.session_state.get(SELECTED_KEY, (None, None, None))
+        if chosen_split != split or chosen is None or chosen >= len(labels):
+            st.info("Click a point in a map to see its image here (hover shows its number and class).")
         else:
             kana = CLASSES[labels[chosen]]
-            st.image(upscale(images[chosen], 8), caption=f"{split} image #{chosen}")
+            st.image(upscale(images[chosen], 8),
+                     caption=f"{split} image #{chosen}, clicked in the {map_name}")
             st.markdown(f"### {kana.char} ({kana.romaji})\nclass {kana.index}, {kana.codepoint}")
 
 
@@ -169,7 +225,7 @@ def class_examples() -> None:
     examples = explore.class_examples(labels, per_class=8, seed=seed)
     st.image(pictures.class_rows_picture(images, examples, scale=3),
              caption="Rows: " + ", ".join(f"{k.index} {k.char} ({k.romaji})" for k in CLASSES))
-    st.button("🔀 Show other examples", key="examples_shuffle",
+    st.button("Show other examples", icon=":material/shuffle:", key="examples_shuffle",
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))
 
 

@@ -58,7 +58,7 @@ if data is None:
         st.markdown(f"The official KMNIST files (about 20 MB) can be downloaded from CODH into "
                     f"`{directory}` (set `{kdata.DATA_ENV}` to use another folder). Each file is checked "
                     f"against its official MD5 checksum. Missing: {', '.join(missing)}.")
-        if st.button("⬇️ Download KMNIST", type="primary", key="download"):
+        if st.button("Download KMNIST", icon=":material/download:", type="primary", key="download"):
             download(directory)
 else:
     provenance = data.provenance
@@ -81,8 +81,11 @@ models = store.list_models()
 if not models:
     st.info(f"No trained model in `{store.models_dir()}` yet: train one on the **Training** page.")
 else:
-    st.dataframe([entry.summary() for entry in models], hide_index=True, width="stretch",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    rows = [summary | {"test accuracy": round(100 * summary["test accuracy"], 1)}  # one decimal, like
+            if summary.get("test accuracy") is not None else summary        # every page's percentages
+            for summary in (entry.summary() for entry in models)]
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"test accuracy": st.column_config.NumberColumn(format="%.1f%%")})
     for entry in models:
         if entry.problem:
             st.warning(f"**{entry.name}**: {entry.problem}")

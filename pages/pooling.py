@@ -2,13 +2,15 @@
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
-from kmnist import cards, charts, explore, inspection, jobs, pooling, store
+from kmnist import charts, explore, inspection, jobs, pooling, store
 from kmnist.classes import CLASSES
 from kmnist.images import upscale
 from kmnist.model import POOLING_WORDS, POOLINGS
 from kmnist.training import DEFAULT_RECIPE, TrainConfig, recipe, subset_limit
+from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import POOLING, page_header
 from kmnist.ui.resources import get_data, get_model, provenance_note
@@ -56,7 +58,7 @@ else:
         state = st.session_state
         state.channel = pooling.clamp(state.get("channel"), maps.shape[-1], pooling.liveliest_channel(maps))
         channel = b.slider(f"Channel of `{source}` ({maps.shape[-1]} feature maps)", 0, maps.shape[-1] - 1,
-                           key="channel")
+                           key="channel", on_change=lambda: state.update(window_follows=True))
         feature = maps[..., channel]
         rows, cols = pooling.pooled_shape(maps.shape)
         telling = pooling.telling_window(feature)
@@ -64,6 +66,8 @@ else:
         def jump_to_telling_window():
             state.window_row, state.window_col = telling
 
+        if state.pop("window_follows", False):  # a new channel: its own most telling window, not a blank one
+            jump_to_telling_window()
         state.window_row = pooling.clamp(state.get("window_row"), rows, telling[0])
         state.window_col = pooling.clamp(state.get("window_col"), cols, telling[1])
         row = c.slider("Window row (in the pooled map)", 0, rows - 1, key="window_row")
@@ -86,8 +90,8 @@ else:
         values = window.values
         (r0, r1), (c0, c1) = window.input_rows, window.input_cols
         grid, sums = st.columns([1, 2])
-        grid.dataframe({f"col {c0}": values[:, 0].round(4), f"col {c1}": values[:, 1].round(4)},
-                       hide_index=False, width="stretch")
+        grid.dataframe(pd.DataFrame(values.round(4), index=[f"row {r0}", f"row {r1}"],
+                                    columns=[f"col {c0}", f"col {c1}"]), width="stretch")
         grid.caption(f"rows {r0}-{r1}, columns {c0}-{c1} of the {maps.shape[0]}×{maps.shape[1]} map")
         flat = [f"{v:.4f}" for v in values.ravel()]
         sums.markdown(
@@ -112,18 +116,8 @@ if not pairs:
             "train a fresh pair with the button below.")
 else:
     pair = st.selectbox("Pair", pairs, format_func=lambda p: f"{p[0].name} vs {p[1].name}", key="pair")
-    pair_cards = {entry.name: entry.card for entry in pair}
-    for entry in pair:
-        if entry.problem:
-            st.warning(f"{entry.name}: {entry.problem}")
-    rows = cards.comparison_rows(pair_cards)
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
-        "macro AUC": st.column_config.NumberColumn(format="%.4f"),
-        "test loss": st.column_config.NumberColumn(format="%.3f"),
-        "training time (s)": st.column_config.NumberColumn(format="%.1f")})
-    st.plotly_chart(charts.training_curves(cards.history_records(pair_cards)), key="pair_curves")
-    st.caption("Solid: training; dashed: validation. Curves come from each model's card.")
+    comparison_view(list(pair), key="pair")
+    st.caption("The same comparison, for any models, is on the **Compare runs** page.")
 
     if model is not None:
         st.subheader("After the first pooling layer, same input")
@@ -141,7 +135,8 @@ else:
                    "filters, so compare the texture, not tile by tile: max-pooled maps tend to be sparse "
                    "and sharp, average-pooled maps smoother.")
 
-with st.expander("🔁 Retrain a max/avg pair (in the background, same live charts as the Training page)"):
+with st.expander("Retrain a max/avg pair (in the background, same live charts as the Training page)",
+                 icon=":material/refresh:"):
     base = TrainConfig.from_dict(pair[0].card["config"]) if pairs else recipe(DEFAULT_RECIPE)
     with st.form("pair-form"):
         a, b, c, d = st.columns(4)
@@ -156,7 +151,7 @@ with st.expander("🔁 Retrain a max/avg pair (in the background, same live char
                    f"{base.learning_rate}, dropout {base.dropout}, augmentation "
                    f"{'on' if base.augment else 'off'}, {base.architecture} architecture. Both runs use "
                    "the same seed, data and epochs.")
-        retrain = st.form_submit_button("▶️ Train the pair", key="pair_start")
+        retrain = st.form_submit_button("Train the pair", icon=":material/play_arrow:", key="pair_start")
     if retrain:
         config = replace(base, epochs=int(epochs), seed=int(seed),
                          limit=subset_limit(limit, len(data.y_train)))

@@ -61,7 +61,7 @@ def draw_and_classify(classifier) -> None:
                                height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
                                update_streamlit=True, return_image_data=True,
                                key=f"canvas_{st.session_state.get('canvas_round', 0)}")
-        st.button("🧹 Clear the canvas", on_click=clear_canvas, key="clear_canvas")
+        st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=clear_canvas, key="clear_canvas")
         st.caption("Fill most of the square, like the examples on the right.")
 
     prediction = None
@@ -73,7 +73,7 @@ def draw_and_classify(classifier) -> None:
                 raise drawing.BlankDrawingError("the canvas is empty: draw a character")
             prediction = drawing.predict_drawing(classifier, image)
         except drawing.BlankDrawingError as error:
-            st.info(f"✍️ Nothing to classify yet: {error}.")
+            st.info(f"Nothing to classify yet: {error}.", icon=":material/edit:")
         if prediction is not None:
             best = prediction.top(1)[0]
             st.image(upscale(to_uint8(prediction.image), 6),
@@ -85,8 +85,9 @@ def draw_and_classify(classifier) -> None:
                            "examples; characters drawn large, in one piece and with KMNIST's stroke order "
                            "look most like the training data.")
             st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
-        if st.button("🧩 Look inside: send this drawing to the Layer visualizer", key="send_to_layers",
-                     disabled=prediction is None, help="Shows every layer's response to your drawing."):
+        if st.button("Look inside", icon=":material/layers:", key="send_to_layers",
+                     disabled=prediction is None,
+                     help="Sends this drawing to the Layer visualizer: every layer's response to it."):
             st.session_state[keys.LAST_DRAWING] = prediction.image
             st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on the drawing
             st.switch_page(LAYERS.path)

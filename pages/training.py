@@ -37,7 +37,8 @@ chosen = st.selectbox("Recipe", list(training.RECIPES), key="recipe", on_change=
                            "them.")
 quick = training.QUICK_RUN
 st.caption(f"**{chosen}** sets: {training.describe(training.RECIPES[chosen])}. The form starts from a quick "
-           f"run of it: {quick['epochs']} epochs on {quick['limit']:,} images, batch {quick['batch_size']}.")
+           f"run of it: {quick['epochs']} epochs on {quick['limit']:,} images, batch {quick['batch_size']}, "
+           f"early-stopping patience {quick['patience']}.")
 
 with st.form("train-form"):
     st.markdown("**Hyperparameters**")
@@ -65,7 +66,10 @@ with st.form("train-form"):
     right.slider("Validation fraction", 0.05, 0.5, step=0.05, key="val_fraction",
                  help="Share of the training images held out to validate each epoch.")
     right.number_input("Early-stopping patience (epochs)", min_value=1, max_value=1000, step=1,
-                       key="patience")
+                       key="patience",
+                       help="Training stops early once the validation loss has not improved for this many "
+                            "epochs in a row; the best epoch is kept either way. At or above the epochs it "
+                            "never stops early.")
     limit = right.number_input(f"Training images (subset of {train_size:,})", min_value=1,
                                max_value=train_size, step=100, key="limit",
                                help="A stratified subset for quick runs; the maximum uses them all.")
@@ -81,7 +85,8 @@ with st.form("train-form"):
                                  "my-model-<pooling> (numbered if taken). Existing models are never "
                                  "overwritten.")
         owner = b.text_input("Your name (shown to others while it trains)", value="", key="owner")
-    submitted = st.form_submit_button("▶️ Start training", type="primary", key="start")
+    submitted = st.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
+                                      key="start")
 
 config = training.with_settings(training.RECIPES[chosen], pooling=pooling,
                                 limit=training.subset_limit(limit, train_size),

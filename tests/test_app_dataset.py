@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -109,3 +110,67 @@ def test_other_class_examples_on_demand(page):
     page.button(key="examples_shuffle").click().run()
     assert page.session_state["examples_seed"] == 1
     assert not page.exception
+
+
+def column_holding(app, key_part: str) -> int:
+    """The index (among the page's columns) of the column that holds the chart with `key_part` in its id."""
+    return next(i for i, column in enumerate(app.columns)
+                if any(key_part in chart.proto.id for chart in column.get("plotly_chart")))
+
+
+def agreement(app, start: str) -> float:
+    caption = next(c.value for c in app.caption if start in c.value)
+    return float(re.search(r"([\d.]+)%", caption).group(1))
+
+
+def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy, data_dir, kmnist_data,
+                                                                    monkeypatch):
+    from kmnist import explore
+
+    calls = {"features": 0, "maps": 0}
+    features, map_2d = explore.learned_features, explore.map_2d
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(explore, "learned_features", counted("features", features))
+    monkeypatch.setattr(explore, "map_2d", counted("maps", map_2d))
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="projection_model").value.name == "studio-max"
+    pixels, learned = chart_spec(app, "projection_PCA_train"), chart_spec(app, "features_PCA_train")
+    assert column_holding(app, "features_PCA_train") == column_holding(app, "projection_PCA_train") + 1
+    assert "studio-max's learned features" in learned["layout"]["title"]["text"]
+    total = kmnist_data.provenance.sizes["train"]
+    assert sum(len(trace["customdata"]) for trace in learned["data"]) == total
+    assert [t["name"] for t in learned["data"]] == [t["name"] for t in pixels["data"]]
+    assert agreement(app, "layer `dense`") > agreement(app, "on this map")  # classes separate after learning
+    assert calls["features"] == 1
+
+    started = time.perf_counter()
+    app.run()  # nothing changed: nothing is recomputed
+    rerun = time.perf_counter() - started
+    print(f"\n[timing] Dataset explorer AppTest rerun, nothing changed: {rerun:.2f} s")
+    assert calls["features"] == 1 and chart_spec(app, "features_PCA_train") == learned
+
+    maps = calls["maps"]
+    picker = app.selectbox(key="projection_model")
+    picker.select_index(next(i for i, name in enumerate(picker.options) if "studio-avg" in name)).run()
+    assert not app.exception, app.exception
+    assert calls["features"] == 2 and calls["maps"] == maps + 1  # the pixel map stays cached
+    other = chart_spec(app, "features_PCA_train")
+    assert "studio-avg's learned features" in other["layout"]["title"]["text"]
+    assert other["data"][0]["x"] != learned["data"][0]["x"]
+    assert chart_spec(app, "projection_PCA_train") == pixels
+
+    app.radio(key="projection_method").set_value("t-SNE").run()
+    app.select_slider(key="tsne_size").set_value(300).run()
+    app.button(key="tsne_compute").click().run()  # one press computes both maps
+    assert not app.exception, app.exception
+    positions = [[p[0] for t in chart_spec(app, f"{kind}_t-SNE_train")["data"] for p in t["customdata"]]
+                 for kind in ("projection", "features")]
+    assert len(positions[0]) == 300 and sorted(positions[0]) == sorted(positions[1])

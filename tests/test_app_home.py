@@ -50,7 +50,8 @@ def test_home_on_real_data_says_not_official(data_dir, monkeypatch, empty_models
     assert list(checksums["file"]) == list(kdata.OFFICIAL_MD5) and not all(checksums["same"])
     assert "No trained model" in texts(app.info)
     assert "doi:10.20676/00000341" in texts(app.caption) and "CC BY-SA 4.0" in texts(app.caption)
-    for title in ("Dataset explorer", "Training", "Layer visualizer", "Sketch pad", "Max vs average pooling"):
+    for title in ("Dataset explorer", "Training", "Compare runs", "Layer visualizer", "Sketch pad",
+                  "Max vs average pooling"):
         assert title in texts(app.markdown) or title in str(app.get("page_link"))
 
 
@@ -60,7 +61,7 @@ def test_home_lists_trained_models(data_dir, monkeypatch, models_copy):
     table = models_table(app)
     assert list(table["model"]) == ["studio-max", "studio-avg"]  # the default model first
     assert set(table["status"]) <= {"complete", "early-stopped"}
-    assert all(0 < accuracy <= 1 for accuracy in table["test accuracy"])
+    assert all(0 < accuracy <= 100 for accuracy in table["test accuracy"])  # percent, one decimal
     assert all(row.startswith("not official copy") for row in table["trained on"])
     assert not app.warning[1:]  # only the provenance warning: no model problems
 
@@ -131,5 +132,6 @@ def test_home_links_every_page_within_the_app(data_dir, monkeypatch, empty_model
     assert app.title[0].value.endswith("KMNIST Studio")
     links = app.get("page_link")
     assert [link.proto.label for link in links] == [
-        "Dataset explorer", "Training", "Layer visualizer", "Sketch pad", "Max vs average pooling"]
+        "Dataset explorer", "Training", "Compare runs", "Layer visualizer", "Sketch pad",
+        "Max vs average pooling"]
     assert all(link.proto.page_script_hash for link in links)

@@ -25,50 +25,67 @@ def prediction(at) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("**Prediction:"))
 
 
+def chart(at, key: str):
+    """The plotly chart with widget/element key `key`, its figure decoded."""
+    element = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    return json.loads(element.proto.spec)
+
+
+def chart_keys(at) -> list[str]:
+    return [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+
+
 
 def test_renders_every_section(page):
     assert not page.exception
     intro = page.markdown[0].value
     for concept in ("Conv2D", "pooling", "Flatten", "dense", "dropout", "softmax"):
         assert concept in intro
-    assert [h.value for h in page.header] == ["Input and prediction", "Architecture", "Conv filters",
-                                              "Feature maps", "Dense layers and softmax",
-                                              "Where did it look? (Grad-CAM)"]
+    assert [h.value for h in page.header] == [
+        "Input and prediction", "The network at a glance", "Architecture", "Conv filters", "Feature maps",
+        "One convolution, worked out", "Dense layers and softmax", "Where did it look? (Grad-CAM)"]
     assert re.match(r"\*\*Prediction: \S \(\w+\) \d+%\*\*", prediction(page))
     assert any("NOT the official" in c.value for c in page.caption)  # data provenance shown
     table = page.dataframe[0].value
     assert {"layer", "type", "output_shape", "parameters", "what it does"} <= set(table.columns)
     assert "Conv2D" in set(table["type"]) and "Dense" in set(table["type"])
-    charts = page.get("plotly_chart")
-    # softmax + filters + one grid per conv/pooling layer (studio: 6) + dense activations
-    assert len(charts) == 1 + 1 + 6 + 1
-    softmax = json.loads(charts[0].proto.spec)["data"][0]
+    shown = chart_keys(page)
+    assert {"softmax_bars", "overview", "overview_big", "filters_grid", "conv_input", "conv_map",
+            "dense_dense"} <= set(shown)
+    assert [k for k in shown if k.startswith("maps_")] == [
+        "maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
+    softmax = chart(page, "softmax_bars")["data"][0]
     assert softmax["x"] == [k.label for k in CLASSES]
     assert sum(softmax["y"]) == pytest.approx(1.0, abs=1e-4)
     assert len(page.get("image")) >= 3  # the input, the Grad-CAM overlay and the heatmap
 
 
 def test_changing_the_image_changes_maps_and_prediction(page):
-    before = [e.proto.spec for e in page.get("plotly_chart")]
+    grids = ["maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
+    before = {key: chart(page, key) for key in ["softmax_bars", "filters_grid", "overview", *grids]}
     page.selectbox(key="layers_class").set_value(CLASSES[3]).run()
     assert not page.exception
-    after = [e.proto.spec for e in page.get("plotly_chart")]
-    assert after[0] != before[0]     # softmax output
-    assert after[1] == before[1]     # the filters belong to the model, not the image
-    assert all(a != b for a, b in zip(after[2:8], before[2:8], strict=True))  # every feature-map grid
+    after = {key: chart(page, key) for key in before}
+    assert after["softmax_bars"] != before["softmax_bars"]
+    assert after["filters_grid"] == before["filters_grid"]  # the filters belong to the model, not the image
+    assert after["overview"] != before["overview"]
+    assert all(after[key] != before[key] for key in grids)  # every feature-map grid
     assert "(true: つ" in prediction(page) or "correct" in prediction(page)
-    maps = page.get("plotly_chart")[2].proto.spec
+    maps = chart(page, "maps_conv1")
     page.number_input(key="layers_index").set_value(7).run()
-    assert not page.exception and page.get("plotly_chart")[2].proto.spec != maps
+    assert not page.exception and chart(page, "maps_conv1") != maps
 
 
 def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
-    filters = page.get("plotly_chart")[1].proto.spec
+    filters = chart(page, "filters_grid")
     layers = page.selectbox(key="filters_layer").options
     assert len(layers) == 4  # studio: conv1, conv2, conv3, conv4
+    assert any("`conv1` reads the pixels themselves" in c.value for c in page.caption)
     page.selectbox(key="filters_layer").set_value(layers[-1]).run()
-    assert not page.exception and page.get("plotly_chart")[1].proto.spec != filters
-    assert "64 filters" in json.loads(page.get("plotly_chart")[1].proto.spec)["layout"]["title"]["text"]
+    assert not page.exception and chart(page, "filters_grid") != filters
+    assert "64 filters" in chart(page, "filters_grid")["layout"]["title"]["text"]
+    assert any("`conv4` reads the 64 maps of `conv3`" in c.value for c in page.caption)
+    assert not any("reads the pixels" in c.value for c in page.caption)  # the caption is the layer's own
     cam = page.get("image")[1].proto.imgs[0]
     predicted = next(k for k in CLASSES if prediction(page).startswith(f"**Prediction: {k.char} "))
     # A class other than the predicted one whose Grad-CAM shows something else: the page must redraw it.
@@ -106,3 +123,100 @@ def test_without_models_the_page_says_what_to_do(tmp_path, monkeypatch, kmnist_d
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert "No trained model yet" in at.warning[0].value
+
+
+# -- The network at a glance -------------------------------------------------------------------------------
+
+def test_the_overview_shows_every_conv_and_pool_layer_and_enlarges_a_chosen_map(page):
+    figure = chart(page, "overview")
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert page.session_state["overview_layer"] == "conv1"  # the first layer is chosen at first
+    assert [t.split(" ")[0] for t in titles] == [
+        "input", "conv1", "conv2", "pool1", "conv3", "conv4", "pool2", "dense", "softmax"]
+    assert [t["type"] for t in figure["data"] if t["type"] != "scatter"] == ["heatmap"] * 8 + ["bar"]
+    targets = [t for t in figure["data"] if t["type"] == "scatter" and t.get("customdata")]
+    assert [len(t["customdata"]) for t in targets] == [4] * 6  # the 4 maps of every conv/pool layer clickable
+    assert [t["customdata"][0][0] for t in targets] == [1, 2, 3, 4, 5, 6]
+    page.selectbox(key="overview_layer").set_value("conv3").run()
+    page.number_input(key="overview_map").set_value(5).run()
+    assert not page.exception
+    assert chart(page, "overview_big")["layout"]["title"]["text"] == "conv3 · Conv2D: map 5 (10×10)"
+    filters = [k for k in chart_keys(page) if k.startswith("overview_filter_")]
+    assert len(filters) == 4  # filter 5's four strongest input maps of the 32 it reads
+    assert any("**Filter 5 of `conv3`** on the 4 of its 32 input maps" in m.value for m in page.markdown)
+    page.selectbox(key="overview_layer").set_value("pool2").run()
+    assert not page.exception
+    assert chart(page, "overview_pooled")["layout"]["title"]["text"].startswith("conv4: map 5")
+    assert not [k for k in chart_keys(page) if k.startswith("overview_filter_")]
+
+
+def test_a_click_carries_the_map_or_cell_it_hit():
+    assert inspection.clicked_cell([{"curve_number": 9, "x": 3, "y": 2, "customdata": [4, 17]}]) == (4, 17)
+    assert inspection.clicked_cell([{"curve_number": 8, "x": 0.5, "y": 2.0}]) is None  # a bar, no map
+    assert inspection.clicked_cell([]) is None
+
+
+# -- One convolution, worked out ---------------------------------------------------------------------------
+
+WORKED = re.compile(r"→ \*\*(-?[\d.]+)\*\*, the value at \((\d+), (\d+)\) of map (\d+)")
+
+
+def check_random_convolutions(at, image, model, count: int, seed: int) -> None:
+    """Worked values for `count` seeded (layer, filter, row, col) choices, a third of them on the border,
+    against the layer's own output computed here."""
+    outputs = inspection.layer_outputs(model, image)
+    rng = np.random.default_rng(seed)
+    layers = at.selectbox(key="conv_layer").options
+    trials = []
+    for trial in range(count):
+        layer = layers[rng.integers(len(layers))]
+        rows, cols, filters = outputs[layer].shape
+        row, col = int(rng.integers(rows)), int(rng.integers(cols))
+        if trial % 3 == 0:  # a border position: a corner or an edge
+            row, col = [(0, col), (rows - 1, 0), (row, cols - 1), (0, 0)][trial // 3 % 4]
+        trials.append((layers.index(layer), row, col, int(rng.integers(filters))))
+    for number, row, col, f in sorted(trials):  # by layer: a user picks the layer first, then the rest
+        layer = layers[number]
+        if at.selectbox(key="conv_layer").value != layer:
+            at.selectbox(key="conv_layer").set_value(layer).run()
+        at.number_input(key="conv_filter").set_value(f)
+        at.number_input(key="conv_row").set_value(row)
+        at.number_input(key="conv_col").set_value(col)
+        at.run()
+        assert not at.exception
+        worked = next(WORKED.search(m.value) for m in at.markdown if WORKED.search(m.value))
+        assert tuple(int(v) for v in worked.groups()[1:]) == (row, col, f)
+        assert float(worked.group(1)) == pytest.approx(float(outputs[layer][row, col, f]), abs=1e-5), (
+            layer, row, col, f)
+        assert len(at.success) == 1 and not at.error, (layer, row, col, f)
+        assert f"`{layer}` output at ({row}, {col}), map {f}" in at.success[0].value
+        assert "'valid' padding" in " ".join(c.value for c in at.caption)  # the studio net's convolutions
+
+
+def test_the_worked_convolution_matches_the_layer_on_a_test_image(page, models_copy, kmnist_data):
+    model = store.load_model(models_copy / "studio-max.keras")
+    image = to_float(kmnist_data.x_test[np.flatnonzero(kmnist_data.y_test == 0)[0]])  # the page's first image
+    check_random_convolutions(page, image, model, count=12, seed=12)
+
+
+def test_the_worked_convolution_matches_the_layer_on_a_drawing(models_copy, kmnist_data):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    drawing = np.zeros((28, 28), "float32")
+    drawing[3:25, 13:16] = 1.0
+    drawing[6:9, 2:26] = 0.7
+    at.session_state[keys.LAST_DRAWING] = drawing
+    at.run()
+    assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"
+    model = store.load_model(models_copy / "studio-max.keras")
+    check_random_convolutions(at, drawing, model, count=10, seed=10)
+
+
+def test_grad_cam_offers_a_finer_earlier_layer(page):
+    layers = page.selectbox(key="cam_layer").options
+    assert layers == ["conv1", "conv2", "conv3", "conv4"] and page.selectbox(key="cam_layer").value == "conv4"
+    assert any("only 8×8" in c.value for c in page.caption)
+    coarse = page.get("image")[2].proto.imgs[0].url
+    page.selectbox(key="cam_layer").set_value("conv2").run()
+    assert not page.exception
+    assert any("Layer weighed: `conv2`" in m.value for m in page.markdown)
+    assert page.get("image")[2].proto.imgs[0].url != coarse

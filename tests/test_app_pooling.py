@@ -43,14 +43,38 @@ def test_window_arithmetic_is_shown_and_follows_the_sliders(page):
     assert not page.exception
 
 
+def test_a_new_channel_brings_its_own_telling_window_and_the_table_names_real_rows(page):
+    page.slider(key="window_row").set_value(0).run()
+    page.slider(key="window_col").set_value(0).run()
+    windows = []
+    for channel in (3, 7, 11):
+        page.slider(key="channel").set_value(channel).run()
+        assert not page.exception
+        window = page.slider(key="window_row").value, page.slider(key="window_col").value
+        page.button(key="telling_window").click().run()  # already there: the window followed the channel
+        assert (page.slider(key="window_row").value, page.slider(key="window_col").value) == window
+        row, col = window
+        table = next(d.value for d in page.dataframe if list(d.value.columns) == [f"col {2 * col}",
+                                                                                    f"col {2 * col + 1}"])
+        assert list(table.index) == [f"row {2 * row}", f"row {2 * row + 1}"]
+        windows.append(window)
+    assert set(windows) != {(0, 0)}, "the window stayed where it was"
+
+
 def test_the_shipped_pair_is_compared(page):
+    """Through the Compare runs page's view: the twins differ in pooling alone, results side by side."""
     assert page.selectbox(key="pair").value[0].name == "studio-max"
-    table = page.dataframe[-1].value
-    assert list(table["model"]) == ["studio-max", "studio-avg"]
-    assert list(table["pooling"]) == ["max", "average"]
-    assert table["test accuracy"].between(0, 1).all() and (table["parameters"] > 0).all()
-    assert (table["training time (s)"] > 0).all()
-    assert len(page.get("plotly_chart")) == 3 + 1 + 2  # 3 maps, the curves, 2 feature grids
+    tables = {frame.value.columns[0]: frame.value for frame in page.dataframe}
+    assert tables["setting"].values.tolist() == [["pooling", "max", "avg"]]
+    shared = next(c.value for c in page.caption if c.value.startswith("Shared by all:"))
+    assert "seed = 1" in shared and "epochs = 2" in shared
+    metrics = tables["model"]
+    assert list(metrics["model"]) == ["studio-max", "studio-avg"]
+    assert metrics["test accuracy"].str.fullmatch(r"\d+\.\d%").all()
+    assert metrics["training time"].str.fullmatch(r"[\d,]+\.\d s").all()
+    assert len(tables["class"]) == 10 and list(tables["class"].columns)[1:] == ["studio-max", "studio-avg"]
+    # 3 maps, the curves, the per-class bars, 2 feature grids
+    assert len(page.get("plotly_chart")) == 3 + 1 + 1 + 2
 
 
 def test_no_models_says_how_to_get_them(models_copy, kmnist_data):

@@ -1,5 +1,6 @@
 """AppTest of the Training page: the form, validation errors, a real background run, Stop, a busy server."""
 
+import json
 import time
 from pathlib import Path
 
@@ -98,6 +99,31 @@ def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy):
         assert "no model was saved" in shown and not (models_copy / "halted.keras").exists()
     else:
         assert "stopped early by Stop" in shown and (models_copy / "halted.keras").is_file()
+
+
+def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta(page):
+    page.text_input(key="model_name").set_value("watched")
+    page.slider(key="label_smoothing").set_value(0.0)
+    fill(page, epochs=5, limit=400, batch_size=8).button(key="start").click().run()
+    job = jobs.current()
+    deadline = time.monotonic() + 90
+    while not any(r["kind"] == "glimpse" for r in job.snapshot().records) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    eta = job.progress().eta
+    assert eta is not None and 0 <= eta < 600  # finite and sane, measured from the batches so far
+    page.run()
+    assert not page.exception
+    titles = {key: json.loads(chart.proto.spec)["layout"]["title"]["text"]
+              for chart in page.get("plotly_chart") for key in ("strip", "filters")
+              if chart.proto.id.endswith(f"training-{key}")}
+    assert titles["strip"].startswith("Validation strip after epoch")
+    assert titles["filters"].startswith("First conv layer: 16 filters of 3×3, after epoch")
+    captions = [c.value for c in page.caption]
+    note = next(c for c in captions if c.startswith("Why validation can beat training"))
+    assert "dropout and augmentation act only in training" in note and "smoothing" not in note
+    assert any("one per class" in c for c in captions) and any("first layer's filters" in c for c in captions)
+    job.stop()
+    assert job.wait(120)
 
 
 def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data):

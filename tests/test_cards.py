@@ -68,12 +68,3 @@ def test_store_reports_a_wrong_card_and_never_hands_it_out(tmp_path, shape):
     assert entry.card is None and "is not a KMNIST Studio card" in entry.problem
     assert entry.summary()["trained on"] == "unknown"
 
-
-def test_comparison_rows_and_history_records():
-    pair = {"m": card("max", accuracy=0.91), "a": card("avg", accuracy=0.89)}
-    rows = cards.comparison_rows(pair)
-    assert [r["pooling"] for r in rows] == ["max", "average"]
-    assert rows[0]["test accuracy"] == 0.91 and rows[1]["training time (s)"] == 12.5
-    assert rows[0]["parameters"] == 1000 and rows[0]["epochs run"] == 2
-    records = cards.history_records(pair)
-    assert [(r["run"], r["epoch"]) for r in records] == [("m", 1), ("m", 2), ("a", 1), ("a", 2)]

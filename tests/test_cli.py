@@ -110,9 +110,9 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
 @pytest.mark.real_data
 def test_a_recipe_sets_every_setting_and_options_override_it(data_dir, tmp_path):
     model = tmp_path / "classic.keras"
-    result = kmnist("train", "--recipe", "classic", "--epochs", "1", "--limit", "300", "--data", data_dir,
-                    "--out", model)
+    result = kmnist("train", "--recipe", "classic", "--epochs", "1", "--limit", "300", "--patience", "2",
+                    "--data", data_dir, "--out", model)
     assert result.returncode == 0, result.stderr[-2000:]
     config = json.loads(model.with_name("classic.card.json").read_text())["config"]
-    assert config == asdict(recipe("classic", epochs=1, limit=300))
+    assert config == asdict(recipe("classic", epochs=1, limit=300, patience=2))
     assert config["optimizer"] == "adadelta" and config["augment"] is False  # the classic CNN's own recipe

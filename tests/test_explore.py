@@ -132,3 +132,68 @@ def test_page_clamping_and_tsne_sizes():
     assert explore.clamp_page(5, 0) == 1  # an empty selection still has page 1
     assert explore.tsne_sizes(7000) == list(explore.TSNE_SIZES)
     assert explore.tsne_sizes(600) == [300, 500] and explore.tsne_sizes(120) == [120]
+
+
+# --- Learned features and 2-D maps ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def untrained_studio():
+    import keras
+
+    from kmnist.model import build_model
+
+    keras.utils.set_random_seed(0)
+    return build_model("max")
+
+
+def test_learned_features_are_the_hidden_dense_layer_and_reproducible(untrained_studio, synthetic):
+    images, _ = synthetic
+    assert explore.feature_layer(untrained_studio) == "dense"
+    features = explore.learned_features(untrained_studio, images)
+    assert features.shape == (40, 256) and features.dtype == np.float32
+    assert features.min() >= 0 and features.max() > 0  # ReLU units, not all silent
+    again = explore.learned_features(untrained_studio, images, batch_size=7)  # batching changes nothing
+    np.testing.assert_allclose(again, features, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(features[0], features[-1])  # different images, different features
+
+
+def test_a_model_without_hidden_dense_layer_is_refused_with_the_reason():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
+    flat_model = keras.Model(inputs, outputs, name="flat")
+    with pytest.raises(ValueError, match="flat has no hidden Dense layer"):
+        explore.learned_features(flat_model, np.zeros((2, 28, 28), np.uint8))
+
+
+def test_neighbour_agreement_measures_how_classes_stay_apart():
+    apart = np.array([[0, 0], [0, 1], [10, 0], [10, 1]])
+    assert explore.neighbour_agreement(apart, np.array([0, 0, 1, 1])) == 1.0
+    line = np.arange(6)[:, None] * [1.0, 0.0]
+    assert explore.neighbour_agreement(line, np.array([0, 1, 0, 1, 0, 1])) == 0.0
+    twins = np.array([[0, 0], [0, 0], [5, 5], [5, 5]])  # duplicates: the other twin is the neighbour
+    assert explore.neighbour_agreement(twins, np.array([3, 3, 4, 4])) == 1.0
+    with pytest.raises(ValueError, match="at least 2 points"):
+        explore.neighbour_agreement(np.zeros((1, 2)), np.array([0]))
+
+
+def test_map_2d_pca_and_tsne_shapes_and_determinism(synthetic):
+    images, labels = synthetic
+    pca = explore.map_2d(images, labels, "PCA")
+    assert pca.positions.tolist() == list(range(40)) and pca.coordinates.shape == (40, 2)
+    assert pca.axes[0].startswith("PC 1 (") and pca.axes[0].endswith("% of variance)")
+    assert pca.agreement == 1.0  # each class is one image repeated: its twins are its neighbours
+    features = np.random.default_rng(0).random((40, 16), dtype=np.float32)  # feature vectors too
+    tsne = explore.map_2d(features, labels, "t-SNE", size=20, seed=3)
+    assert len(tsne.positions) == 20 and tsne.coordinates.shape == (20, 2)
+    assert np.bincount(labels[tsne.positions]).tolist() == [2] * 10  # balanced sample
+    same = explore.map_2d(features, labels, "t-SNE", size=20, seed=3)
+    assert np.array_equal(same.positions, tsne.positions)
+    assert np.array_equal(same.coordinates, tsne.coordinates)
+    assert not np.array_equal(explore.map_2d(features, labels, "t-SNE", size=20, seed=4).positions,
+                              tsne.positions)
+    with pytest.raises(ValueError, match="sample size"):
+        explore.map_2d(images, labels, "t-SNE")
+    with pytest.raises(ValueError, match="unknown map method 'UMAP'"):
+        explore.map_2d(images, labels, "UMAP")

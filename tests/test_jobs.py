@@ -243,3 +243,34 @@ def test_progress_text_reads_naturally():
     assert progress.text == "run 2/2 · epoch 3/5 · batch 7/20 · 1 min 10 s elapsed · about 30 s left"
     waiting = jobs.Progress(1, 1, 0, 5, 0, 0, 0.0, 3, None)
     assert "preparing data" in waiting.text
+
+
+def test_seconds_left_projects_the_pace_between_two_batch_marks():
+    assert jobs.seconds_left(None, None, 100) is None
+    assert jobs.seconds_left((2, 10.0), (3, 10.5), 100) is None  # one batch apart: not yet
+    assert jobs.seconds_left((2, 10.0), (4, 11.0), 100) == 50.0  # 0.5 s per batch
+    assert jobs.seconds_left((2, 10.0), (4, 11.0), 0) == 0.0
+
+
+def test_eta_is_finite_after_a_few_batches_and_ignores_the_slow_first_one(tmp_path):
+    runs = jobs.pair_runs("eta", TrainConfig(epochs=2, limit=300))
+    job = jobs.Job(runs, "tester", FAKE_DATA, tmp_path)
+    job._state = jobs.RUNNING  # as launch() leaves it, without a child process
+
+    def batch(step, elapsed):
+        job._keep("record", None, {"kind": "batch", "epoch": 1, "batch": step, "step": step,
+                                   "elapsed": elapsed, "run": "eta-max"})
+
+    job._keep("run", 0, None)
+    job._keep("record", None, {"kind": "begin", "epochs": 2, "steps": 10, "run": "eta-max"})
+    assert job.progress().eta is None
+    batch(1, 30.0)  # building and compiling the train step: slow
+    assert "estimating…" in job.progress().text
+    batch(2, 30.1)
+    batch(3, 30.2)
+    assert job.progress().eta is None
+    batch(4, 30.3)
+    eta = job.progress().eta  # 0.1 s per batch: 16 left in this run and 20 in the avg run
+    assert eta == pytest.approx(3.6) and "about 4 s left" in job.progress().text
+    job._keep("run", 1, None)  # the next run measures its own pace
+    assert job.progress().eta is None

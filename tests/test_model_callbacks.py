@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from kmnist.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
+from kmnist.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback, strip_indices
+from kmnist.images import to_uint8
 from kmnist.model import build_model, compile_model
 
 
@@ -60,6 +61,34 @@ def test_streaming_callback_emits_batches_epochs_and_validation_auc():
     assert np.mean([b["batch_loss"] for b in first_epoch]) == pytest.approx(first_epoch[-1]["loss"], rel=1e-4)
 
 
+def test_streaming_callback_streams_batch_accuracy_a_fixed_strip_and_the_first_filters():
+    keras.utils.set_random_seed(1)
+    x, y = toy_problem(48)
+    x_val, y_val = x[::-1][:30], y[::-1][:30]  # reversed: the strip is not simply the first ten images
+    model = compile_model(build_model("max", "studio"), keras.optimizers.Adam(1e-3))
+    records = []
+    model.fit(x, keras.utils.to_categorical(y, 10), batch_size=16, epochs=2, verbose=0,
+              callbacks=[StreamingCallback((x_val, y_val), [records.append])])
+    begin = records[0]
+    assert strip_indices(y_val) == [int(np.flatnonzero(y_val == k)[0]) for k in range(10)]
+    assert begin["strip_labels"] == list(range(10))
+    assert begin["strip_images"].dtype == np.uint8 and begin["strip_images"].shape == (10, 28, 28)
+    assert np.array_equal(begin["strip_images"], to_uint8(x_val[strip_indices(y_val), ..., 0]))
+    batches = [r for r in records if r["kind"] == "batch" and r["epoch"] == 2]
+    assert np.mean([b["batch_accuracy"] for b in batches]) == pytest.approx(batches[-1]["accuracy"], abs=1e-6)
+    assert all(0 <= b["batch_accuracy"] <= 1 for b in batches)
+    glimpses = [r for r in records if r["kind"] == "glimpse"]
+    assert [g["epoch"] for g in glimpses] == [1, 2]
+    assert [r["kind"] for r in records].index("glimpse") == [r["kind"] for r in records].index("epoch") + 1
+    # the last glimpse is the trained model's own view of the strip, and its first layer as it ends
+    probabilities = model.predict(x_val[strip_indices(y_val)], verbose=0)
+    assert glimpses[-1]["predicted"] == probabilities.argmax(axis=1).tolist()
+    assert glimpses[-1]["confidence"] == pytest.approx(probabilities.max(axis=1).tolist(), abs=1e-5)
+    kernel = model.get_layer("conv1").get_weights()[0][:, :, 0, :].transpose(2, 0, 1)
+    assert glimpses[-1]["filters"].shape == (16, 3, 3) and np.allclose(glimpses[-1]["filters"], kernel)
+    assert not np.allclose(begin["filters"], kernel)  # the start's filters, before any update
+
+
 def test_a_failing_listener_does_not_stop_training():
     x, y = toy_problem(32)
     model = compile_model(build_model("avg", "classic"), "adam")
@@ -91,6 +120,7 @@ def test_stop_event_ends_training_at_next_batch_without_validating_half_epochs()
               callbacks=callbacks)
     epochs = [r for r in records if r["kind"] == "epoch"]
     assert len(epochs) == 2 and epochs[1].get("interrupted") and "val_loss" not in epochs[1]
+    assert [r["epoch"] for r in records if r["kind"] == "glimpse"] == [1]  # none of a half epoch
     assert [r["step"] for r in records if r["kind"] == "batch"][-1] == 6
     assert saved == [1]  # only the full first epoch was a checkpoint candidate
     assert records[-1] == records[-1] | {"kind": "end", "stopped": True, "epochs_done": 1}

@@ -14,8 +14,17 @@ def test_every_page_file_is_registered_once_and_exists():
     paths = [page.path for page in navigation.PAGES]
     assert len(set(paths)) == len(paths) == len(list((ROOT / "pages").glob("*.py")))
     assert all((ROOT / path).is_file() for path in paths)
-    assert navigation.PAGES[0] is navigation.HOME and navigation.HOME.header == "🈂️ KMNIST Studio"
+    assert navigation.PAGES[0] is navigation.HOME
+    assert navigation.HOME.header == ":material/history_edu: KMNIST Studio"
+    assert all(page.icon.startswith(":material/") for page in navigation.PAGES)  # no emoji: they need a font
     assert all(page.teaches for page in navigation.PAGES[1:])
+
+
+def test_compare_runs_sits_between_training_and_the_layer_visualizer():
+    pages = list(navigation.PAGES)
+    assert pages.index(navigation.COMPARE) == pages.index(navigation.TRAINING) + 1
+    assert pages.index(navigation.LAYERS) == pages.index(navigation.COMPARE) + 1
+    assert navigation.COMPARE.title == "Compare runs" and navigation.COMPARE.icon.startswith(":material/")
 
 
 def test_every_page_starts_with_its_own_header():

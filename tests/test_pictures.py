@@ -51,3 +51,16 @@ def test_find_cjk_font_honours_env_and_rejects_latin_fonts(monkeypatch, tmp_path
     assert found != str(not_a_font)
     assert found is None or pictures._draws_hiragana(found)
     assert not pictures._draws_hiragana(str(not_a_font))
+
+
+def test_labels_never_run_into_the_tiles():
+    """Row labels widen their column to fit; tile labels shrink until they fit under their tile."""
+    images = np.full((4, 28, 28), 255, "uint8")
+    long_row_label = "つ tsu, the long way round"
+    picture = pictures.compose_grid(images, columns=2, scale=2, row_labels=[long_row_label, "ま ma"])
+    font = pictures.label_font(28)
+    tiles_width = 2 * (56 + 4) + 4
+    assert picture.shape[1] - tiles_width >= font.getlength(long_row_label)
+    texts = ["#12345 つ tsu"] * 4
+    fitted = pictures._fitting_font(texts, 12, 56 + 2)
+    assert max(fitted.getlength(text) for text in texts) <= 58

@@ -9,8 +9,8 @@ from kmnist import charts, metrics
 def records(run=None, epochs=2, steps=3):
     out = [{"kind": "begin", "epochs": epochs, "steps": steps}]
     for epoch in range(1, epochs + 1):
-        out += [{"kind": "batch", "epoch": epoch, "batch": b, "batch_loss": 2.0 / (epoch + b), "loss": 1.0}
-                for b in range(1, steps + 1)]
+        out += [{"kind": "batch", "epoch": epoch, "batch": b, "batch_loss": 2.0 / (epoch + b), "loss": 1.0,
+                 "batch_accuracy": b / (steps + 1)} for b in range(1, steps + 1)]
         out.append({"kind": "epoch", "epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5 + 0.1 * epoch,
                     "auc": 0.8, "val_loss": 1.2 / epoch, "val_accuracy": 0.5, "val_auc": 0.85})
     return [r | {"run": run} for r in out] if run else out
@@ -22,7 +22,12 @@ def test_training_curves_one_run():
     assert "train (per batch)" in names and "validation (per epoch)" in names
     batch = next(t for t in figure.data if t.name == "train (per batch)")
     assert list(batch.x) == pytest.approx([1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
-    assert len(figure.data) == 1 + 6  # batch loss + (train, validation) x (loss, AUC, accuracy)
+    assert len(figure.data) == 2 + 6  # batch loss and accuracy + (train, validation) x (loss, AUC, accuracy)
+    accuracy = [t for t in figure.data if t.name == "train (per batch)"][1]
+    assert accuracy.xaxis == "x3" and list(accuracy.y) == pytest.approx([0.25, 0.5, 0.75] * 2)
+    assert not accuracy.showlegend  # one legend entry for both per-batch lines
+    older = [{k: v for k, v in r.items() if k != "batch_accuracy"} for r in records()]
+    assert len(charts.training_curves(older).data) == 1 + 6  # records streamed before batch accuracy
 
 
 def test_training_curves_overlays_runs_and_skips_interrupted_epochs():
@@ -47,7 +52,7 @@ def test_confusion_heatmap_and_per_class_bar():
     figure = charts.confusion_heatmap(confusion.tolist())
     assert figure.data[0].z[0][1] == 2 and figure.data[0].x[0] == "お o"
     bar = charts.per_class_bar([0.5] * 9 + [1.0])
-    assert list(bar.data[0].y)[-1] == 1.0 and bar.data[0].text[0] == "50%"
+    assert list(bar.data[0].y)[-1] == 1.0 and bar.data[0].text[0] == "50.0%"
 
 
 def test_labelled_gallery_is_one_image_with_a_caption_per_tile():
@@ -85,3 +90,45 @@ def test_predict_classes_uses_the_argmax():
             return np.array([[0.1, 0.9], [0.8, 0.2]])
 
     assert metrics.predict_classes(Fake(), np.full((2, 28, 28), 255, "uint8")).tolist() == [1, 0]
+
+
+def live_records(run=None, epochs_seen=1, strip=range(10)):
+    """A run's begin record with its strip and filters, then a glimpse after each epoch seen."""
+    labels = list(strip)
+    out = [{"kind": "begin", "epochs": 3, "steps": 2, "strip_labels": labels,
+            "strip_images": np.full((len(labels), 28, 28), 200, np.uint8),
+            "filters": np.zeros((16, 3, 3), np.float32)}]
+    for epoch in range(1, epochs_seen + 1):
+        predicted = [(label + epoch) % 10 if label < 3 else label for label in labels]  # 3 wrong
+        out.append({"kind": "glimpse", "epoch": epoch, "predicted": predicted,
+                    "confidence": [0.5 + 0.01 * label for label in labels],
+                    "filters": np.full((16, 3, 3), float(epoch), np.float32)})
+    return [r | {"run": run} for r in out] if run else out
+
+
+def test_validation_strip_captions_each_image_with_its_prediction_and_confidence():
+    figure = charts.validation_strip(live_records(epochs_seen=2))
+    assert figure.layout.title.text == "Validation strip after epoch 2"
+    notes = figure.layout.annotations
+    assert len(notes) == 10 and len(figure.data) == 1
+    assert notes[0].text == "お→す<br>50.0%" and notes[9].text == "を→を<br>59.0%"
+    assert [n.font.color for n in notes] == [charts.WRONG_COLOR] * 3 + [charts.RIGHT_COLOR] * 7
+    waiting = charts.validation_strip(live_records(epochs_seen=0, strip=range(4)))
+    assert [n.text for n in waiting.layout.annotations] == ["お→…", "き→…", "す→…", "つ→…"]
+    assert "after epoch 1" in waiting.layout.title.text
+    assert charts.validation_strip(records()) is None  # records without a strip (e.g. a card's history)
+
+
+def test_live_charts_follow_the_latest_run_of_a_pair():
+    pair = live_records("p-max", epochs_seen=3) + live_records("p-avg", epochs_seen=0)
+    assert "after epoch 1" in charts.validation_strip(pair).layout.title.text  # p-avg has no epoch yet
+    assert "before training" in charts.first_layer_filters(pair).layout.title.text
+
+
+def test_first_layer_filters_shows_the_latest_kernels_as_one_grid():
+    figure = charts.first_layer_filters(live_records(epochs_seen=2), columns=8)
+    assert figure.layout.title.text == "First conv layer: 16 filters of 3×3, after epoch 2"
+    grid = np.asarray(figure.data[0].z, dtype=float)
+    assert grid.shape == (2 * 4 - 1, 8 * 4 - 1) and np.nanmax(grid) == np.nanmin(grid) == 2.0
+    assert figure.data[0].zmid == 0.0
+    assert charts.first_layer_filters(records()) is None

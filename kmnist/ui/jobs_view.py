@@ -6,8 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
-from kmnist import cards, charts, jobs, metrics, store
+from kmnist import cards, charts, jobs, metrics, store, training
 from kmnist.classes import CLASSES
+from kmnist.ui.confusion_view import confusion_explorer
 from kmnist.ui.resources import owner_id, session_label
 
 
@@ -65,8 +66,11 @@ def training_monitor(key: str, detail: bool = True) -> None:
     monitor()
 
 
-_STATE_WORDS = {jobs.RUNNING: "🟢 training", jobs.STOPPING: "🟠 stopping at the next batch",
-                jobs.FINISHED: "✅ finished", jobs.STOPPED: "⏹️ stopped", jobs.FAILED: "❌ failed"}
+_STATE_WORDS = {jobs.RUNNING: ":green[:material/autorenew: training]",
+                jobs.STOPPING: ":orange[:material/pending: stopping at the next batch]",
+                jobs.FINISHED: ":green[:material/check_circle: finished]",
+                jobs.STOPPED: ":gray[:material/stop_circle: stopped]",
+                jobs.FAILED: ":red[:material/error: failed]"}
 
 
 def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> None:
@@ -77,7 +81,7 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
         st.progress(snap.progress.fraction, text=snap.progress.text)
         mine = snap.owner_id == owner_id()
         if snap.state == jobs.RUNNING and st.button(
-                "⏹️ Stop training", key=f"{key}-stop", disabled=not mine,
+                "Stop training", icon=":material/stop_circle:", key=f"{key}-stop", disabled=not mine,
                 help="Ends training at the next batch; the best epoch so far stays saved." if mine else
                 f"Only {snap.owner}, who started this run, can stop it."):
             _stop(job)
@@ -87,12 +91,31 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
     elif snap.error:  # stopped the hard way
         st.warning(snap.error)
     if snap.records:
-        st.plotly_chart(charts.training_curves(list(snap.records)), key=f"{key}-curves")
+        records = list(snap.records)
+        st.plotly_chart(charts.training_curves(records), key=f"{key}-curves")
+        shown = snap.current_run or snap.names[-1]
+        st.caption(training.validation_note(next(r.config for r in snap.runs if r.name == shown)))
+        if detail:
+            _inside_view(records, key)
     elif snap.active:
         st.caption("Starting the training process and building the model… the first curves appear after the "
                    "first batches.")
     for report in snap.reports:
         _run_results(report, key, detail)
+
+
+def _inside_view(records: list, key: str) -> None:
+    """The latest run's validation strip and first-layer filters, as the last epoch left them."""
+    strip, filters = charts.validation_strip(records), charts.first_layer_filters(records)
+    if strip is None or filters is None:
+        return
+    left, right = st.columns([3, 2])
+    left.plotly_chart(strip, key=f"{key}-strip")
+    left.caption("The same validation images all run, one per class: under each, the class the network "
+                 "predicts after the latest epoch and how sure it is (green right, red wrong).")
+    right.plotly_chart(filters, key=f"{key}-filters")
+    right.caption("The first layer's filters, redrawn after each epoch: they start as random noise and "
+                  "turn into detectors of edges and strokes (red wants ink, blue wants background).")
 
 
 def _stop(job: jobs.Job) -> None:
@@ -138,10 +161,13 @@ def _run_results(report: jobs.RunReport, key: str, detail: bool) -> None:
     if not detail:
         return
     left, right = st.columns(2)
-    left.plotly_chart(charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
     right.plotly_chart(charts.per_class_bar(test["per_class_accuracy"]), key=f"{key}-{report.name}-classes")
     if report.predicted is None:
+        left.plotly_chart(charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
         return
+    with left:
+        confusion_explorer(report.labels, report.predicted, report.images, f"{key}-{report.name}",
+                           report.name)
     wrong = metrics.misclassified(report.labels, report.predicted, limit=40)
     total = int((report.labels != report.predicted).sum())
     st.markdown(f"**Misclassified test images** ({len(wrong)} of {total} shown, every class in turn; "
@@ -157,7 +183,7 @@ AUC_HELP = ("Area under the ROC curve, one class against the rest, averaged over
 
 def _test_metrics(test: dict, seconds: float) -> None:
     columns = st.columns(4)
-    columns[0].metric("Test accuracy", f"{test.get('accuracy', float('nan')):.2%}")
+    columns[0].metric("Test accuracy", f"{test.get('accuracy', float('nan')):.1%}")
     columns[1].metric("Macro AUC", f"{test.get('macro_auc', float('nan')):.4f}", help=AUC_HELP)
     columns[2].metric("Test loss", f"{test.get('loss', float('nan')):.3f}")
     columns[3].metric("Training time", f"{seconds:.0f} s")
@@ -176,13 +202,13 @@ def model_card(entry: store.ModelEntry, expanded: bool = False) -> None:
                                         "accuracy are unknown.")
             return
         columns = st.columns(4)
-        columns[0].metric("Test accuracy", f"{test['accuracy']:.2%}" if "accuracy" in test else "–")
+        columns[0].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "–")
         columns[1].metric("Macro AUC", f"{test['macro_auc']:.4f}" if "macro_auc" in test else "–",
                           help=AUC_HELP)
         columns[2].metric("Parameters", f"{card.get('parameters', 0):,}")
         columns[3].metric("Status", card.get("status", "unknown"))
         if data:
-            note = "✅" if data.get("official") else "⚠️"
+            note = ":material/verified:" if data.get("official") else ":material/warning:"
             st.caption(f"{note} Trained on: {data.get('summary', data.get('name', 'unknown data'))}")
         if config:
             st.caption("Training config: " + ", ".join(f"{k} = {v}" for k, v in config.items()))

@@ -2,6 +2,9 @@
 
 LAST_DRAWING = "last_drawing"    # the (28, 28) float image the Sketch pad last sent to the Layer visualizer
 LAYERS_SOURCE = "layers_source"  # the Layer visualizer's input choice; cleared so it opens on a new drawing
+# A test image sent to the Layer visualizer (e.g. from a confusion-matrix cell): a dict with "image" (28, 28)
+# float, "caption", "truth" (its class), "drawing" (LAST_DRAWING when sent: a later drawing opens first)
+INSPECT_IMAGE = "inspect_image"
 NAVIGATION_CHECKED = "_navigation_checked"  # ensure_navigation already rerun this session
 OWNER_ID = "_owner_id"  # this session's private id: only the session that started a job may stop it
 LOOK_INSIDE = "_look_inside"  # the Sketch pad asked to open the Layer visualizer on its drawing

@@ -8,7 +8,8 @@ import streamlit as st
 
 from kmnist.ui import keys
 
-APP_TITLE, APP_ICON = "KMNIST Studio", "🈂️"
+APP_TITLE, APP_ICON = "KMNIST Studio", ":material/history_edu:"  # Material icons draw everywhere;
+# emoji show as empty boxes on machines without an emoji font
 
 
 @dataclass(frozen=True)
@@ -24,27 +25,31 @@ class PageInfo:
         return self.heading or f"{self.icon} {self.title}"
 
 
-HOME = PageInfo("pages/home.py", "Home", "🏠", "", heading=f"{APP_ICON} {APP_TITLE}")
+HOME = PageInfo("pages/home.py", "Home", ":material/home:", "", heading=f"{APP_ICON} {APP_TITLE}")
 DATASET = PageInfo(
-    "pages/dataset.py", "Dataset explorer", "🔎",
+    "pages/dataset.py", "Dataset explorer", ":material/image_search:",
     "Browse the ten kuzushiji classes, their historical variants, class balance and a 2-D map "
     "(PCA / t-SNE) of every image.")
 TRAINING = PageInfo(
-    "pages/training.py", "Training", "📈",
+    "pages/training.py", "Training", ":material/model_training:",
     "Train a CNN live: watch loss, accuracy and AUC per batch and epoch, tune optimizer, dropout "
     "and augmentation, stop at any time and keep the best checkpoint.")
+COMPARE = PageInfo(
+    "pages/compare.py", "Compare runs", ":material/compare_arrows:",
+    "Put saved models side by side: the settings that differ, their curves, test results and accuracy "
+    "per class, and a confusion matrix whose cells open their test images.")
 LAYERS = PageInfo(
-    "pages/layers.py", "Layer visualizer", "🧩",
+    "pages/layers.py", "Layer visualizer", ":material/layers:",
     "Follow one image through the network: Conv2D filters and feature maps, pooling, flatten, "
     "dense layers and the softmax that turns scores into probabilities.")
 SKETCH = PageInfo(
-    "pages/sketch.py", "Sketch pad", "✍️",
+    "pages/sketch.py", "Sketch pad", ":material/draw:",
     "Write a character with the mouse and see what the model reads, how sure it is and why.")
 POOLING = PageInfo(
-    "pages/pooling.py", "Max vs average pooling", "🔲",
+    "pages/pooling.py", "Max vs average pooling", ":material/grid_view:",
     "Compare two networks that differ only in pooling: what each keeps of an image, and how it "
     "changes accuracy.")
-PAGES = (HOME, DATASET, TRAINING, LAYERS, SKETCH, POOLING)
+PAGES = (HOME, DATASET, TRAINING, COMPARE, LAYERS, SKETCH, POOLING)
 
 
 def navigation():

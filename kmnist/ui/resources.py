@@ -40,7 +40,8 @@ def get_data(stop: bool = True, link_home: bool = True) -> kdata.KMNISTData | No
 
 def provenance_note(data: kdata.KMNISTData) -> None:
     """One line under a page title saying which copy of KMNIST is shown."""
-    st.caption(f"{'✅' if data.provenance.official else '⚠️'} {data.provenance.summary}")
+    st.caption(f"{':material/verified:' if data.provenance.official else ':material/warning:'} "
+               f"{data.provenance.summary}")
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)

@@ -1,5 +1,6 @@
 """Helpers for the browser tests: waiting on the app, error checks, chart contents, timings."""
 
+import re
 import urllib.request
 
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -76,3 +77,24 @@ def cpu_used_since(before: dict, top: int = 4) -> str:
         used[name] = used.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
     ranked = sorted(used.items(), key=lambda item: -item[1])[:top]
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in ranked)
+
+
+def save_screenshot(page, name: str) -> None:
+    """The whole page as artifacts/browser/pages/<name>.png (kept by CI). Streamlit scrolls inside its main
+    block, so the window is first made as tall as the page, then given back its height."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.locator("[data-testid='stMain']").evaluate("el => el.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    wait_for_app(page)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def heading(page_info) -> str:
+    """A page's title as the browser names it (kmnist.ui.navigation.PageInfo.header): a Material icon is
+    read out as "<name> icon"."""
+    return re.sub(r":material/(\w+):", r"\1 icon", page_info.header)

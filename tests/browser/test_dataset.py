@@ -1,10 +1,26 @@
 """Dataset explorer and pooling comparison, as a user sees them in the browser."""
 
 import re
+import time
 
+import numpy as np
 import pytest
 
-from tests.browser.helpers import assert_no_errors, open_page, plotly_points, wait_for_app
+from tests.browser.helpers import (
+    assert_no_errors,
+    open_page,
+    plotly_points,
+    record_timing,
+    save_screenshot,
+    wait_for_app,
+)
+
+# Every point of a plotly chart: its position on the screen (CSS pixels) and its customdata.
+POINTS_ON_SCREEN = """el => {
+    const box = el.getBoundingClientRect(), xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+    return el._fullData.flatMap(t => Array.from(t.x, (x, i) => [
+        box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[i]), t.customdata[i][0]]));
+}"""
 
 
 @pytest.mark.browser
@@ -60,11 +76,54 @@ def test_pooling_page_compares_both_models(page, app_server):
     cell = table.locator("[data-testid='glide-cell-0-0']")
     cell.wait_for(state="attached")
     models = {table.locator(f"[data-testid='glide-cell-0-{row}']").text_content() for row in (0, 1)}
-    poolings = {table.locator(f"[data-testid='glide-cell-1-{row}']").text_content() for row in (0, 1)}
-    assert models == {"studio-max", "studio-avg"} and poolings == {"max", "average"}
-    for row in (0, 1):
-        accuracy = float(table.locator(f"[data-testid='glide-cell-2-{row}']").text_content())
-        assert 0.1 < accuracy <= 1.0
+    assert models == {"studio-max", "studio-avg"}
+    for row in (0, 1):  # the Compare runs view: accuracy as a percentage with one decimal
+        accuracy = table.locator(f"[data-testid='glide-cell-1-{row}']").text_content()
+        assert re.fullmatch(r"\d+\.\d%", accuracy) and 10 < float(accuracy[:-1]) <= 100
+    settings = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("th", has_text="setting"))
+    assert [settings.locator(f"[data-testid='glide-cell-{col}-0']").text_content()
+            for col in range(3)] == ["pooling", "max", "avg"]  # the twins differ in pooling alone
     for key in ("map", "max_map", "avg_map"):
         assert plotly_points(page.locator(f".st-key-{key}")) > 0
     assert_no_errors(page)
+
+
+def loneliest_point(points) -> tuple[float, float, int]:
+    """The point farthest from its nearest neighbour (so a click there can only pick it), away from the
+    plot's edges: (x, y, image position)."""
+    from scipy.spatial import cKDTree
+
+    xy = np.array([p[:2] for p in points])
+    inner = np.all((xy > np.percentile(xy, 5, axis=0)) & (xy < np.percentile(xy, 95, axis=0)), axis=1)
+    nearest = cKDTree(xy).query(xy, k=2)[0][:, 1]  # [:, 0] is the point itself
+    best = int(np.argmax(np.where(inner, nearest, -1)))
+    return xy[best, 0], xy[best, 1], int(points[best][2])
+
+
+@pytest.mark.browser
+def test_learned_features_map_beside_the_pixel_map_shows_a_clicked_image(page, app_server, kmnist_data):
+    from kmnist.classes import CLASSES
+
+    open_page(page, app_server, "dataset")
+    pixels, learned = page.locator(".st-key-projection_PCA_train"), page.locator(".st-key-features_PCA_train")
+    learned.scroll_into_view_if_needed()
+    learned.locator(".js-plotly-plot").wait_for()
+    assert plotly_points(learned) == plotly_points(pixels) == 7000
+    left, right = pixels.bounding_box(), learned.bounding_box()
+    assert abs(left["y"] - right["y"]) < 5 and left["x"] + left["width"] <= right["x"]  # side by side
+    page.get_by_text(re.compile(r"layer `?dense`? \(256 values each\)")).wait_for()
+
+    x, y, position = loneliest_point(learned.locator(".js-plotly-plot").evaluate(POINTS_ON_SCREEN))
+    started = time.monotonic()
+    page.mouse.click(x, y)
+    caption = page.get_by_text(f"train image #{position}, clicked in the learned map")
+    caption.wait_for()
+    wait_for_app(page)
+    shown = time.monotonic() - started
+    record_timing(f"Dataset explorer: click on a map point -> its image shown (maps cached): {shown:.2f} s")
+    image = page.locator("[data-testid='stImage']").filter(has_text=f"#{position},").locator("img")
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 28 * 8  # 8x enlarged
+    kana = CLASSES[kmnist_data.y_train[position]]
+    page.get_by_role("heading", name=f"{kana.char} ({kana.romaji})").wait_for()
+    assert_no_errors(page)
+    save_screenshot(page, "dataset-learned-features")

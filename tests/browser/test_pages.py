@@ -5,29 +5,38 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
 from tests.browser.drawing import pad_canvas, wait_until_pad_ready
-from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
+from tests.browser.helpers import (
+    assert_no_errors,
+    heading,
+    open_page,
+    record_timing,
+    save_screenshot,
+    wait_for_app,
+)
 
-SCREENSHOTS = ARTIFACTS / "pages"
-NAV_TITLES = ["Home", "Dataset explorer", "Training", "Layer visualizer", "Sketch pad",
+NAV_TITLES = ["Home", "Dataset explorer", "Training", "Compare runs", "Layer visualizer", "Sketch pad",
               "Max vs average pooling"]
 
 # url path, page title (h1), what a user must see: (role, name) pairs or CSS selectors
 PAGES = {
-    "": ("🈂️ KMNIST Studio", [("heading", "Where to go"), ("heading", "Data"), ("heading", "Trained models"),
+    "": (heading(HOME), [("heading", "Where to go"), ("heading", "Data"), ("heading", "Trained models"),
                               ("link", "Dataset explorer"), ("link", "Sketch pad")]),
-    "dataset": ("🔎 Dataset explorer", [("radiogroup", "Split"), ("combobox", "Classes"),
-                                       ("button", "🔀 Show other examples"),
+    "dataset": (heading(DATASET), [("radiogroup", "Split"), ("combobox", "Classes"),
+                                       ".st-key-examples_shuffle button",
                                        ".st-key-projection_PCA_train .js-plotly-plot"]),
-    "training": ("📈 Training", [("spinbutton", "Epochs"), ("spinbutton", "Batch size"),
-                                ".st-key-dropout", ("button", "▶️ Start training")]),
-    "layers": ("🧩 Layer visualizer", [("combobox", "Model"), ("radiogroup", "Input"),
+    "training": (heading(TRAINING), [("spinbutton", "Epochs"), ("spinbutton", "Batch size"),
+                                ".st-key-dropout", ".st-key-start button"]),
+    "compare": (heading(COMPARE), [("combobox", "Model"),
+                                               ".st-key-compare_curves .js-plotly-plot",
+                                               ".st-key-results-confusion .js-plotly-plot"]),
+    "layers": (heading(LAYERS), [("combobox", "Model"), ("radiogroup", "Input"),
                                       ("heading", "Feature maps"),
                                       "[class*='st-key-maps_'] .js-plotly-plot"]),
-    "sketch": ("✍️ Sketch pad", [".st-key-sketch_where",
+    "sketch": (heading(SKETCH), [".st-key-sketch_where",
                                 "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"]),
-    "pooling": ("🔲 Max vs average pooling", [
+    "pooling": (heading(POOLING), [
         ".st-key-window_row",
         ("button", "Jump to the window where max and average differ most"),
         ".st-key-pair_curves .js-plotly-plot", "[data-testid='stDataFrame']"]),
@@ -56,8 +65,7 @@ def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
     assert_no_errors(page)
     if path == "sketch":
         wait_until_pad_ready(page)  # the in-page pad has loaded its model: shown ready in the screenshot
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # one per page, kept as a CI artifact
-    page.screenshot(path=str(SCREENSHOTS / f"{path or 'home'}.png"), full_page=True)
+    save_screenshot(page, path or "home")  # one per page, kept as a CI artifact
     assert page.title() == "KMNIST Studio"  # app.py's page config, so the page ran through app.py
     assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
 
@@ -83,7 +91,7 @@ def test_first_request_to_a_deep_url_gets_the_app_navigation(new_page, fresh_ser
     """
     page = new_page(fresh_server)
     open_page(page, fresh_server, "sketch")
-    page.get_by_role("heading", name="✍️ Sketch pad", exact=True).wait_for()
+    page.get_by_role("heading", name=heading(SKETCH), exact=True).wait_for()
     pad_canvas(page).wait_for()
     wait_for_app(page)
     record_timing(f"server start -> first page rendered (fresh server, first request to /sketch): "

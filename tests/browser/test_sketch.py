@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from kmnist import drawing as kdrawing
+from kmnist.ui.navigation import LAYERS
 from tests.browser.drawing import (
     BLANK_HINT,
     BRUSH,
@@ -27,7 +28,7 @@ from tests.browser.drawing import (
     wait_until_pad_idle,
     wait_until_pad_ready,
 )
-from tests.browser.helpers import assert_no_errors, open_page, record_timing, wait_for_app
+from tests.browser.helpers import assert_no_errors, heading, open_page, record_timing, wait_for_app
 
 ANY_PREDICTION = prediction_pattern()
 
@@ -186,7 +187,7 @@ def test_look_inside_shows_the_feature_maps_of_the_drawing(page, app_server, exa
     assert pad(page).locator("#pool-maps canvas").count() >= 8
     pad(page).get_by_role("button", name="Look inside").click()
 
-    page.get_by_role("heading", name="🧩 Layer visualizer", exact=True).wait_for()
+    page.get_by_role("heading", name=heading(LAYERS), exact=True).wait_for()
     wait_for_app(page)
     assert page.url.rstrip("/").endswith("/layers")
     assert page.get_by_role("radio", name="My drawing (Sketch pad)").is_checked()

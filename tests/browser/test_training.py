@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from tests.browser.helpers import assert_no_errors, open_page, wait_for_app
+from kmnist.ui.navigation import SKETCH, TRAINING
+from tests.browser.helpers import assert_no_errors, heading, open_page, wait_for_app
 
 CURVES = ".st-key-training-curves"
 EPOCHS = 40  # about a second each: time to watch, leave and come back, then Stop well before the end
@@ -32,7 +33,7 @@ def fill_number(page, key: str, value) -> None:
 def start_training(page, name: str, epochs: int, batch_size: int, limit: int, augment: bool = True,
                    wait: bool = True) -> None:
     """Fill the Training page's form as a user would and press Start (and, with `wait`, see it start)."""
-    page.get_by_role("heading", name="📈 Training", exact=True).wait_for()
+    page.get_by_role("heading", name=heading(TRAINING), exact=True).wait_for()
     fill_number(page, "epochs", epochs)
     fill_number(page, "batch_size", batch_size)
     fill_number(page, "limit", limit)
@@ -40,7 +41,7 @@ def start_training(page, name: str, epochs: int, batch_size: int, limit: int, au
         page.locator(".st-key-augment").get_by_text("Data augmentation").click()  # on by default
     page.get_by_text("More: architecture, optimizer, seed, names").click()
     page.locator(".st-key-model_name input").fill(name)
-    page.get_by_role("button", name="▶️ Start training").click()
+    page.get_by_role("button", name="Start training").click()
     if wait:
         page.get_by_text(re.compile(rf"^Training job {name}")).wait_for()
 
@@ -54,7 +55,7 @@ def test_a_run_updates_live_survives_a_page_change_and_stops_keeping_its_model(p
     name = f"browser-{uuid.uuid4().hex[:6]}"
     open_page(page, app_server, "training")
     start_training(page, name, epochs=EPOCHS, batch_size=16, limit=600)
-    page.get_by_text("🟢 training").wait_for()
+    page.get_by_text("autorenew training").wait_for()
 
     # The charts grow while it trains: at least two updates seen, with the progress text moving on.
     page.locator(f"{CURVES} .js-plotly-plot").first.wait_for()
@@ -70,23 +71,23 @@ def test_a_run_updates_live_survives_a_page_change_and_stops_keeping_its_model(p
 
     # Leave for another page and come back: the run is still shown, still going.
     page.locator("[data-testid='stSidebarNav'] a", has_text="Sketch pad").click()
-    page.get_by_role("heading", name="✍️ Sketch pad", exact=True).wait_for()
+    page.get_by_role("heading", name=heading(SKETCH), exact=True).wait_for()
     page.locator("[data-testid='stSidebarNav'] a", has_text="Training").click()
-    page.get_by_role("heading", name="📈 Training", exact=True).wait_for()
-    page.get_by_text(re.compile(rf"^Training job {name}.*🟢 training")).wait_for()
+    page.get_by_role("heading", name=heading(TRAINING), exact=True).wait_for()
+    page.get_by_text(re.compile(rf"^Training job {name}.*autorenew training")).wait_for()
     page.locator(f"{CURVES} .js-plotly-plot").first.wait_for()
     assert chart_points(page) >= seen[-1]
 
     # Stop once the first epoch is done (an epoch takes seconds, so "after epoch 1" is any later epoch
     # but the last): the best epoch so far is kept as a model.
     page.get_by_text(re.compile(rf"epoch ({MIDDLE})/{EPOCHS} · batch")).wait_for(timeout=180_000)
-    page.get_by_role("button", name="⏹️ Stop training").click()
-    page.get_by_text(re.compile(rf"^Training job {name}.*⏹️ stopped")).wait_for(timeout=180_000)
+    page.get_by_role("button", name="Stop training").click()
+    page.get_by_text(re.compile(rf"^Training job {name}.*stop_circle stopped")).wait_for(timeout=180_000)
     saved = page.get_by_text(re.compile(rf"^{name} saved to "))
     saved.wait_for()
     best, run = map(int, re.search(r"best epoch (\d+) of (\d+)", saved.inner_text()).groups())
     assert "status: stopped" in saved.inner_text() and 1 <= best <= run < EPOCHS, saved.inner_text()
-    assert page.get_by_role("button", name="⏹️ Stop training").count() == 0
+    assert page.get_by_role("button", name="Stop training").count() == 0
     assert (app_server["models"] / f"{name}.keras").is_file()
     assert (app_server["models"] / f"{name}.card.json").is_file()
     wait_for_app(page)

@@ -82,7 +82,7 @@ def test_five_sketch_pad_users_and_a_training_job_at_once(page, app_server, exam
     name = f"load-{uuid.uuid4().hex[:6]}"
     open_page(page, app_server, "training")
     start_training(page, name, epochs=2, batch_size=32, limit=400, augment=False)
-    page.get_by_text("🟢 training").wait_for()
+    page.get_by_text("autorenew training").wait_for()
 
     drawings = [example for chosen in examples.values() for example in chosen]
     plans = [[drawings[(user + round_) % len(drawings)] for round_ in range(ROUNDS)] for user in range(USERS)]
@@ -93,7 +93,7 @@ def test_five_sketch_pad_users_and_a_training_job_at_once(page, app_server, exam
     strokes = sum(len(example.strokes) for plan in plans for example in plan)
     assert len(results) >= strokes, f"{len(results)} answers to {strokes} strokes"
 
-    page.get_by_text(re.compile(rf"^Training job {name}.*✅ finished")).wait_for(timeout=300_000)
+    page.get_by_text(re.compile(rf"^Training job {name}.*check_circle finished")).wait_for(timeout=300_000)
     page.get_by_text(re.compile(rf"^{name} saved to ")).wait_for()
     assert (app_server["models"] / f"{name}.keras").is_file()
     assert_no_errors(page)

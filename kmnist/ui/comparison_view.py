@@ -1,0 +1,40 @@
+"""Saved runs side by side from their cards: differing settings, test metrics, curves, per-class accuracy."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kmnist import charts, comparison, store
+
+
+def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
+    """Compare the cards of `entries` (two or more); its charts are keyed `{key}_…` (e.g. "pair_curves")."""
+    for entry in entries:
+        if entry.problem:
+            st.warning(f"{entry.name}: {entry.problem}")
+    cards = {entry.name: entry.card for entry in entries if entry.card}
+    if len(cards) < 2:
+        st.info("Comparing needs at least two models with a readable model card.")
+        return
+
+    differ, shared = comparison.settings_compared(cards)
+    st.subheader("What differs")
+    if differ:
+        st.dataframe(differ, hide_index=True)
+    else:
+        st.info("These runs were trained with the same settings: any gap below is training noise.")
+    st.caption(comparison.shared_note(shared))
+
+    st.subheader("Test results")
+    st.dataframe(comparison.metrics_rows(cards), hide_index=True)
+    st.caption("All on each card's own held-out test set; validation accuracy is that of the epoch kept.")
+    st.plotly_chart(charts.training_curves(comparison.curve_records(cards)), key=f"{key}_curves")
+    st.caption("Solid: training; dashed: validation; one colour per model, from each model's card.")
+
+    st.subheader("Accuracy per class")
+    table, bars = st.columns([2, 3])
+    table.dataframe(comparison.per_class_rows(cards), hide_index=True)
+    bars.plotly_chart(charts.per_class_comparison(comparison.per_class_accuracy(cards)),
+                      key=f"{key}_class_bars")
+    bars.caption("Where the bars part, the differing settings help one class or hurt it; where they "
+                 "match, the models find that class equally easy or hard.")

@@ -1,0 +1,65 @@
+"""A clickable confusion matrix: the clicked cell's test images, each one opens in the Layer visualizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from kmnist import charts, confusion, store
+from kmnist.images import to_float, to_model_input, upscale
+from kmnist.ui import keys
+from kmnist.ui.navigation import LAYERS
+from kmnist.ui.resources import get_classifier, model_stamps
+
+MAX_SHOWN = 40  # images shown of one cell (the diagonal holds hundreds)
+
+
+def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> None:
+    """The confusion matrix of `predicted` against `labels` on test `images`; a click on a cell shows its
+    images (positions in the test set) and offers to open one in the Layer visualizer."""
+    event = st.plotly_chart(charts.clickable_confusion(confusion.matrix(labels, predicted)),
+                            key=f"{key}-confusion", on_select="rerun", selection_mode="points")
+    cell = confusion.picked_cell(event["selection"]["points"])
+    if cell is None:
+        st.caption("Click a cell to see its test images: the diagonal holds the right answers, every other "
+                   "cell one kind of mistake.")
+        return
+    found = confusion.members(labels, predicted, cell)
+    if not len(found):
+        st.info(f"**Empty cell** ({cell.words}): {model_name} read no test image this way.",
+                icon=":material/check_circle:")
+        return
+    shown = found[:MAX_SHOWN]
+    more = f", the first {len(shown)} shown" if len(shown) < len(found) else ""
+    st.markdown(f"**{len(found):,} test images**, {cell.words}{more}; caption: position in the test set.")
+    st.image([upscale(images[i], 2) for i in shown], caption=[f"#{i}" for i in shown])
+    pick, send = st.columns([3, 2], vertical_alignment="bottom")
+    position = pick.selectbox("Image to look inside", [int(i) for i in shown], key=f"{key}-pick",
+                              format_func=lambda i: f"test image #{i}")
+    if send.button("Open in the Layer visualizer", icon=":material/layers:", key=f"{key}-inspect",
+                 help="Follows this image through every layer of the model you pick there."):
+        st.session_state[keys.INSPECT_IMAGE] = {
+            "image": to_float(images[position]), "truth": cell.true,
+            "caption": f"test image #{position}, {cell.words} by {model_name}",
+            "drawing": st.session_state.get(keys.LAST_DRAWING)}
+        st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on this image
+        st.switch_page(LAYERS.path)
+
+
+@st.cache_data(show_spinner="Predicting the test set…", max_entries=16)
+def _predicted(path: str, stamps: tuple, data_key: tuple, _classifier, _images) -> np.ndarray:
+    return _classifier.probabilities(to_model_input(_images)).argmax(axis=1)
+
+
+def model_results(entry: store.ModelEntry, data, key: str) -> None:
+    """The clickable confusion matrix of a saved model on this copy of the test set (predicted here, once)."""
+    classifier = get_classifier(entry)
+    if classifier is None:
+        return
+    provenance = data.provenance
+    data_key = (provenance.directory, tuple(sorted(provenance.md5.items())), len(data.y_test))
+    predicted = _predicted(str(entry.path), model_stamps(entry.path), data_key, classifier, data.x_test)
+    right = float(np.mean(predicted == data.y_test))
+    st.caption(f"{entry.name} on the {len(data.y_test):,} test images of {provenance.name}: {right:.1%} "
+               f"right (predicted by {classifier.engine}).")
+    confusion_explorer(data.y_test, predicted, data.x_test, key, entry.name)

@@ -1,0 +1,132 @@
+"""AppTest of the Compare runs page: differing settings, metrics side by side, clicking a confusion cell."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kmnist import confusion, inference, store
+from kmnist.images import to_model_input
+from kmnist.ui import keys
+from kmnist.ui.confusion_view import MAX_SHOWN
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE, APP = str(ROOT / "pages" / "compare.py"), str(ROOT / "app.py")
+
+
+def table(at, first_column: str):
+    """The comparison table whose first column is `first_column`: "setting", "model" or "class"."""
+    return next(frame.value for frame in at.dataframe if frame.value.columns[0] == first_column)
+
+
+def click_cell(at, key: str, cell: confusion.Cell) -> None:
+    """What the browser sends when a cell's marker is clicked (see tests/browser/test_compare.py)."""
+    at.session_state[key] = {"selection": {"points": [{"curve_number": 1, "point_index": cell.index}],
+                                           "point_indices": [cell.index], "box": [], "lasso": []}}
+
+
+@pytest.fixture
+def page(models_copy, kmnist_data):
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def test_the_twins_differ_only_in_pooling_and_are_shown_side_by_side(page):
+    assert not page.exception
+    assert [e.name for e in page.multiselect(key="compare_models").value] == ["studio-max", "studio-avg"]
+    settings = table(page, "setting")
+    assert list(settings["setting"]) == ["pooling"] and list(settings.columns) == [
+        "setting", "studio-max", "studio-avg"]
+    assert list(settings.iloc[0]) == ["pooling", "max", "avg"]
+    shared = next(c.value for c in page.caption if c.value.startswith("Shared by all:"))
+    assert "seed = 1" in shared and "epochs = 2" in shared and "pooling" not in shared
+    metrics = table(page, "model")
+    assert list(metrics["model"]) == ["studio-max", "studio-avg"]
+    assert metrics["test accuracy"].str.fullmatch(r"\d+\.\d%").all()
+    classes = table(page, "class")
+    assert len(classes) == 10 and list(classes.columns) == ["class", "studio-max", "studio-avg"]
+
+
+def test_picked_models_list_exactly_the_settings_they_differ_in(page, models_copy):
+    card = json.loads((models_copy / "studio-max.card.json").read_text())
+    card["config"] |= {"epochs": 3, "learning_rate": 0.001}
+    card.pop("onnx")  # no twin for this copy: its predictions come from Keras
+    shutil.copy2(models_copy / "studio-max.keras", models_copy / "slow.keras")
+    (models_copy / "slow.card.json").write_text(json.dumps(card))
+    page.run()
+    entries = {entry.name: entry for entry in store.list_models()}
+    page.multiselect(key="compare_models").set_value([entries["studio-max"], entries["slow"]]).run()
+    assert not page.exception
+    settings = table(page, "setting")
+    assert list(settings["setting"]) == ["epochs", "learning_rate"]
+    assert list(settings.iloc[1]) == ["learning_rate", "0.003", "0.001"]
+    page.multiselect(key="compare_models").set_value([entries["slow"]]).run()
+    assert "Pick at least two models." in [i.value for i in page.info]
+    assert not page.dataframe
+
+
+def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(models_copy, kmnist_data):
+    classifier = inference.load_classifier(models_copy / "studio-max.keras")
+    predicted = classifier.probabilities(to_model_input(kmnist_data.x_test)).argmax(axis=1)
+    counts = confusion.matrix(kmnist_data.y_test, predicted)
+    mistakes = [c for c in confusion.CELLS if c.true != c.predicted]
+    cell = max(mistakes, key=lambda c: counts[c.true][c.predicted])  # the most common mistake
+    expected = confusion.members(kmnist_data.y_test, predicted, cell)
+    last = int(expected[:MAX_SHOWN][-1])  # the last image shown
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and at.selectbox(key="results_model").value.name == "studio-max"
+    click_cell(at, "results-confusion", cell)
+    at.run()
+    assert not at.exception
+    assert any(m.value.startswith(f"**{len(expected):,} test images**, {cell.words}") for m in at.markdown)
+    images = at.get("image")[0].proto.imgs
+    assert [image.caption for image in images] == [f"#{i}" for i in expected[:MAX_SHOWN]]
+    at.selectbox(key="results-pick").set_value(last).run()
+    at.button(key="results-inspect").click().run()
+    assert not at.exception
+    assert at.radio(key=keys.LAYERS_SOURCE).value == "Picked test image"
+    sent = at.session_state[keys.INSPECT_IMAGE]
+    assert np.allclose(sent["image"], kmnist_data.x_test[last] / 255.0) and sent["truth"] == cell.true
+    assert any(f"test image #{last}, {cell.words} by studio-max" in i.proto.imgs[0].caption
+               for i in at.get("image"))
+
+
+@pytest.mark.parametrize("drawn_after", [False, True], ids=["picked-last", "drawn-last"])
+def test_the_layer_visualizer_opens_on_the_input_sent_last(models_copy, kmnist_data, drawn_after):
+    drawing = np.zeros((28, 28), "float32")
+    at = AppTest.from_file(str(ROOT / "pages" / "layers.py"), default_timeout=120)
+    at.session_state[keys.LAST_DRAWING] = drawing
+    at.session_state[keys.INSPECT_IMAGE] = {"image": np.ones((28, 28), "float32"), "truth": 0, "caption": "x",
+                                            "drawing": None if drawn_after else drawing}
+    at.run()
+    radio = at.radio(key=keys.LAYERS_SOURCE)
+    assert radio.options == ["Test image", "My drawing (Sketch pad)", "Picked test image"]
+    assert radio.value == ("My drawing (Sketch pad)" if drawn_after else "Picked test image")
+
+
+def explorer_script():
+    import numpy as np
+
+    from kmnist.ui.confusion_view import confusion_explorer
+
+    labels, predicted = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
+    images = np.arange(4, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    confusion_explorer(labels, predicted, images, "toy", "toy-model")
+
+
+def test_an_empty_cell_says_so_and_a_full_one_shows_its_images():
+    at = AppTest.from_function(explorer_script, default_timeout=60).run()
+    assert at.caption[0].value.startswith("Click a cell to see its test images")
+    click_cell(at, "toy-confusion", confusion.Cell(1, 0))
+    at.run()
+    assert not at.exception
+    empty = "**Empty cell** (true き (ki), predicted お (o)): toy-model read no test image this way."
+    assert at.info[0].value == empty
+    click_cell(at, "toy-confusion", confusion.Cell(1, 1))
+    at.run()
+    assert [image.caption for image in at.get("image")[0].proto.imgs] == ["#2", "#3"]
+    assert at.selectbox(key="toy-pick").options == ["test image #2", "test image #3"]
