@@ -24,8 +24,8 @@ CELL = """(el, index) => {
 def click_cell(page, cell: confusion.Cell, answer: str) -> None:
     """Click inside the cell, off its centre (a user rarely hits the middle), as a user would, until the
     page shows `answer`. A click that lands while plotly redraws the chart after a rerun can be lost (the
-    user would click again): one more try is allowed, and reported."""
-    for attempt in range(2):
+    user would click again, a known glitch): up to three more tries are allowed, each reported."""
+    for attempt in range(4):
         wait_for_app(page)  # the chart is drawn anew after each rerun: click the one that stays
         chart = page.locator(".st-key-results-confusion .js-plotly-plot").first
         chart.scroll_into_view_if_needed()
