@@ -2,6 +2,7 @@
 them opens in the Layer visualizer."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -39,9 +40,13 @@ def click_cell(page, cell: confusion.Cell, answer: str) -> None:
         wait_for_app(page)
         try:
             page.get_by_text(answer).wait_for(timeout=15_000)
-            return
+            time.sleep(1.5)  # a lost click can also show its answer, then lose it on the next rerun
+            wait_for_app(page)
+            if page.get_by_text(answer).count():
+                return
         except PlaywrightTimeout:
-            print(f"click {attempt + 1} on cell {cell.words} was lost; clicking again")
+            pass
+        print(f"click {attempt + 1} on cell {cell.words} was lost; clicking again")
     page.get_by_text(answer).wait_for(timeout=1_000)
 
 
