@@ -7,6 +7,7 @@ from kmnist.classes import CLASSES
 from kmnist.images import to_float, to_uint8, upscale
 from kmnist.pooling import clamp
 from kmnist.ui import keys
+from kmnist.ui.clicks import new_click
 from kmnist.ui.jobs_view import model_card
 from kmnist.ui.navigation import LAYERS, page_header
 from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
@@ -90,13 +91,9 @@ hidden = inspection.dense_layers(model)
 last_hidden = outputs[hidden[-1].output] if hidden else None
 dense_stage = (f"{hidden[-1].name} ({last_hidden.size})", last_hidden) if hidden else None
 # A click on a map chooses it below (once per click, so the choosers stay free to change afterwards).
-clicked = state.get("overview")
-points = clicked.selection.points if clicked else []
-if points and points != state.get("overview_applied"):
-    state.overview_applied = points
-    hit = inspection.clicked_cell(points)
-    if hit is not None and 0 < hit[0] <= len(spatial):
-        state.overview_layer, state.overview_map = spatial[hit[0] - 1].name, hit[1]
+hit = new_click("overview")
+if hit is not None and 0 < hit[0] <= len(spatial):
+    state.overview_layer, state.overview_map = spatial[hit[0] - 1].name, hit[1]
 st.plotly_chart(charts.network_overview(stages, dense_stage, probabilities), key="overview",
                 on_select="rerun", selection_mode="points")
 st.caption(f"Left to right, the path of this input: each column shows a layer's {SHOWN} strongest maps "
@@ -190,11 +187,8 @@ own = outputs[worked_layer]  # the layer's own output, ReLU included
 state.conv_filter = clamp(state.get("conv_filter"), own.shape[2], int(inspection.strongest_maps(own, 1)[0]))
 filter_index = pick_filter.number_input(f"Filter (0-{own.shape[2] - 1})", 0, own.shape[2] - 1,
                                         key="conv_filter")
-clicked = state.get("conv_map")  # a click on the output map moves the window there
-points = clicked.selection.points if clicked else []
-if points and points != state.get("conv_map_applied") and inspection.clicked_cell(points):
-    state.conv_map_applied = points
-    state.conv_row, state.conv_col = inspection.clicked_cell(points)
+if (hit := new_click("conv_map")) is not None:  # a click on the output map moves the window there
+    state.conv_row, state.conv_col = hit
 peak = inspection.peak_position(own[..., filter_index])
 state.conv_row = clamp(state.get("conv_row"), own.shape[0], peak[0])
 state.conv_col = clamp(state.get("conv_col"), own.shape[1], peak[1])

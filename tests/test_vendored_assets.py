@@ -37,7 +37,7 @@ def test_the_served_files_are_gzip_so_the_server_never_recompresses_them():
     for role, served in vendor.served_files().items():
         path = vendor.ASSETS / served["url"]
         assert guess_content_type(str(path)) in DEFAULT_EXCLUDED_CONTENT_TYPES, role
-        assert vendor.sha256(path.read_bytes()) == served["sha256"]
+        assert vendor.content_sha256(path.read_bytes()) == served["sha256"]
     total = sum(entry["served_bytes"] for entry in vendor.manifest()["files"])
     assert total < 4e6, f"the runtime costs {total / 1e6:.1f} MB to download"
     assert mimetypes.guess_type("model.onnx.gz")[1] == "gzip"  # the twins are served the same way

@@ -52,8 +52,8 @@ def _load_model(path: str, stamp: tuple):
 def get_model(entry: store.ModelEntry):
     """The cached, shared model of `entry` (never train it), or None after showing the error."""
     try:
-        stat = entry.path.stat()
-        return _load_model(str(entry.path), (stat.st_mtime_ns, stat.st_size))
+        entry.path.stat()  # a missing file raises OSError: reported below
+        return _load_model(str(entry.path), model_stamps(entry.path)[0])
     except (store.ModelError, OSError) as error:
         st.error(f"**Cannot use model {entry.name}.** {error}")
         return None

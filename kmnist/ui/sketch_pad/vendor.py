@@ -19,6 +19,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from kmnist.export import content_sha256
+
 HERE = Path(__file__).resolve().parent
 ASSETS = HERE / "assets"
 MANIFEST = HERE / "vendor.json"
@@ -29,10 +31,6 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kmnist
 # The files of the package the page loads: the wasm-only ONNX Runtime bundle, and its WebAssembly binary.
 SOURCES = {"runtime": "package/dist/ort.wasm.bundle.min.mjs",
            "wasm": "package/dist/ort-wasm-simd-threaded.wasm"}
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def pinned() -> dict:
@@ -91,9 +89,9 @@ def check_against_npm() -> list[str]:
         original = originals.get(entry["source"])
         if original is None:
             problems.append(f"{entry['source']} is not in {PACKAGE} {lock['version']}")
-        elif sha256(served) != entry["served_sha256"]:
+        elif content_sha256(served) != entry["served_sha256"]:
             problems.append(f"{entry['file']} differs from the sha256 vendor.json records for it")
-        elif sha256(gzip.decompress(served)) != sha256(original) or sha256(original) != entry["sha256"]:
+        elif gzip.decompress(served) != original or content_sha256(original) != entry["sha256"]:
             problems.append(f"{entry['file']} is not {entry['source']} of {PACKAGE} {lock['version']}")
     return problems
 
@@ -109,8 +107,8 @@ def write_vendored() -> dict:
         name = f"vendor/{Path(source).name}.gz"
         (ASSETS / name).parent.mkdir(parents=True, exist_ok=True)
         (ASSETS / name).write_bytes(packed)
-        files.append({"role": role, "source": source, "sha256": sha256(data), "bytes": len(data),
-                      "file": name, "served_sha256": sha256(packed), "served_bytes": len(packed)})
+        files.append({"role": role, "source": source, "sha256": content_sha256(data), "bytes": len(data),
+                      "file": name, "served_sha256": content_sha256(packed), "served_bytes": len(packed)})
     record = {"package": PACKAGE, "version": lock["version"], "license": "MIT", "files": files}
     MANIFEST.write_text(json.dumps(record, indent=2) + "\n")
     return record
