@@ -321,61 +321,6 @@ def clickable_confusion(confusion, title: str = "Confusion matrix (test set)", h
     return styled(figure, title, height=height)
 
 
-# -- training, live: a fixed strip of validation images with their predictions, the first layer's filters --
-RIGHT_COLOR, WRONG_COLOR = "#2ca02c", "#d62728"
-
-
-def _latest_glimpse(records) -> tuple:
-    """The last run's "begin" record and its latest "glimpse" (kmnist.callbacks), each None if absent."""
-    begin = glimpse = None
-    for record in records:
-        if record["kind"] == "begin":
-            begin, glimpse = record, None
-        elif record["kind"] == "glimpse":
-            glimpse = record
-    return begin, glimpse
-
-
-def validation_strip(records, height: int = 200):
-    """The run's fixed strip of validation images, one per class, captioned "true→predicted" and the
-    confidence after the latest epoch (green right, red wrong); None when the records carry no strip."""
-    begin, glimpse = _latest_glimpse(records)
-    if begin is None or begin.get("strip_images") is None:
-        return None
-    labels = begin["strip_labels"]
-    if glimpse is None:
-        captions = [f"{CLASSES[label].char}→…" for label in labels]
-        title = "Validation strip: predictions appear after epoch 1"
-    else:
-        captions = [f"{CLASSES[label].char}→{CLASSES[guess].char}<br>{sure:.1%}" for label, guess, sure
-                    in zip(labels, glimpse["predicted"], glimpse["confidence"], strict=True)]
-        title = f"Validation strip after epoch {glimpse['epoch']}"
-    figure = labelled_gallery(begin["strip_images"], captions, columns=len(labels), caption_rows=18)
-    if glimpse is not None:
-        for note, label, guess in zip(figure.layout.annotations, labels, glimpse["predicted"], strict=True):
-            note.font.color = RIGHT_COLOR if label == guess else WRONG_COLOR
-    return styled(figure, title, height=height)
-
-
-def first_layer_filters(records, columns: int = 8, height: int = 200):
-    """The first conv layer's filters after the latest epoch (before training until then), red positive
-    and blue negative weights; None when the records carry no filters."""
-    import numpy as np
-
-    from kmnist.inspection import feature_grid, grid_channels
-
-    begin, glimpse = _latest_glimpse(records)
-    source = glimpse if glimpse is not None and glimpse.get("filters") is not None else begin
-    if source is None or source.get("filters") is None:
-        return None
-    kernels = np.asarray(source["filters"]).transpose(1, 2, 0)  # (k, k, filters)
-    when = f"after epoch {glimpse['epoch']}" if source is glimpse else "before training"
-    title = f"First conv layer: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]}, {when}"
-    return map_grid_figure(feature_grid(kernels, columns, normalize="none"),
-                           grid_channels(kernels.shape, columns), title, colorscale="RdBu_r", zmid=0.0,
-                           height=height)
-
-
 # -- layer visualizer: the network at a glance, one convolution worked out, grids sized to their width -----
 def fit_to_width(figure: go.Figure, shape: tuple[int, int], width: int) -> go.Figure:
     """Give a square-pixel heatmap of `shape` (rows, cols) the height that fills `width` pixels, with thin

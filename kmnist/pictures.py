@@ -78,12 +78,14 @@ def tile_label(index: int, label: int, hiragana: bool) -> str:
 
 def compose_grid(images: np.ndarray, columns: int, scale: int = 3, labels: Sequence[str] | None = None,
                  gap: int = 4, label_height: int = 16, background: int = 255,
-                 row_labels: Sequence[str] | None = None, row_label_width: int = 76) -> np.ndarray:
+                 row_labels: Sequence[str] | None = None, row_label_width: int = 76,
+                 inks: Sequence[tuple[int, int, int]] | None = None) -> np.ndarray:
     """One RGB picture of `images` (N, H, W; uint8, or float in [0, 1]) in rows of `columns` tiles, each
     `scale` times larger.
 
-    `labels` (one per image) are written under the tiles; `row_labels` (one per row) at the left.
-    Composing a single picture is far faster to send and draw than one widget per image.
+    `labels` (one per image) are written under the tiles, each in its colour of `inks` if given;
+    `row_labels` (one per row) at the left. Composing a single picture is far faster to send and draw than
+    one widget per image.
     """
     images = to_uint8(images)
     count = len(images)
@@ -114,7 +116,8 @@ def compose_grid(images: np.ndarray, columns: int, scale: int = 3, labels: Seque
         for n, text in enumerate(labels or ()):
             row, column = divmod(n, columns)
             x = gap + left + column * cell_w + tile_w / 2
-            draw.text((x, gap + row * cell_h + tile_h + strip / 2), text, fill=ink, font=font, anchor="mm")
+            draw.text((x, gap + row * cell_h + tile_h + strip / 2), text, fill=inks[n] if inks else ink,
+                      font=font, anchor="mm")
         for row, text in enumerate(row_labels or ()):
             draw.text((gap + left / 2, gap + row * cell_h + tile_h / 2), text, fill=ink, font=big,
                       anchor="mm")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kmnist import cards, charts, jobs, metrics, store, training
+from kmnist import cards, charts, glimpses, jobs, metrics, store, training
 from kmnist.classes import CLASSES
 from kmnist.ui.confusion_view import confusion_explorer
 from kmnist.ui.resources import owner_id, session_label
@@ -29,10 +29,12 @@ def start_job(runs: list[jobs.Run], owner: str, data, pair: bool = False) -> job
     return None
 
 
-# How often a watching page redraws a running job. Each redraw costs the server and the browser (Plotly)
-# CPU that the training process, on the same cores, then lacks: at 1 s the page's quick run took 1.2-1.5x
-# the command line's time, so the live view is redrawn every 2 s.
-POLL_SECONDS = 2.0
+# How often a watching page redraws a running job. Every redraw that changes a chart costs the browser
+# (Plotly) and the server CPU, and the training process on the same cores loses about twice that: its two
+# threads wait for each other. So the cheap part (progress, ETA, Stop, the line) is redrawn every
+# STATUS_SECONDS and the charts, which change every batch, every CHART_SECONDS.
+STATUS_SECONDS = 2.0
+CHART_SECONDS = 5.0
 
 
 def _scene() -> tuple:
@@ -46,24 +48,32 @@ def training_monitor(key: str, detail: bool = True) -> None:
     Stop and then its results; the waiting ones with their place in line.
 
     Only the session that started a job can stop or cancel it; everyone else sees it read-only. While a
-    job runs or waits, a fragment redraws itself every POLL_SECONDS; when a job starts or ends it reruns the
-    whole page once, so the page shows the results and polls only while there is something to watch.
+    job runs or waits, two fragments redraw themselves (the status every STATUS_SECONDS, the charts every
+    CHART_SECONDS); when a job starts or ends the whole page reruns once, so the page shows the results
+    and polls only while there is something to watch.
     """
     scene = _scene()
     if scene == (None, ()):
         return
     job = jobs.current()
-    polling = bool(scene[1]) or (job is not None and job.state in jobs.ACTIVE)
+    running = job is not None and job.state in jobs.ACTIVE
+    polling = running or bool(scene[1])
 
-    @st.fragment(run_every=POLL_SECONDS if polling else None)
-    def monitor():
+    @st.fragment(run_every=STATUS_SECONDS if polling else None)
+    def status():
         if polling and _scene() != scene:
             st.rerun()
         if job is not None:
-            _job_view(job, job.snapshot(), key, detail)
+            _job_status(job, job.snapshot(), key)
         _waiting_view(key)
 
-    monitor()
+    @st.fragment(run_every=CHART_SECONDS if running else None)
+    def live_charts():
+        _job_charts(job.snapshot(), key, detail)
+
+    status()
+    if job is not None:
+        live_charts()
 
 
 _STATE_WORDS = {jobs.RUNNING: ":green[:material/autorenew: training]",
@@ -73,7 +83,9 @@ _STATE_WORDS = {jobs.RUNNING: ":green[:material/autorenew: training]",
                 jobs.FAILED: ":red[:material/error: failed]"}
 
 
-def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> None:
+def _job_status(job: jobs.Job, snap: jobs.Snapshot, key: str) -> None:
+    """Who runs what and how far it is: the job's line, progress with ETA, Stop for its owner; or how it
+    ended."""
     started = dt.datetime.fromtimestamp(snap.started).strftime("%H:%M:%S")
     st.markdown(f"**Training job** `{'`, `'.join(snap.names)}` · started by **{snap.owner}** at {started} · "
                 f"{_STATE_WORDS.get(snap.state, snap.state)}")
@@ -90,6 +102,10 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
         st.error(snap.error)
     elif snap.error:  # stopped the hard way
         st.warning(snap.error)
+
+
+def _job_charts(snap: jobs.Snapshot, key: str, detail: bool) -> None:
+    """The job's live curves (and, in detail, what the network sees), then each finished run's results."""
     if snap.records:
         records = list(snap.records)
         st.plotly_chart(charts.training_curves(records), key=f"{key}-curves")
@@ -106,14 +122,16 @@ def _job_view(job: jobs.Job, snap: jobs.Snapshot, key: str, detail: bool) -> Non
 
 def _inside_view(records: list, key: str) -> None:
     """The latest run's validation strip and first-layer filters, as the last epoch left them."""
-    strip, filters = charts.validation_strip(records), charts.first_layer_filters(records)
+    strip, filters = glimpses.validation_strip(records), glimpses.first_layer_filters(records)
     if strip is None or filters is None:
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(strip, key=f"{key}-strip")
+    left.markdown(f"**{strip.title}**")
+    left.image(strip.picture)
     left.caption("The same validation images all run, one per class: under each, the class the network "
                  "predicts after the latest epoch and how sure it is (green right, red wrong).")
-    right.plotly_chart(filters, key=f"{key}-filters")
+    right.markdown(f"**{filters.title}**")
+    right.image(filters.picture)
     right.caption("The first layer's filters, redrawn after each epoch: they start as random noise and "
                   "turn into detectors of edges and strokes (red wants ink, blue wants background).")
 
