@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -64,39 +65,56 @@ def rerun_seconds(page) -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.browser
-def test_the_page_trains_its_default_run_as_fast_as_the_cli(new_page, app_server, data_dir, tmp_path):
-    """As a student would: open Training, give a name, press Start, keep the page open until it is done."""
+def train_in_the_page(page, models: Path) -> tuple[dict, str]:
+    """As a student would: give a name, press Start, keep the page open until it is saved. The model's card
+    and who used the CPU meanwhile."""
     name = f"quick-{uuid.uuid4().hex[:6]}"
-    trainer = new_page()
-    open_page(trainer, app_server, "training")
-    trainer.get_by_text("More: architecture, optimizer, seed, names").click()
-    trainer.locator(".st-key-model_name input").fill(name)
+    more = page.get_by_text("More: architecture, optimizer, seed, names")
+    if not page.locator(".st-key-model_name input").is_visible():
+        more.click()
+    page.locator(".st-key-model_name input").fill(name)
     before = cpu_by_process()
-    trainer.get_by_role("button", name="Start training").click()
-    trainer.get_by_text(re.compile(rf"^{name} saved to ")).wait_for(timeout=300_000)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(rf"^{name} saved to ")).wait_for(timeout=300_000)
     busiest = cpu_used_since(before)  # who used the two cores meanwhile
-    card = json.loads((app_server["models"] / f"{name}.card.json").read_text())
+    return json.loads((models / f"{name}.card.json").read_text()), busiest
 
-    config = card["config"]  # the same run on the command line, right after
-    out = tmp_path / "cli.keras"
+
+def train_on_the_cli(config: dict, data_dir: Path, out: Path) -> dict:
+    """The same run with `python -m kmnist train`; its model card."""
     command = [sys.executable, "-m", "kmnist", "train", "--out", str(out), "--data", str(data_dir),
                "--epochs", str(config["epochs"]), "--batch-size", str(config["batch_size"]),
                "--seed", str(config["seed"]), "--patience", str(config["patience"]),
                *(["--limit", str(config["limit"])] if config["limit"] else [])]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    cli = json.loads(out.with_name("cli.card.json").read_text())
-    assert cli["config"] == config  # the very same run
+    return json.loads(out.with_name(f"{out.stem}.card.json").read_text())
 
-    app_seconds, cli_seconds = card["training_seconds"], cli["training_seconds"]
-    used = card["data"]["used"]["train"]
-    app, cli_accuracy = card["test"]["accuracy"], cli["test"]["accuracy"]
-    record_timing(f"page's default run ({config['epochs']} epochs, {used:,} images): {app_seconds:.1f} s "
-                  f"in the app vs {cli_seconds:.1f} s on the CLI, ratio {app_seconds / cli_seconds:.2f} "
-                  f"(goal ≤ 1.2); test accuracy {app:.1%} in the app, {cli_accuracy:.1%} on the CLI; "
-                  f"CPU used meanwhile: {busiest}")
-    assert card["status"] == "complete" and app > 0.5
+
+REPEATS = 3  # app and CLI runs alternate; the median ratio is reported, with every pair
+
+
+@pytest.mark.browser
+def test_the_page_trains_its_default_run_as_fast_as_the_cli(new_page, app_server, data_dir, tmp_path):
+    trainer = new_page()
+    open_page(trainer, app_server, "training")
+    pairs = []
+    for repeat in range(REPEATS):
+        card, busiest = train_in_the_page(trainer, app_server["models"])
+        cli = train_on_the_cli(card["config"], data_dir, tmp_path / f"cli-{repeat}.keras")
+        assert cli["config"] == card["config"]  # the very same run
+        assert card["status"] == "complete" and card["test"]["accuracy"] > 0.5
+        pairs.append((card, cli, busiest))
+    ratios = [card["training_seconds"] / cli["training_seconds"] for card, cli, _ in pairs]
+    card, cli, busiest = pairs[ratios.index(statistics.median(ratios))]
+    config, used = card["config"], card["data"]["used"]["train"]
+    median = statistics.median(ratios)
+    record_timing(f"page's default run ({config['epochs']} epochs, {used:,} images) vs the same run on the "
+                  f"CLI: median ratio {median:.2f} (goal ≤ 1.2) of {REPEATS} alternating pairs, app/CLI "
+                  "(" + ", ".join(f"{a['training_seconds']:.1f}/{c['training_seconds']:.1f} s"
+                                  for a, c, _ in pairs) + "); "
+                  f"median pair: test accuracy {card['test']['accuracy']:.1%} in the app, "
+                  f"{cli['test']['accuracy']:.1%} on the CLI; CPU used during its app run: {busiest}")
     assert_no_errors(trainer)
 
 
