@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from kmnist.ui.navigation import SKETCH, TRAINING
-from tests.browser.helpers import assert_no_errors, heading, open_page, wait_for_app
+from tests.browser.helpers import assert_no_errors, heading, open_page, save_screenshot, wait_for_app
 
 CURVES = ".st-key-training-curves"
 EPOCHS = 40  # about a second each: time to watch, leave and come back, then Stop well before the end
@@ -68,6 +68,12 @@ def test_a_run_updates_live_survives_a_page_change_and_stops_keeping_its_model(p
     assert seen[0] < seen[1] < seen[2], seen
     assert len(set(texts)) > 1, texts
     assert re.search(rf"epoch \d+/{EPOCHS} · batch \d+/\d+", texts[-1]), texts[-1]
+
+    # What the network sees, as pictures: the validation strip and the first filters after an epoch.
+    page.get_by_text(re.compile(r"^Validation strip after epoch \d+$")).wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"^First conv layer: \d+ filters of 3×3, after epoch \d+$")).wait_for()
+    assert page.locator("[data-testid='stImage'] img").count() >= 2
+    save_screenshot(page, "training-live")
 
     # Leave for another page and come back: the run is still shown, still going.
     page.locator("[data-testid='stSidebarNav'] a", has_text="Sketch pad").click()
