@@ -32,7 +32,7 @@ def latest(records) -> tuple:
     return begin, glimpse
 
 
-def validation_strip(records, scale: int = 3) -> Glimpse | None:
+def validation_strip(records, scale: int = 3, columns: int = 5) -> Glimpse | None:
     """The run's fixed validation images, one per class, each labelled "true→predicted confidence" after
     the latest epoch (green right, red wrong); None when the records carry no strip."""
     begin, glimpse = latest(records)
@@ -50,8 +50,8 @@ def validation_strip(records, scale: int = 3) -> Glimpse | None:
         inks = [RIGHT_INK if label == guess else WRONG_INK
                 for label, guess in zip(labels, glimpse["predicted"], strict=True)]
         title = f"Validation strip after epoch {glimpse['epoch']}"
-    picture = compose_grid(np.asarray(begin["strip_images"]), columns=len(labels), scale=scale, labels=texts,
-                           inks=inks, label_height=20)
+    picture = compose_grid(np.asarray(begin["strip_images"]), columns=min(columns, len(labels)), scale=scale,
+                           labels=texts, inks=inks, label_height=20)
     return Glimpse(title, picture)
 
 

@@ -24,11 +24,10 @@ def card_history():
     return [{"kind": "epoch", "epoch": 1, "loss": 1.0, "val_loss": 1.1}]
 
 
-def label_pixels(picture, tile: int, column: int, ink) -> int:
-    """How many pixels of colour `ink` the label strip under tile `column` holds (tiles of `tile` px)."""
-    gap = 4
-    left = gap + column * (tile + gap)
-    strip = picture[gap + tile:, left:left + tile]
+def label_pixels(picture, row: int, column: int, ink, tile: int = 84, label: int = 20, gap: int = 4) -> int:
+    """How many pixels of colour `ink` the label under the tile at (`row`, `column`) holds."""
+    top, left = gap + row * (tile + label + gap) + tile, gap + column * (tile + gap)
+    strip = picture[top:top + label, left:left + tile]
     return int(np.all(strip == np.array(ink, np.uint8), axis=-1).sum())
 
 
@@ -43,18 +42,19 @@ def test_validation_strip_labels_each_image_with_its_prediction_in_green_or_red(
     texts = calls[0]["labels"]
     assert texts[0] == ("お→す 50%" if hiragana else "o→su 50%") and texts[9].endswith(" 59%")
     assert calls[0]["inks"] == [glimpses.WRONG_INK] * 3 + [glimpses.RIGHT_INK] * 7
-    picture = strip.picture
-    assert picture.dtype == np.uint8 and picture.shape[2] == 3 and picture.shape[1] == 4 + 10 * (84 + 4)
+    picture = strip.picture  # two rows of five
+    assert picture.dtype == np.uint8 and picture.shape[2] == 3 and picture.shape[1] == 4 + 5 * (84 + 4)
+    assert picture.shape[0] == 4 + 2 * (84 + 20 + 4)
     right, wrong = glimpses.RIGHT_INK, glimpses.WRONG_INK
-    assert label_pixels(picture, 84, 0, wrong) > 0 and label_pixels(picture, 84, 0, right) == 0
-    assert label_pixels(picture, 84, 9, right) > 0 and label_pixels(picture, 84, 9, wrong) == 0
+    assert label_pixels(picture, 0, 0, wrong) > 0 and label_pixels(picture, 0, 0, right) == 0
+    assert label_pixels(picture, 1, 4, right) > 0 and label_pixels(picture, 1, 4, wrong) == 0
     assert (picture[4:4 + 84, 4:4 + 84] == 200).all()  # the image itself, three times larger
 
 
 def test_validation_strip_before_the_first_epoch_and_without_a_strip():
     waiting = glimpses.validation_strip(live_records(epochs_seen=0, strip=range(4)))
     assert waiting.title == "Validation strip: predictions appear after epoch 1"
-    assert waiting.picture.shape[1] == 4 + 4 * (84 + 4)
+    assert waiting.picture.shape[1] == 4 + 4 * (84 + 4)  # one row of four
     assert glimpses.validation_strip(card_history()) is None  # a card's history carries no strip
     assert glimpses.first_layer_filters(card_history()) is None
 
