@@ -9,6 +9,7 @@ from kmnist import charts, explore, pictures
 from kmnist.classes import CLASSES
 from kmnist.data import ATTRIBUTION
 from kmnist.images import upscale
+from kmnist.ui.map_hover.component import map_hover
 from kmnist.ui.navigation import DATASET, page_header
 from kmnist.ui.resources import get_data, get_model, model_picker, model_stamps, provenance_note
 
@@ -145,7 +146,8 @@ def projection() -> None:
         "Each image is a point in a 784-dimensional space (one axis per pixel). **PCA** keeps the two "
         "directions along which the images vary most: a linear, exact view of all images. **t-SNE** "
         "instead places similar images near each other, which shows clusters better but only works "
-        "on a sample and distorts distances between clusters. Click a point in either map to see its image."
+        "on a sample and distorts distances between clusters. Hover a point in either map to see its image "
+        "at once; click it to keep it beside the maps."
     )
     method_col, size_col, model_col = st.columns(3)
     method = method_col.radio("Method", explore.METHODS, horizontal=True, key="projection_method")
@@ -189,6 +191,7 @@ def projection() -> None:
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
     shown = f"all {len(labels):,}" if size is None else f"{len(pixels.positions):,}"
+    hovered = {f"projection_{method}_{split}": "pixel map"}  # chart key -> map name, for hover thumbnails
     with pixels_col:
         draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
                  f"projection_{method}_{split}", "pixel map")
@@ -198,6 +201,7 @@ def projection() -> None:
         if model is None:
             st.info("A trained model is needed for the map of learned features.")
         else:
+            hovered[f"features_{method}_{split}"] = "learned map"
             draw_map(learned, learned_key, method, size, f"{method} of {entry.name}'s learned features",
                      f"features_{method}_{split}", "learned map")
             st.caption(f"The same images as {entry.name}'s layer `{layer}` ({features.shape[1]:,} values "
@@ -205,10 +209,11 @@ def projection() -> None:
                        f"them apart, and {learned.agreement:.1%} now have a nearest neighbour of their own "
                        "class.")
     with preview_col:
+        map_hover(images, data.provenance.md5, split, hovered)
         st.subheader("Selected image")
         chosen_split, chosen, map_name = st.session_state.get(SELECTED_KEY, (None, None, None))
         if chosen_split != split or chosen is None or chosen >= len(labels):
-            st.info("Click a point in a map to see its image here (hover shows its number and class).")
+            st.info("Click a point in a map to keep its image here.")
         else:
             kana = CLASSES[labels[chosen]]
             st.image(upscale(images[chosen], 8),

@@ -1,9 +1,10 @@
-"""AppTest of the Dataset explorer page on the real data: gallery, split, statistics, projections."""
+"""AppTest of the Dataset explorer page on the real data: gallery, split, statistics, projections, hovers."""
 
 import json
 import re
 import time
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,6 +106,75 @@ def test_pca_and_tsne_projections_render(page, kmnist_data):
     assert all(CLASSES[kmnist_data.y_train[position]].label == label for position, label in points)
 
 
+def hover_args(app) -> dict:
+    """The arguments the page gave its one hover-thumbnail component."""
+    instances = [element.proto for element in app.get("component_instance")
+                 if element.proto.component_name.endswith("map_hover")]
+    assert len(instances) == 1, f"{len(instances)} map_hover components on the page"
+    return json.loads(instances[0].json_args)
+
+
+def served_images(sheets: dict) -> np.ndarray:
+    """Every image the sprite sheets named in `sheets` hold, in order, cut by the layout given to the page."""
+    from PIL import Image
+
+    from kmnist.ui.map_hover import component
+
+    side, columns = sheets["tile"], sheets["columns"]
+    tiles = []
+    for number in range(sheets["pages"]):
+        path = component.ASSETS / sheets["url"].replace("{page}", str(number))
+        sheet = np.asarray(Image.open(path))
+        assert sheet.dtype == np.uint8 and sheet.ndim == 2 and sheet.shape[1] == columns * side
+        rows = sheet.shape[0] // side
+        tiles.append(sheet.reshape(rows, side, columns, side).transpose(0, 2, 1, 3).reshape(-1, side, side))
+    return np.concatenate(tiles)[:sheets["count"]]
+
+
+def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmnist_data):
+    args = hover_args(page)
+    assert args["charts"] == [{"key": "projection_PCA_train", "name": "pixel map"}]  # no model: one map
+    assert args["split"] == "train"
+    assert [c["char"] for c in args["classes"]] == [k.char for k in CLASSES]
+    train = args["sheets"]
+    assert train["count"] == len(kmnist_data.x_train) and train["pages"] == -(-train["count"] // 1000)
+    assert train["per_page"] == train["columns"] * train["rows"] == 1000 and train["tile"] == 28
+    np.testing.assert_array_equal(served_images(train), kmnist_data.x_train)
+    preview = next(column for column in page.columns
+                   if any(s.value == "Selected image" for s in column.subheader))
+    assert preview.get("component_instance"), "the hover thumbnail is not in the preview column"
+
+    page.radio(key="split").set_value("test").run()
+    assert not page.exception
+    args = hover_args(page)
+    assert args["charts"] == [{"key": "projection_PCA_test", "name": "pixel map"}] and args["split"] == "test"
+    test = args["sheets"]
+    assert test["key"] != train["key"] and test["count"] == len(kmnist_data.x_test)
+    np.testing.assert_array_equal(served_images(test), kmnist_data.x_test)
+
+    page.radio(key="projection_method").set_value("t-SNE").run()  # the sample's positions: same sheets
+    page.select_slider(key="tsne_size").set_value(300).run()
+    page.button(key="tsne_compute").click().run()
+    assert hover_args(page)["charts"] == [{"key": "projection_t-SNE_test", "name": "pixel map"}]
+    assert hover_args(page)["sheets"] == test
+
+
+def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypatch):
+    from kmnist import sprites
+    from kmnist.store import ModelError
+
+    def refused(*args, **kwargs):
+        raise ModelError("cannot write to /read-only (Permission denied)")
+
+    monkeypatch.setattr(sprites, "write_sheets", refused)
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception, app.exception
+    assert not [e for e in app.get("component_instance") if e.proto.component_name.endswith("map_hover")]
+    assert any(c.value.startswith("No thumbnails on hover: cannot write to /read-only") for c in app.caption)
+    assert chart_spec(app, "projection_PCA_train")["data"]  # the map is still there, clickable
+
+
 def test_other_class_examples_on_demand(page):
     assert page.session_state["examples_seed"] == 0
     page.button(key="examples_shuffle").click().run()
@@ -149,6 +219,8 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
     assert sum(len(trace["customdata"]) for trace in learned["data"]) == total
     assert [t["name"] for t in learned["data"]] == [t["name"] for t in pixels["data"]]
     assert agreement(app, "layer `dense`") > agreement(app, "on this map")  # classes separate after learning
+    assert hover_args(app)["charts"] == [{"key": "projection_PCA_train", "name": "pixel map"},
+                                         {"key": "features_PCA_train", "name": "learned map"}]
     assert calls["features"] == 1
 
     started = time.perf_counter()

@@ -1,0 +1,1 @@
+"""The Dataset explorer maps' hover thumbnails: a Streamlit component (component.py), its page (assets/)."""

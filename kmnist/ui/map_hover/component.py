@@ -1,0 +1,46 @@
+"""The maps' hover thumbnails as a Streamlit component: the image under the pointer, drawn in the browser.
+
+Streamlit tells Python nothing about hovers, so the component's page (assets/) listens to the Plotly maps'
+hover events in the page around it (same origin) and cuts the hovered image out of sprite sheets that
+this module writes once per copy of the data and split (kmnist.sprites) under assets/sprites/, where the
+component's route serves them. Hovering sends nothing to the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from kmnist import sprites
+from kmnist.classes import CLASSES
+from kmnist.store import ModelError
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SPRITES = ASSETS / "sprites"  # derived images, written on first use (not in git)
+KEY = "map_hover"
+
+_component = components.declare_component("map_hover", path=str(ASSETS))
+
+
+def served_sheets(images, md5: dict[str, str], split: str) -> dict:
+    """The sprite sheets of one split (written into SPRITES if missing) as the component's page needs them:
+    their URL pattern (relative to the page), how many images and pages, and the tile layout."""
+    key = sprites.sprite_key(md5, split)
+    paths = sprites.write_sheets(images, SPRITES, key)
+    return {"key": key, "url": f"sprites/{sprites.file_name(key, '{page}')}", "count": len(images),
+            "pages": len(paths), **sprites.LAYOUT.as_args()}
+
+
+def map_hover(images, md5: dict[str, str], split: str, charts: dict[str, str]) -> None:
+    """Show the image under the pointer in the maps drawn by st.plotly_chart with the keys in `charts`
+    (chart key -> the map's name, e.g. "pixel map"); their points' customdata[0] is the image's position."""
+    try:
+        sheets = served_sheets(images, md5, split)
+    except (ModelError, OSError) as problem:  # e.g. a read-only install: the maps still work without
+        st.caption(f"No thumbnails on hover: {problem}")
+        return
+    classes = [{"char": kana.char, "romaji": kana.romaji} for kana in CLASSES]
+    _component(sheets=sheets, classes=classes, split=split,
+               charts=[{"key": key, "name": name} for key, name in charts.items()], key=KEY, default=None)
