@@ -56,8 +56,9 @@ def validation_strip(records, scale: int = 3, columns: int = 5) -> Glimpse | Non
 
 
 def diverging(values: np.ndarray) -> np.ndarray:
-    """Values -> RGB uint8: blue below zero, white at zero, red above, scaled by the largest magnitude."""
-    values = np.asarray(values, dtype="float32")
+    """Values -> RGB uint8: blue below zero, white at zero, red above, scaled by the largest magnitude;
+    values that are not finite (a diverged run) show as zero."""
+    values = np.nan_to_num(np.asarray(values, dtype="float32"), nan=0.0, posinf=0.0, neginf=0.0)
     peak = float(np.abs(values).max()) or 1.0
     t = np.clip(values / peak, -1.0, 1.0)[..., None]
     rgb = np.where(t < 0, ZERO + (NEGATIVE - ZERO) * -t, ZERO + (POSITIVE - ZERO) * t)

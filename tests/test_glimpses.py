@@ -84,3 +84,5 @@ def test_diverging_scales_by_the_largest_magnitude_and_survives_all_zeros():
     rgb = glimpses.diverging(np.array([-4.0, 0.0, 4.0]))
     assert rgb.tolist() == [glimpses.NEGATIVE.tolist(), glimpses.ZERO.tolist(), glimpses.POSITIVE.tolist()]
     assert glimpses.diverging(np.zeros(3)).tolist() == [glimpses.ZERO.tolist()] * 3
+    diverged = glimpses.diverging(np.array([np.nan, np.inf, -2.0]))  # a run whose weights blew up
+    assert diverged.tolist() == [glimpses.ZERO.tolist()] * 2 + [glimpses.NEGATIVE.tolist()]

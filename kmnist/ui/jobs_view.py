@@ -37,9 +37,8 @@ STATUS_SECONDS = 2.0
 CHART_SECONDS = 5.0
 
 
-def _scene() -> tuple:
-    """What decides the monitor's layout: which job is current, its state, who waits."""
-    job = jobs.current()
+def _scene(job: jobs.Job | None) -> tuple:
+    """What decides the monitor's layout: which job is current (`job`), its state, who waits."""
     return (job.number, job.state) if job else None, tuple(j.number for j in jobs.waiting())
 
 
@@ -52,16 +51,16 @@ def training_monitor(key: str, detail: bool = True) -> None:
     CHART_SECONDS); when a job starts or ends the whole page reruns once, so the page shows the results
     and polls only while there is something to watch.
     """
-    scene = _scene()
+    job = jobs.current()
+    scene = _scene(job)
     if scene == (None, ()):
         return
-    job = jobs.current()
     running = job is not None and job.state in jobs.ACTIVE
     polling = running or bool(scene[1])
 
     @st.fragment(run_every=STATUS_SECONDS if polling else None)
     def status():
-        if polling and _scene() != scene:
+        if polling and _scene(jobs.current()) != scene:
             st.rerun()
         if job is not None:
             _job_status(job, job.snapshot(), key)
