@@ -2,8 +2,10 @@
 
 A page is one grayscale PNG of up to LAYOUT.per_page 28x28 tiles, LAYOUT.columns to a row, in the
 split's order: image p lies on page p // per_page, tile p % per_page (row-major). The browser loads a
-page once and cuts any image of it out by these numbers, so hovering thousands of points needs a
-handful of requests, none of them to the app's script.
+page on the first hover of one of its images and cuts any image of it out by these numbers: hovering
+costs one request per page of 1,000 images hovered, so up to the split's page count (60 for 60,000
+images), and again only for a page the browser dropped (it keeps the 12 used last). Each is for a static
+file: none runs the app's script.
 """
 
 from __future__ import annotations

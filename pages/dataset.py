@@ -191,19 +191,21 @@ def projection() -> None:
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
     shown = f"all {len(labels):,}" if size is None else f"{len(pixels.positions):,}"
-    hovered = {f"projection_{method}_{split}": "pixel map"}  # chart key -> map name, for hover thumbnails
+    pixels_chart, pixels_name = f"projection_{method}_{split}", "pixel map"
+    learned_chart, learned_name = f"features_{method}_{split}", "learned map"
+    hovered = {pixels_chart: pixels_name}  # chart key -> map name, for hover thumbnails
     with pixels_col:
         draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
-                 f"projection_{method}_{split}", "pixel map")
+                 pixels_chart, pixels_name)
         st.caption(f"{pixels.agreement:.1%} of these images have a nearest neighbour of their own class "
                    "on this map.")
     with learned_col:
         if model is None:
             st.info("A trained model is needed for the map of learned features.")
         else:
-            hovered[f"features_{method}_{split}"] = "learned map"
+            hovered[learned_chart] = learned_name
             draw_map(learned, learned_key, method, size, f"{method} of {entry.name}'s learned features",
-                     f"features_{method}_{split}", "learned map")
+                     learned_chart, learned_name)
             st.caption(f"The same images as {entry.name}'s layer `{layer}` ({features.shape[1]:,} values "
                        "each) sees them: training pulled each class together so that the softmax can tell "
                        f"them apart, and {learned.agreement:.1%} now have a nearest neighbour of their own "

@@ -162,17 +162,29 @@ def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmn
 def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypatch):
     from kmnist import sprites
     from kmnist.store import ModelError
+    from kmnist.ui.map_hover import component
 
     def refused(*args, **kwargs):
         raise ModelError("cannot write to /read-only (Permission denied)")
 
+    def hover_components(app) -> list:
+        return [e for e in app.get("component_instance") if e.proto.component_name.endswith("map_hover")]
+
+    component._written_sheets.clear()  # written once per process: forget earlier tests' sheets
     monkeypatch.setattr(sprites, "write_sheets", refused)
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
     app = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not app.exception, app.exception
-    assert not [e for e in app.get("component_instance") if e.proto.component_name.endswith("map_hover")]
+    assert not hover_components(app)
     assert any(c.value.startswith("No thumbnails on hover: cannot write to /read-only") for c in app.caption)
     assert chart_spec(app, "projection_PCA_train")["data"]  # the map is still there, clickable
+
+    monkeypatch.undo()  # writable again: the failure was not cached, a later run writes the sheets
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app.run()
+    assert not app.exception, app.exception
+    assert hover_components(app)
+    assert not any(c.value.startswith("No thumbnails on hover") for c in app.caption)
 
 
 def test_other_class_examples_on_demand(page):

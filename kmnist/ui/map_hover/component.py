@@ -3,7 +3,8 @@
 Streamlit tells Python nothing about hovers, so the component's page (assets/) listens to the Plotly maps'
 hover events in the page around it (same origin) and cuts the hovered image out of sprite sheets that
 this module writes once per copy of the data and split (kmnist.sprites) under assets/sprites/, where the
-component's route serves them. Hovering sends nothing to the server.
+component's route serves them. Hovering makes no script rerun and no websocket message; each sprite page
+is fetched once, when one of its images is first hovered (again only if the browser dropped it).
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ KEY = "map_hover"
 _component = components.declare_component("map_hover", path=str(ASSETS))
 
 
+@st.cache_resource(show_spinner="Preparing hover thumbnails…", max_entries=8)
+def _written_sheets(_images, key: str) -> dict:
+    """The sheets of the split with sprite key `key`, written into SPRITES if missing: once per key and
+    process (concurrent first visits wait for one writer; later runs skip the file checks). A failure
+    raises, so nothing is cached and a later run tries again."""
+    paths = sprites.write_sheets(_images, SPRITES, key)
+    return {"key": key, "url": f"sprites/{sprites.file_name(key, '{page}')}", "count": len(_images),
+            "pages": len(paths), **sprites.LAYOUT.as_args()}
+
+
 def served_sheets(images, md5: dict[str, str], split: str) -> dict:
     """The sprite sheets of one split (written into SPRITES if missing) as the component's page needs them:
     their URL pattern (relative to the page), how many images and pages, and the tile layout."""
-    key = sprites.sprite_key(md5, split)
-    paths = sprites.write_sheets(images, SPRITES, key)
-    return {"key": key, "url": f"sprites/{sprites.file_name(key, '{page}')}", "count": len(images),
-            "pages": len(paths), **sprites.LAYOUT.as_args()}
+    return dict(_written_sheets(images, sprites.sprite_key(md5, split)))  # a copy: the cached one is shared
 
 
 def map_hover(images, md5: dict[str, str], split: str, charts: dict[str, str]) -> None:

@@ -5,13 +5,21 @@ const $ = (id) => document.getElementById(id);
 const thumb = $("thumb");
 const pen = thumb.getContext("2d");
 const FLOAT_ID = "kmnist-map-hover-float";  // the small thumbnail beside the pointer, in the page around us
-const FLOAT_SIZE = 84;                       // its CSS size: 3x the 28x28 image
+const floatSize = () => 3 * (args?.sheets.tile ?? 28);  // its CSS size: 3x the image's tile
+const KEPT_PAGES = 12;  // decoded sheets kept (~3 MB each as an ImageBitmap): the least recently used go
+const KEPT_ENTRIES = 200;  // the last entries kept in each of state's lists
 
 // What the page did, for the browser tests and anyone curious (read it in the console).
 // latencies: pointer event -> thumbnail drawn (ms, Plotly's own hover work included); drawing: our part.
+// loaded: the sheets decoded. Each list keeps its last KEPT_ENTRIES entries.
 const state = window.kmnistMapHover = {
   attached: [], shown: null, loaded: [], error: null, latencies: [], drawing: [],
 };
+
+function record(list, entry) {
+  list.push(entry);
+  if (list.length > KEPT_ENTRIES) list.splice(0, list.length - KEPT_ENTRIES);
+}
 
 // -- The Streamlit component protocol (v1, the iframe one) ------------------------------------------
 function send(type, data = {}) {
@@ -25,6 +33,7 @@ window.addEventListener("message", (event) => {
   if (event.data?.type !== "streamlit:render") return;
   const next = event.data.args;
   if (args && args.sheets.key !== next.sheets.key) {  // another split or copy of the data
+    for (const bitmap of ready.values()) bitmap.close();
     ready.clear();
     loading.clear();
     hide();
@@ -88,15 +97,37 @@ function chartOf(graph) {
   return args?.charts.find((chart) => graph.closest(keyClass(chart.key))) ?? null;
 }
 
-// -- Sprite sheets: a page is loaded on the first hover of one of its images, then kept ---------------
+// -- Sprite sheets: a page is loaded on the first hover of one of its images, then kept while it is one
+// of the KEPT_PAGES used last (a Map iterates in insertion order: the first entry is the least recent).
 const ready = new Map();    // page -> ImageBitmap
 const loading = new Map();  // page -> Promise<ImageBitmap>
+
+// The decoded sheet of `page` if kept, now the most recently used; else undefined.
+function kept(page) {
+  const bitmap = ready.get(page);
+  if (bitmap) {
+    ready.delete(page);
+    ready.set(page, bitmap);
+  }
+  return bitmap;
+}
+
+function keep(page, bitmap) {
+  ready.delete(page);
+  ready.set(page, bitmap);
+  while (ready.size > KEPT_PAGES) {
+    const [oldest, dropped] = ready.entries().next().value;
+    ready.delete(oldest);
+    loading.delete(oldest);  // fetched again if hovered again
+    dropped.close();
+  }
+}
 
 function sheet(page) {
   if (!loading.has(page)) {
     const url = args.sheets.url.replace("{page}", String(page));
     const key = args.sheets.key;
-    loading.set(page, fetch(url)
+    const promise = fetch(url)
       .then((response) => {
         if (!response.ok) throw new Error(`${url} answered ${response.status}`);
         return response.blob();
@@ -104,16 +135,19 @@ function sheet(page) {
       // Grey values exactly as stored: no colour management, no premultiplying.
       .then((blob) => createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" }))
       .then((bitmap) => {
-        if (args.sheets.key === key) {
-          ready.set(page, bitmap);
-          state.loaded.push(page);
+        if (args.sheets.key === key && loading.get(page) === promise) {
+          keep(page, bitmap);
+          record(state.loaded, page);
+        } else {
+          bitmap.close();  // another key's sheet: no hover of it is still answered (hide() ended them)
         }
         return bitmap;
       })
       .catch((error) => {
-        loading.delete(page);
+        if (loading.get(page) === promise) loading.delete(page);  // not a newer key's promise
         throw error;
-      }));
+      });
+    loading.set(page, promise);
   }
   return loading.get(page);
 }
@@ -142,10 +176,10 @@ function hovered(graph, data) {
   const called = performance.now();
   const hover = ++current;
   const where = locate(position);
-  const atHand = ready.get(where.page);  // the sheet, or undefined: fetched first (once a page)
+  const atHand = kept(where.page);  // the sheet, or undefined: fetched first (once a page)
   const shown = { position, map: chart.name, graph, label: index };
   const draw = (bitmap) => {
-    if (hover !== current) return;
+    if (hover !== current || !bitmap.width) return;  // a later hover, or a sheet closed since (dropped)
     pen.clearRect(0, 0, thumb.width, thumb.height);
     pen.drawImage(bitmap, where.x, where.y, args.sheets.tile, args.sheets.tile, 0, 0, thumb.width, thumb.height);
     thumb.hidden = false;
@@ -154,10 +188,10 @@ function hovered(graph, data) {
     $("caption").textContent = `${args.split} image #${position} · ${name} · ${chart.name}`;
     state.shown = shown;
     showFloat(data.event);
-    state.drawing.push({ ms: performance.now() - called, atHand: Boolean(atHand) });
+    record(state.drawing, { ms: performance.now() - called, atHand: Boolean(atHand) });
     if (began !== undefined) {
       try {
-        state.latencies.push(window.parent.performance.now() - began);
+        record(state.latencies, window.parent.performance.now() - began);
       } catch (error) { /* not measurable here */ }
     }
   };
@@ -197,12 +231,12 @@ function showFloat(event) {
     float.width = float.height = thumb.width;
     float.setAttribute("aria-hidden", "true");
     Object.assign(float.style, {
-      position: "fixed", zIndex: "1000", width: `${FLOAT_SIZE}px`, height: `${FLOAT_SIZE}px`,
-      imageRendering: "pixelated", pointerEvents: "none", background: "#000", borderRadius: "4px",
+      position: "fixed", zIndex: "1000", imageRendering: "pixelated", pointerEvents: "none", background: "#000", borderRadius: "4px",
       boxShadow: "0 1px 6px rgba(0, 0, 0, 0.35)",
     });
     doc.body.append(float);
   }
+  float.style.width = float.style.height = `${floatSize()}px`;
   const context = float.getContext("2d");
   context.clearRect(0, 0, float.width, float.height);
   context.drawImage(thumb, 0, 0);
@@ -214,8 +248,9 @@ function moveFloat(x, y) {
   const float = host()?.getElementById(FLOAT_ID);
   if (!float || x === undefined) return;
   const gap = 14;
-  const left = x - FLOAT_SIZE - gap >= 0 ? x - FLOAT_SIZE - gap : x + gap;
-  const top = y - FLOAT_SIZE - gap >= 0 ? y - FLOAT_SIZE - gap : y + gap;
+  const size = floatSize();
+  const left = x - size - gap >= 0 ? x - size - gap : x + gap;
+  const top = y - size - gap >= 0 ? y - size - gap : y + gap;
   float.style.left = `${left}px`;
   float.style.top = `${top}px`;
 }
