@@ -50,3 +50,15 @@ def picked_cell(points: list[dict]) -> Cell | None:
     if not indices or not 0 <= indices[-1] < len(CELLS):
         return None
     return CELLS[indices[-1]]
+
+
+def kept_pick(points: list[dict], kept: Cell | None) -> Cell | None:
+    """The cell a chart selection picks, else the `kept` one (the last cell picked).
+
+    plotly.js (clickmode "event+select") selects the point of its last hover, not of the click: a click
+    that follows the mouse onto a cell sooner than its throttled hover (50 ms) takes the point the mouse
+    was on before, and when that is the picked cell, plotly toggles it off and sends an empty selection.
+    A click on the picked cell itself does the same. An empty selection so never hides a cell's images.
+    """
+    cell = picked_cell(points)
+    return kept if cell is None else cell

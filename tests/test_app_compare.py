@@ -22,10 +22,13 @@ def table(at, first_column: str):
     return next(frame.value for frame in at.dataframe if frame.value.columns[0] == first_column)
 
 
-def click_cell(at, key: str, cell: confusion.Cell) -> None:
-    """What the browser sends when a cell's marker is clicked (see tests/browser/test_compare.py)."""
-    at.session_state[key] = {"selection": {"points": [{"curve_number": 1, "point_index": cell.index}],
-                                           "point_indices": [cell.index], "box": [], "lasso": []}}
+def click_cell(at, key: str, cell: confusion.Cell | None) -> None:
+    """What the browser sends when a cell's marker is clicked (see tests/browser/test_compare.py); None:
+    the empty selection plotly.js sends when a click toggles the picked cell off (confusion.kept_pick)."""
+    points = [] if cell is None else [{"curve_number": 1, "point_index": cell.index}]
+    indices = [point["point_index"] for point in points]
+    at.session_state[key] = {"selection": {"points": points, "point_indices": indices,
+                                           "box": [], "lasso": []}}
 
 
 @pytest.fixture
@@ -110,10 +113,12 @@ def test_the_layer_visualizer_opens_on_the_input_sent_last(models_copy, kmnist_d
 
 def explorer_script():
     import numpy as np
+    import streamlit as st
 
     from kmnist.ui.confusion_view import confusion_explorer
 
-    labels, predicted = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
+    labels = np.array([0, 0, 1, 1])
+    predicted = st.session_state.get("toy-predicted", np.array([0, 1, 1, 1]))  # another model: set it here
     images = np.arange(4, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
     confusion_explorer(labels, predicted, images, "toy", "toy-model")
 
@@ -130,3 +135,35 @@ def test_an_empty_cell_says_so_and_a_full_one_shows_its_images():
     at.run()
     assert [image.caption for image in at.get("image")[0].proto.imgs] == ["#2", "#3"]
     assert at.selectbox(key="toy-pick").options == ["test image #2", "test image #3"]
+
+
+def shown_captions(at) -> list[str]:
+    """The captions of the images the toy explorer shows; [] when it shows none."""
+    return [image.caption for image in at.get("image")[0].proto.imgs] if at.get("image") else []
+
+
+def test_every_click_shows_its_cell_and_an_empty_selection_keeps_it():
+    at = AppTest.from_function(explorer_script, default_timeout=60).run()
+    for cell, captions in [(confusion.Cell(1, 1), ["#2", "#3"]), (confusion.Cell(0, 0), ["#0"]),
+                           (confusion.Cell(0, 1), ["#1"])]:
+        click_cell(at, "toy-confusion", cell)
+        at.run()
+        assert not at.exception and shown_captions(at) == captions
+        click_cell(at, "toy-confusion", None)  # the same cell clicked again: plotly unselects it
+        at.run()
+        assert shown_captions(at) == captions, "an empty selection hid the picked cell"
+        at.selectbox(key="toy-pick").set_value(int(captions[-1][1:])).run()  # a widget below reruns
+        assert shown_captions(at) == captions
+    assert at.markdown[0].value.startswith("**1 test image**, true お (o), predicted き (ki)")
+
+
+def test_another_matrix_starts_with_no_cell_picked():
+    at = AppTest.from_function(explorer_script, default_timeout=60).run()
+    click_cell(at, "toy-confusion", confusion.Cell(1, 1))
+    at.run()
+    assert shown_captions(at) == ["#2", "#3"]
+    at.session_state["toy-predicted"] = np.array([0, 0, 0, 1])  # another model: a new chart, no selection
+    click_cell(at, "toy-confusion", None)
+    at.run()
+    assert not at.exception and shown_captions(at) == []
+    assert at.caption[0].value.startswith("Click a cell to see its test images")

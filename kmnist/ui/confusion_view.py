@@ -12,14 +12,20 @@ from kmnist.ui.navigation import LAYERS
 from kmnist.ui.resources import get_classifier, model_stamps
 
 MAX_SHOWN = 40  # images shown of one cell (the diagonal holds hundreds)
+# plotly.js takes a click that comes within doubleClickDelay (500 ms) of the one before, on any cell, for a
+# double-click, and Streamlit answers a double-click by clearing the selection: the click on the second
+# cell was lost. 0: no double-clicks on this chart (its zoom resets from the toolbar).
+CHART_CONFIG = {"doubleClickDelay": 0}
 
 
 def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> None:
     """The confusion matrix of `predicted` against `labels` on test `images`; a click on a cell shows its
-    images (positions in the test set) and offers to open one in the Layer visualizer."""
-    event = st.plotly_chart(charts.clickable_confusion(confusion.matrix(labels, predicted)),
-                            key=f"{key}-confusion", on_select="rerun", selection_mode="points")
-    cell = confusion.picked_cell(event["selection"]["points"])
+    images (positions in the test set) and offers to open one in the Layer visualizer. The cell stays shown
+    until another is clicked (a second click on it too: plotly then unmarks it, its images stay)."""
+    counts = confusion.matrix(labels, predicted)
+    event = st.plotly_chart(charts.clickable_confusion(counts), key=f"{key}-confusion", on_select="rerun",
+                            selection_mode="points", config=CHART_CONFIG)
+    cell = _picked(f"{key}-confusion", event["selection"]["points"], counts)
     if cell is None:
         st.caption("Click a cell to see its test images: the diagonal holds the right answers, every other "
                    "cell one kind of mistake.")
@@ -31,7 +37,8 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
         return
     shown = found[:MAX_SHOWN]
     more = f", the first {len(shown)} shown" if len(shown) < len(found) else ""
-    st.markdown(f"**{len(found):,} test images**, {cell.words}{more}; caption: position in the test set.")
+    noun = "test image" if len(found) == 1 else "test images"
+    st.markdown(f"**{len(found):,} {noun}**, {cell.words}{more}; caption: position in the test set.")
     st.image([upscale(images[i], 2) for i in shown], caption=[f"#{i}" for i in shown])
     pick, send = st.columns([3, 2], vertical_alignment="bottom")
     position = pick.selectbox("Image to look inside", [int(i) for i in shown], key=f"{key}-pick",
@@ -44,6 +51,16 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
             "drawing": st.session_state.get(keys.LAST_DRAWING)}
         st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on this image
         st.switch_page(LAYERS.path)
+
+
+def _picked(chart_key: str, points: list[dict], counts: list[list[int]]) -> confusion.Cell | None:
+    """The cell last picked on chart `chart_key`, kept in session state with the matrix it was picked on:
+    an empty selection keeps it (kmnist.confusion.kept_pick); another matrix (model) starts with none."""
+    memory, matrix = f"{chart_key}_picked", tuple(map(tuple, counts))
+    kept = st.session_state.get(memory)
+    cell = confusion.kept_pick(points, kept[1] if kept and kept[0] == matrix else None)
+    st.session_state[memory] = (matrix, cell)
+    return cell
 
 
 @st.cache_data(show_spinner="Predicting the test set…", max_entries=16)
