@@ -1,0 +1,26 @@
+"""Keras's state kept across script runs: Streamlit's reset of it after every run, switched off."""
+
+from __future__ import annotations
+
+import sys
+
+from streamlit.runtime.scriptrunner import script_runner
+
+# Streamlit 1.67 ends every script run, fragment runs included, by calling keras.backend.clear_session()
+# once Keras is imported (script_runner._clean_problem_modules). That is a full garbage collection and
+# TensorFlow's kernel cache dropped: with the app's models and data loaded, 0.2-0.5 s of the server's CPU
+# per run (py-spy: 75 % of its CPU while a watched model trained), and it resets the Keras state that the
+# models all sessions share still use. The app builds no models in the server (training runs in a child
+# process), so it keeps that state; the rest of Streamlit's clean-up (matplotlib) stays.
+
+
+def _clean_all_but_keras() -> None:
+    """Streamlit's clean-up after a script run, without the Keras reset."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
+def keep_keras_state() -> None:
+    """Stop Streamlit from resetting Keras after every script run (idempotent)."""
+    script_runner._clean_problem_modules = _clean_all_but_keras

@@ -1,0 +1,29 @@
+"""The app keeps Keras's state across script runs: Streamlit's own reset of it after every run is off."""
+
+import keras
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from kmnist.ui.keras_state import keep_keras_state
+
+SCRIPT = "import streamlit as st\nst.write('a run')"
+
+
+def test_streamlit_resets_keras_after_a_run_until_the_app_keeps_its_state(monkeypatch):
+    resets = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: resets.append(1))
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    AppTest.from_string(SCRIPT).run()
+    assert resets == [1]  # Streamlit's clean-up: one reset per script run
+    keep_keras_state()
+    keep_keras_state()  # idempotent
+    AppTest.from_string(SCRIPT).run().run()
+    assert resets == [1]  # two more runs, no more resets
+
+
+def test_the_app_keeps_keras_state_from_its_first_run(monkeypatch):
+    resets = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: resets.append(1))
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    app = AppTest.from_file("../app.py", default_timeout=120).run()
+    assert not app.exception and resets == []
