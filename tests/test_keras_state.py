@@ -4,7 +4,7 @@ import keras
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from kmnist.ui.keras_state import keep_keras_state
+from kmnist.ui.keras_state import STREAMLIT_CLEAN_UP, keep_keras_state
 
 SCRIPT = "import streamlit as st\nst.write('a run')"
 
@@ -12,7 +12,7 @@ SCRIPT = "import streamlit as st\nst.write('a run')"
 def test_streamlit_resets_keras_after_a_run_until_the_app_keeps_its_state(monkeypatch):
     resets = []
     monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: resets.append(1))
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)  # as Streamlit ships it
     AppTest.from_string(SCRIPT).run()
     assert resets == [1]  # Streamlit's clean-up: one reset per script run
     keep_keras_state()
@@ -24,6 +24,6 @@ def test_streamlit_resets_keras_after_a_run_until_the_app_keeps_its_state(monkey
 def test_the_app_keeps_keras_state_from_its_first_run(monkeypatch):
     resets = []
     monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: resets.append(1))
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)  # as Streamlit ships it
     app = AppTest.from_file("../app.py", default_timeout=120).run()
     assert not app.exception and resets == []

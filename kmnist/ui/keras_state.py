@@ -14,6 +14,9 @@ from streamlit.runtime.scriptrunner import script_runner
 # process), so it keeps that state; the rest of Streamlit's clean-up (matplotlib) stays.
 
 
+STREAMLIT_CLEAN_UP = script_runner._clean_problem_modules  # Streamlit's own, as imported (tests restore it)
+
+
 def _clean_all_but_keras() -> None:
     """Streamlit's clean-up after a script run, without the Keras reset."""
     pyplot = sys.modules.get("matplotlib.pyplot")
