@@ -31,12 +31,14 @@ def fill_number(page, key: str, value) -> None:
 
 
 def start_training(page, name: str, epochs: int, batch_size: int, limit: int, augment: bool = True,
-                   wait: bool = True) -> None:
+                   wait: bool = True, patience: int | None = None) -> None:
     """Fill the Training page's form as a user would and press Start (and, with `wait`, see it start)."""
     page.get_by_role("heading", name=heading(TRAINING), exact=True).wait_for()
     fill_number(page, "epochs", epochs)
     fill_number(page, "batch_size", batch_size)
     fill_number(page, "limit", limit)
+    if patience is not None:
+        fill_number(page, "patience", patience)
     if not augment:
         page.locator(".st-key-augment").get_by_text("Data augmentation").click()  # on by default
     page.get_by_text("More: architecture, optimizer, seed, names").click()
@@ -54,7 +56,7 @@ def progress_text(page) -> str:
 def test_a_run_updates_live_survives_a_page_change_and_stops_keeping_its_model(page, app_server):
     name = f"browser-{uuid.uuid4().hex[:6]}"
     open_page(page, app_server, "training")
-    start_training(page, name, epochs=EPOCHS, batch_size=16, limit=600)
+    start_training(page, name, epochs=EPOCHS, batch_size=16, limit=600, patience=EPOCHS)  # only Stop ends it
     page.get_by_text("autorenew training").wait_for()
 
     # The charts grow while it trains: at least two updates seen, with the progress text moving on.
