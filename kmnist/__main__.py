@@ -2,6 +2,6 @@
 
 import sys
 
-from kmnist.cli import main
+from kmnist.commands.cli import main
 
 sys.exit(main())

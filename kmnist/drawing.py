@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from kmnist.classes import CLASSES
-from kmnist.images import IMAGE_SIDE, as_batch, to_float, to_uint8
-from kmnist.inference import as_classifier
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import IMAGE_SIDE, as_batch, to_float, to_uint8
+from kmnist.registry.inference import as_classifier
 
 INK_THRESHOLD = 0.2      # ink level that counts as a stroke
 MIN_EXTENT = 0.04        # a drawing whose ink spans less than this share of the canvas is a dot

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from kmnist import store
+from kmnist.registry import pairs as pairs_registry
+from kmnist.registry import store
 from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.confusion_view import model_results
 from kmnist.ui.jobs_view import model_card
@@ -21,7 +22,7 @@ if len(with_cards) < 2:
     st.warning("Comparing needs at least two saved models with a model card: train some on the "
                "**Training** page.")
 else:
-    pairs = store.find_pairs(with_cards)
+    pairs = pairs_registry.find_pairs(with_cards)
     default = list(pairs[0]) if pairs else with_cards[:2]
     chosen = st.multiselect("Models to compare", with_cards, default=default, key="compare_models",
                             format_func=lambda e: e.name, placeholder="Pick two or more models")

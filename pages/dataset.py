@@ -5,10 +5,13 @@ from functools import partial
 
 import streamlit as st
 
-from kmnist import charts, explore, pictures
-from kmnist.classes import CLASSES
-from kmnist.data import ATTRIBUTION
-from kmnist.images import upscale
+from kmnist.charts import clicks, dataset
+from kmnist.data import explore
+from kmnist.data.classes import CLASSES
+from kmnist.data.files import ATTRIBUTION
+from kmnist.data.pixels import upscale
+from kmnist.inspect import features as features_inspect
+from kmnist.pictures import compose as pictures
 from kmnist.ui.map_hover.component import map_hover
 from kmnist.ui.navigation import DATASET, page_header
 from kmnist.ui.resources import get_data, get_model, model_picker, model_stamps, provenance_note
@@ -50,7 +53,7 @@ def cached_map(_vectors, _labels, key: tuple, method: str, size: int | None) -> 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def cached_features(_model, _images, key: tuple):
     """A model's learned features of one split, computed once per model file and data (`key`), shared."""
-    features = explore.learned_features(_model, _images)
+    features = features_inspect.learned_features(_model, _images)
     features.setflags(write=False)
     return features
 
@@ -97,7 +100,7 @@ def statistics() -> None:
     st.markdown("A balanced data set has as many images of every class, so accuracy is not skewed "
                 "towards frequent classes. KMNIST is balanced by design.")
     counts = {name: explore.class_counts(data.split(name)[1]).tolist() for name in ("train", "test")}
-    st.plotly_chart(charts.class_balance_figure(counts), key="class_balance")
+    st.plotly_chart(dataset.class_balance_figure(counts), key="class_balance")
 
     st.subheader(f"The average image of each class ({split})")
     st.image(pictures.means_picture(explore.mean_images(images, labels)),
@@ -110,7 +113,7 @@ def statistics() -> None:
     skip = left.toggle("Leave out the black background (value 0)", value=True, key="skip_background")
     log_y = right.toggle("Logarithmic count axis", value=False, key="log_counts")
     hist_counts, edges = explore.intensity_histogram(images, bins=32, skip_background=skip)
-    st.plotly_chart(charts.intensity_histogram_figure(hist_counts, edges, log_y=log_y), key="intensity")
+    st.plotly_chart(dataset.intensity_histogram_figure(hist_counts, edges, log_y=log_y), key="intensity")
     st.caption(f"{explore.ink_fraction(images):.1%} of the pixels carry ink; the rest is background. "
                "Networks get these values scaled to 0–1.")
 
@@ -120,7 +123,7 @@ SELECTED_KEY = "projection_selected"  # (split, position, map name) of the point
 
 def remember_selection(chart_key: str, map_name: str) -> None:
     """on_select of a map: keep the clicked image, so the preview follows whichever map was clicked last."""
-    position = explore.selected_index(st.session_state[chart_key].selection.points)
+    position = clicks.selected_index(st.session_state[chart_key].selection.points)
     if position is not None:
         st.session_state[SELECTED_KEY] = (st.session_state["split"], position, map_name)
 
@@ -129,7 +132,7 @@ def remember_selection(chart_key: str, map_name: str) -> None:
 def cached_figure(_chosen: explore.Map2D, _labels, key: tuple, method: str, size: int | None, title: str):
     """A map's figure, built once per map (`key`, `method`, `size`): building the traces of thousands of
     points takes tenths of a second. Shared, so never changed (st.plotly_chart only reads it)."""
-    return charts.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions, title,
+    return dataset.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions, title,
                                     _chosen.axes)
 
 
@@ -160,7 +163,7 @@ def projection() -> None:
         entry = model_picker("Model for the learned-features map", key="projection_model")
         model = get_model(entry) if entry is not None else None
         try:
-            layer = explore.feature_layer(model) if model is not None else None
+            layer = features_inspect.feature_layer(model) if model is not None else None
         except ValueError as problem:  # a model without a hidden dense layer
             st.error(f"**No learned-features map for {entry.name}.** {problem}")
             model = None

@@ -3,8 +3,8 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from kmnist import data as kdata
-from kmnist import store
+from kmnist.data import files as kdata
+from kmnist.registry import store
 from kmnist.ui.navigation import HOME, PAGES, page_header
 from kmnist.ui.resources import get_data
 

@@ -5,11 +5,18 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from kmnist import charts, explore, inspection, jobs, pooling, store
-from kmnist.classes import CLASSES
-from kmnist.images import upscale
-from kmnist.model import POOLING_WORDS, POOLINGS
-from kmnist.training import DEFAULT_RECIPE, TrainConfig, recipe, subset_limit
+from kmnist.charts import layers as layers_charts
+from kmnist.data import explore
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import upscale
+from kmnist.inspect import grids, pooling, probes
+from kmnist.jobs import ledger as jobs
+from kmnist.network import layers as layers_net
+from kmnist.network.architectures import POOLING_WORDS, POOLINGS
+from kmnist.network.config import TrainConfig, subset_limit
+from kmnist.network.recipes import DEFAULT_RECIPE, recipe
+from kmnist.registry import pairs as pairs_registry
+from kmnist.registry import store
 from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import POOLING, page_header
@@ -26,7 +33,7 @@ data = get_data()
 provenance_note(data)
 
 entries = store.list_models()  # read once per rerun
-pairs = store.find_pairs(entries)
+pairs = pairs_registry.find_pairs(entries)
 model = None
 
 # -- Part 1: the arithmetic -------------------------------------------------------------------------------
@@ -47,10 +54,10 @@ else:
     image = data.x_test[examples[number]]
     model = get_model(entry)
     if model is not None:
-        source = inspection.pooled_input_name(model)
-        outputs = inspection.layer_outputs(model, image)
+        source = layers_net.pooled_input_name(model)
+        outputs = probes.layer_outputs(model, image)
         maps = outputs[source]
-        first_pool = inspection.pooling_layers(model)[0].name
+        first_pool = layers_net.pooling_layers(model)[0].name
         a, b, c = st.columns([1, 2, 2])
         a.image(upscale(image, 4), caption=f"test image #{examples[number]}: {kana.label}", clamp=True)
         # First visit: the liveliest channel and its most telling window; later, the user's choice
@@ -78,12 +85,12 @@ else:
         window = pooling.window(feature, row, col)
         zrange = (float(feature.min()), float(feature.max()))
         first, second, third = st.columns(3)
-        first.plotly_chart(charts.feature_map(feature, f"{source} channel {channel} ({maps.shape[0]}×"
+        first.plotly_chart(layers_charts.feature_map(feature, f"{source} channel {channel} ({maps.shape[0]}×"
                                               f"{maps.shape[1]})", highlight=(2 * row, 2 * col, 2),
                                               zrange=zrange), key="map")
-        second.plotly_chart(charts.feature_map(pooled["max"], f"2×2 max pooled ({rows}×{cols})",
+        second.plotly_chart(layers_charts.feature_map(pooled["max"], f"2×2 max pooled ({rows}×{cols})",
                                                highlight=(row, col, 1), zrange=zrange), key="max_map")
-        third.plotly_chart(charts.feature_map(pooled["avg"], f"2×2 average pooled ({rows}×{cols})",
+        third.plotly_chart(layers_charts.feature_map(pooled["avg"], f"2×2 average pooled ({rows}×{cols})",
                                               highlight=(row, col, 1), zrange=zrange), key="avg_map")
 
         st.subheader(f"Window ({row}, {col}) worked out")
@@ -99,7 +106,7 @@ else:
             "max-pooled map\n"
             f"- **average** ({' + '.join(flat)}) / 4 = {values.sum():.4f} / 4 = **{window.mean:.4f}** → "
             f"pixel ({row}, {col}) of the average-pooled map")
-        kind = inspection.pooling_kind(model)
+        kind = layers_net.pooling_kind(model)
         network = outputs[first_pool][..., channel]
         gap = pooling.largest_gap(network, pooled[kind])
         sums.caption(f"Check: this model's own `{first_pool}` layer ({POOLING_WORDS[kind]} "
@@ -126,10 +133,10 @@ else:
             twin = get_model(entry)
             if twin is None:
                 continue
-            pool_name = inspection.pooling_layers(twin)[0].name
-            twin_maps = inspection.layer_outputs(twin, image)[pool_name][..., :16]
-            column.plotly_chart(charts.grid_heatmap(
-                inspection.feature_grid(twin_maps, columns=8),
+            pool_name = layers_net.pooling_layers(twin)[0].name
+            twin_maps = probes.layer_outputs(twin, image)[pool_name][..., :16]
+            column.plotly_chart(layers_charts.grid_heatmap(
+                grids.feature_grid(twin_maps, columns=8),
                 f"{entry.name}: {pool_name}, first {twin_maps.shape[-1]} channels"), key=f"grid_{entry.name}")
         st.caption("Each tile is one channel, stretched to its own range. The two models learned different "
                    "filters, so compare the texture, not tile by tile: max-pooled maps tend to be sparse "

@@ -3,8 +3,11 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from kmnist import charts, drawing, explore, pictures
-from kmnist.images import to_uint8, upscale
+from kmnist import drawing
+from kmnist.charts import layers as layers_charts
+from kmnist.data import explore
+from kmnist.data.pixels import to_uint8, upscale
+from kmnist.pictures import compose as pictures
 from kmnist.ui import keys
 from kmnist.ui.jobs_view import model_card
 from kmnist.ui.navigation import LAYERS, SKETCH, page_header
@@ -84,7 +87,7 @@ def draw_and_classify(classifier) -> None:
                 st.warning("The model is unsure: no class reaches 60 %. Compare your drawing with the "
                            "examples; characters drawn large, in one piece and with KMNIST's stroke order "
                            "look most like the training data.")
-            st.plotly_chart(charts.top_classes_bars(prediction.top(3)), key="top_classes")
+            st.plotly_chart(layers_charts.top_classes_bars(prediction.top(3)), key="top_classes")
         if st.button("Look inside", icon=":material/layers:", key="send_to_layers",
                      disabled=prediction is None,
                      help="Sends this drawing to the Layer visualizer: every layer's response to it."):

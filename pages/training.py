@@ -2,8 +2,11 @@
 
 import streamlit as st
 
-from kmnist import jobs, store, training
-from kmnist.model import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
+from kmnist.jobs import ledger as jobs
+from kmnist.network import config as config_net
+from kmnist.network import recipes
+from kmnist.network.architectures import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
+from kmnist.registry import store
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import TRAINING, page_header
 from kmnist.ui.resources import get_data, provenance_note
@@ -27,16 +30,16 @@ state = st.session_state
 
 def load_recipe() -> None:
     """Fill the form with the chosen recipe, as a quick run (fewer epochs on a subset)."""
-    state.update(training.quick_run_settings(state.get("recipe", training.DEFAULT_RECIPE), train_size))
+    state.update(recipes.quick_run_settings(state.get("recipe", recipes.DEFAULT_RECIPE), train_size))
 
 
 if "epochs" not in state:
     load_recipe()
-chosen = st.selectbox("Recipe", list(training.RECIPES), key="recipe", on_change=load_recipe,
+chosen = st.selectbox("Recipe", list(recipes.RECIPES), key="recipe", on_change=load_recipe,
                       help="A named set of settings; the form below starts from it and you can change any of "
                            "them.")
-quick = training.QUICK_RUN
-st.caption(f"**{chosen}** sets: {training.describe(training.RECIPES[chosen])}. The form starts from a quick "
+quick = recipes.QUICK_RUN
+st.caption(f"**{chosen}** sets: {config_net.describe(recipes.RECIPES[chosen])}. The form starts from a quick "
            f"run of it: {quick['epochs']} epochs on {quick['limit']:,} images, batch {quick['batch_size']}, "
            f"early-stopping patience {quick['patience']}.")
 
@@ -77,7 +80,7 @@ with st.form("train-form"):
         a, b, c = st.columns(3)
         a.selectbox("Architecture", ARCHITECTURES, key="architecture",
                     help="; ".join(f"{name}: {note}" for name, note in ARCHITECTURE_NOTES.items()) + ".")
-        b.selectbox("Optimizer", training.OPTIMIZERS, key="optimizer")
+        b.selectbox("Optimizer", config_net.OPTIMIZERS, key="optimizer")
         c.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
                        help="Same seed + same settings = same subset, split and initial weights.")
         name = a.text_input("Model name", value="", key="model_name", placeholder="my-model-<pooling>",
@@ -88,10 +91,10 @@ with st.form("train-form"):
     submitted = st.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
                                       key="start")
 
-config = training.with_settings(training.RECIPES[chosen], pooling=pooling,
-                                limit=training.subset_limit(limit, train_size),
-                                **{name: state[name] for name in training.SETTINGS})
-changed = training.differences(config, training.RECIPES[chosen])
+config = config_net.with_settings(recipes.RECIPES[chosen], pooling=pooling,
+                                limit=config_net.subset_limit(limit, train_size),
+                                **{name: state[name] for name in config_net.SETTINGS})
+changed = config_net.differences(config, recipes.RECIPES[chosen])
 st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
            + (", ".join(f"{key} to {value}" for key, value in changed.items()) or "nothing")
            + ". One training job runs at a time on this server, in a process of its own; others wait in "

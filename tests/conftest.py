@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kmnist import data as kdata
+from kmnist.data import files as kdata
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def main_module_restored():
 def no_training_job_left_running():
     """A test that starts a background training job never leaves it running, or waiting, for the next."""
     yield
-    from kmnist import jobs
+    from kmnist.jobs import ledger as jobs
 
     for waiting in jobs.waiting():
         waiting.stop()
@@ -84,7 +84,8 @@ def trained_models(tmp_path_factory, kmnist_data) -> Path:
 
     Named like the shipped models so pages find their defaults; shared by the whole session.
     """
-    from kmnist.training import TrainConfig, train
+    from kmnist.network.config import TrainConfig
+    from kmnist.training.run import train
 
     folder = tmp_path_factory.mktemp("models")
     for pooling in ("max", "avg"):

@@ -17,7 +17,7 @@ def full_disk(*args, **kwargs):
 
     import keras
 
-    from kmnist.training import train
+    from kmnist.training.run import train
 
     def save(self, filepath, *args, **kwargs):
         with open(filepath, "wb") as handle:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import confusion, inference, store
-from kmnist.images import to_model_input
+from kmnist.data.pixels import to_model_input
+from kmnist.evaluation import confusion
+from kmnist.registry import inference, store
 from kmnist.ui import keys
 from kmnist.ui.confusion_view import MAX_SHOWN
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist.classes import CLASSES
+from kmnist.data.classes import CLASSES
 
 PAGE = "../pages/dataset.py"
 
@@ -160,8 +160,8 @@ def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmn
 
 
 def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypatch):
-    from kmnist import sprites
-    from kmnist.store import ModelError
+    from kmnist.pictures import sprites
+    from kmnist.registry.errors import ModelError
     from kmnist.ui.map_hover import component
 
     def refused(*args, **kwargs):
@@ -207,10 +207,11 @@ def agreement(app, start: str) -> float:
 
 def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy, data_dir, kmnist_data,
                                                                     monkeypatch):
-    from kmnist import explore
+    from kmnist.data import explore
+    from kmnist.inspect import features as features_inspect
 
     calls = {"features": 0, "maps": 0}
-    features, map_2d = explore.learned_features, explore.map_2d
+    features, map_2d = features_inspect.learned_features, explore.map_2d
 
     def counted(name, function):
         def wrapper(*args, **kwargs):

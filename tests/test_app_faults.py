@@ -8,7 +8,7 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import jobs
+from kmnist.jobs.ledger import ledger as jobs
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import data as kdata
-from kmnist import store
+from kmnist.data import files as kdata
+from kmnist.registry import store
 
 PAGE = "../pages/home.py"
 ROOT = Path(__file__).resolve().parent.parent

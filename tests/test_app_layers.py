@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import inspection, store
-from kmnist.classes import CLASSES
-from kmnist.images import to_float
+from kmnist.charts import clicks
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import to_float
+from kmnist.inspect import gradcam, probes
+from kmnist.registry import store
 from kmnist.ui import keys
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "layers.py")
@@ -91,9 +93,9 @@ def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
     # A class other than the predicted one whose Grad-CAM shows something else: the page must redraw it.
     model = store.load_model(models_copy / "studio-max.keras")
     image = to_float(kmnist_data.x_test[np.flatnonzero(kmnist_data.y_test == 0)[0]])  # the page's first image
-    mine = inspection.grad_cam_details(model, image).heatmap
+    mine = gradcam.grad_cam_details(model, image).heatmap
     other = next(c for c in range(len(CLASSES)) if c != predicted.index
-                 and not np.allclose(inspection.grad_cam_details(model, image, c).heatmap, mine, atol=0.05))
+                 and not np.allclose(gradcam.grad_cam_details(model, image, c).heatmap, mine, atol=0.05))
     page.selectbox(key="cam_class").set_value(other).run()
     assert not page.exception
     assert any(f"Class **{CLASSES[other].label}**" in m.value for m in page.markdown)
@@ -151,9 +153,9 @@ def test_the_overview_shows_every_conv_and_pool_layer_and_enlarges_a_chosen_map(
 
 
 def test_a_click_carries_the_map_or_cell_it_hit():
-    assert inspection.clicked_cell([{"curve_number": 9, "x": 3, "y": 2, "customdata": [4, 17]}]) == (4, 17)
-    assert inspection.clicked_cell([{"curve_number": 8, "x": 0.5, "y": 2.0}]) is None  # a bar, no map
-    assert inspection.clicked_cell([]) is None
+    assert clicks.clicked_cell([{"curve_number": 9, "x": 3, "y": 2, "customdata": [4, 17]}]) == (4, 17)
+    assert clicks.clicked_cell([{"curve_number": 8, "x": 0.5, "y": 2.0}]) is None  # a bar, no map
+    assert clicks.clicked_cell([]) is None
 
 
 # -- One convolution, worked out ---------------------------------------------------------------------------
@@ -164,7 +166,7 @@ WORKED = re.compile(r"→ \*\*(-?[\d.]+)\*\*, the value at \((\d+), (\d+)\) of m
 def check_random_convolutions(at, image, model, count: int, seed: int) -> None:
     """Worked values for `count` seeded (layer, filter, row, col) choices, a third of them on the border,
     against the layer's own output computed here."""
-    outputs = inspection.layer_outputs(model, image)
+    outputs = probes.layer_outputs(model, image)
     rng = np.random.default_rng(seed)
     layers = at.selectbox(key="conv_layer").options
     trials = []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import jobs
+from kmnist.jobs import ledger as jobs
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist import jobs
-from kmnist.training import TrainConfig
+from kmnist.jobs import ledger as jobs
+from kmnist.network.config import TrainConfig
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
 

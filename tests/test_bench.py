@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from kmnist.bench import QUICK, format_report
-from kmnist.training import QUICK_RUN
+from kmnist.commands.bench import QUICK, format_report
+from kmnist.network.recipes import QUICK_RUN
 from tests.conftest import ROOT
 
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from kmnist import cards, store
+from kmnist.registry import cards, store
+from kmnist.registry.errors import ModelError
 from tests.conftest import sample_card as card
 
 # Valid JSON of the wrong shape, found by probing the pages (issue: cards were trusted blindly).
@@ -62,7 +63,7 @@ def test_an_onnx_twin_is_recorded_by_bare_file_name_or_by_why_it_is_missing():
 def test_store_reports_a_wrong_card_and_never_hands_it_out(tmp_path, shape):
     (tmp_path / "odd.keras").write_bytes(b"x")
     (tmp_path / "odd.card.json").write_text(json.dumps(WRONG_SHAPES[shape]))
-    with pytest.raises(store.ModelError, match="odd.card.json is not a KMNIST Studio card"):
+    with pytest.raises(ModelError, match="odd.card.json is not a KMNIST Studio card"):
         store.read_card(tmp_path / "odd.keras")
     [entry] = store.list_models(tmp_path)
     assert entry.card is None and "is not a KMNIST Studio card" in entry.problem

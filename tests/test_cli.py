@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmnist.training import RECIPES, recipe
+from kmnist.network.recipes import RECIPES, recipe
 from tests.conftest import ROOT
 
 

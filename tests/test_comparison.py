@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from kmnist import charts, comparison, confusion
+from kmnist.charts import training as training_charts
+from kmnist.evaluation import comparison, confusion
 from tests.conftest import sample_card
 
 
@@ -52,7 +53,7 @@ def test_metrics_and_per_class_rows_are_formatted_side_by_side():
     classes = comparison.per_class_rows(runs)
     assert len(classes) == 10 and classes[0] == {"class": "お o", "m": "50.0%", "v": comparison.MISSING}
     assert classes[1]["m"] == "100.0%" and classes[9]["m"] == comparison.MISSING  # NaN: no test image
-    figure = charts.per_class_comparison(comparison.per_class_accuracy(runs))
+    figure = training_charts.per_class_comparison(comparison.per_class_accuracy(runs))
     assert [trace.name for trace in figure.data] == ["m", "v"]
 
 
@@ -60,7 +61,7 @@ def test_curve_records_tag_each_epoch_with_its_run():
     records = comparison.curve_records({"m": sample_card("max"), "a": sample_card("avg")})
     assert [(r["run"], r["epoch"], r["kind"]) for r in records] == [
         ("m", 1, "epoch"), ("m", 2, "epoch"), ("a", 1, "epoch"), ("a", 2, "epoch")]
-    figure = charts.training_curves(records)
+    figure = training_charts.training_curves(records)
     assert {trace.name.split(" · ")[0] for trace in figure.data} == {"m", "a"}
 
 
@@ -75,7 +76,7 @@ def test_confusion_cells_hold_their_images_and_a_clicked_point_names_its_cell():
     with pytest.raises(ValueError, match="differ in shape"):
         confusion.members(labels, predicted[:3], confusion.Cell(0, 0))
     # the chart's clickable markers follow CELLS, so a point's index is its cell
-    figure = charts.clickable_confusion(counts)
+    figure = training_charts.clickable_confusion(counts)
     markers = figure.data[1]
     assert len(markers.x) == 100 and markers.customdata[confusion.Cell(1, 1).index] == 2
     assert markers.y[confusion.Cell(1, 0).index].startswith("き") and markers.x[12].startswith("す")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmnist import convolution
+from kmnist.inspect import convolution
 
 
 def keras_conv(inputs, filters, padding, strides, activation="relu", seed=0):

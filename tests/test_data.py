@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from kmnist import data as kdata
+from kmnist.data import files as kdata
 
 
 def write_split(folder, split, n, *, images=None, labels=None):

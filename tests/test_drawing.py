@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from kmnist import drawing as kdrawing
-from kmnist.model import build_model
+from kmnist.network.architectures import build_model
 
 CANVAS = 280
 BRUSH = 18  # the sketch pad's default brush width
@@ -164,7 +164,7 @@ def reference_model(trained_models):
     The fixture model (2 epochs on 1,500 images) is right only about half of the time and is
     easily swayed by small input changes, so it gets a wider margin.
     """
-    from kmnist import store
+    from kmnist.registry import store
 
     shipped = store.MODELS_DIR / f"{store.DEFAULT_MODEL}.keras"
     if shipped.is_file():

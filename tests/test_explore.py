@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from kmnist import charts, explore
-from kmnist.classes import CLASSES
+from kmnist.charts import clicks, dataset
+from kmnist.data import explore
+from kmnist.data.classes import CLASSES
+from kmnist.inspect import features as features_inspect
 
 
 def test_class_indices_picks_only_chosen_classes_in_order():
@@ -34,13 +36,13 @@ def test_page_count_and_paginate_clamp_and_slice():
 
 def test_stratified_sample_is_balanced_reproducible_and_handles_small_classes():
     labels = np.array([0] * 100 + [1] * 100 + [2] * 5)
-    sample = explore.stratified_sample(labels, 45, seed=3)
+    sample = explore.balanced_sample(labels, 45, seed=3)
     counts = np.bincount(labels[sample])
     assert len(sample) == 45 and counts.tolist() == [20, 20, 5]
     assert len(np.unique(sample)) == 45 and np.all(np.diff(sample) > 0)
-    assert np.array_equal(sample, explore.stratified_sample(labels, 45, seed=3))
-    assert not np.array_equal(sample, explore.stratified_sample(labels, 45, seed=4))
-    assert len(explore.stratified_sample(labels, 1000)) == len(labels)
+    assert np.array_equal(sample, explore.balanced_sample(labels, 45, seed=3))
+    assert not np.array_equal(sample, explore.balanced_sample(labels, 45, seed=4))
+    assert len(explore.balanced_sample(labels, 1000)) == len(labels)
 
 
 def test_class_examples_gives_members_of_each_class(synthetic):
@@ -55,10 +57,10 @@ def test_class_examples_gives_members_of_each_class(synthetic):
 
 
 def test_selected_index_reads_customdata():
-    assert explore.selected_index([{"x": 1, "y": 2, "customdata": [17, "0 お (o)"]}]) == 17
-    assert explore.selected_index([{"x": 1}, {"customdata": [5]}]) == 5
-    assert explore.selected_index([]) is None
-    assert explore.selected_index(None) is None
+    assert clicks.selected_index([{"x": 1, "y": 2, "customdata": [17, "0 お (o)"]}]) == 17
+    assert clicks.selected_index([{"x": 1}, {"customdata": [5]}]) == 5
+    assert clicks.selected_index([]) is None
+    assert clicks.selected_index(None) is None
 
 
 def test_class_counts_and_mean_images(synthetic):
@@ -115,14 +117,14 @@ def test_tsne_projection_shape_and_clusters():
 
 
 def test_dataset_charts_carry_data():
-    balance = charts.class_balance_figure({"train": [7] * 10, "test": [2] * 10})
+    balance = dataset.class_balance_figure({"train": [7] * 10, "test": [2] * 10})
     assert [t.name for t in balance.data] == ["train (70)", "test (20)"]
     assert list(balance.data[0].y) == [7] * 10
     counts, edges = np.histogram([0, 10, 250], bins=4, range=(0, 256))
-    histogram = charts.intensity_histogram_figure(counts, edges, log_y=True)
+    histogram = dataset.intensity_histogram_figure(counts, edges, log_y=True)
     assert list(histogram.data[0].y) == [2, 0, 0, 1] and histogram.layout.yaxis.type == "log"
     coordinates = np.array([[0, 0], [1, 1], [2, 2]])
-    scatter = charts.projection_figure(coordinates, [0, 0, 5], [10, 11, 12], "t")
+    scatter = dataset.projection_figure(coordinates, [0, 0, 5], [10, 11, 12], "t")
     assert [t.name for t in scatter.data] == [CLASSES[0].label, CLASSES[5].label]
     assert [list(p) for p in scatter.data[1].customdata] == [[12, CLASSES[5].label]]
 
@@ -140,7 +142,7 @@ def test_page_clamping_and_tsne_sizes():
 def untrained_studio():
     import keras
 
-    from kmnist.model import build_model
+    from kmnist.network.architectures import build_model
 
     keras.utils.set_random_seed(0)
     return build_model("max")
@@ -148,11 +150,11 @@ def untrained_studio():
 
 def test_learned_features_are_the_hidden_dense_layer_and_reproducible(untrained_studio, synthetic):
     images, _ = synthetic
-    assert explore.feature_layer(untrained_studio) == "dense"
-    features = explore.learned_features(untrained_studio, images)
+    assert features_inspect.feature_layer(untrained_studio) == "dense"
+    features = features_inspect.learned_features(untrained_studio, images)
     assert features.shape == (40, 256) and features.dtype == np.float32
     assert features.min() >= 0 and features.max() > 0  # ReLU units, not all silent
-    again = explore.learned_features(untrained_studio, images, batch_size=7)  # batching changes nothing
+    again = features_inspect.learned_features(untrained_studio, images, batch_size=7)  # batching changes nothing
     np.testing.assert_allclose(again, features, rtol=1e-4, atol=1e-5)
     assert not np.allclose(features[0], features[-1])  # different images, different features
 
@@ -164,7 +166,7 @@ def test_a_model_without_hidden_dense_layer_is_refused_with_the_reason():
     outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
     flat_model = keras.Model(inputs, outputs, name="flat")
     with pytest.raises(ValueError, match="flat has no hidden Dense layer"):
-        explore.learned_features(flat_model, np.zeros((2, 28, 28), np.uint8))
+        features_inspect.learned_features(flat_model, np.zeros((2, 28, 28), np.uint8))
 
 
 def test_neighbour_agreement_measures_how_classes_stay_apart():

@@ -9,10 +9,12 @@ import onnx
 import onnxruntime
 import pytest
 
-from kmnist import export, store
-from kmnist.images import to_model_input
-from kmnist.inference import load_classifier, verified_onnx
-from kmnist.training import TrainConfig, train
+from kmnist.data.pixels import to_model_input
+from kmnist.network.config import TrainConfig
+from kmnist.registry import export, hashing, store
+from kmnist.registry.errors import ModelError
+from kmnist.registry.inference import load_classifier, verified_onnx
+from kmnist.training.run import train
 from tests.test_cli import kmnist
 
 pytestmark = pytest.mark.real_data
@@ -65,8 +67,8 @@ def test_the_card_records_the_twin_and_keeps_every_other_field(exported):
     assert card == card_before
     assert record == result.record
     assert record["file"] == "studio-max.onnx"
-    assert record["sha256"] == export.content_sha256(store.onnx_path(path).read_bytes())
-    assert record["keras_sha256"] == export.content_sha256(path.read_bytes())
+    assert record["sha256"] == hashing.content_sha256(store.onnx_path(path).read_bytes())
+    assert record["keras_sha256"] == hashing.content_sha256(path.read_bytes())
     assert record["opset"] == export.OPSET
     assert onnx.load(store.onnx_path(path)).opset_import[0].version == export.OPSET
     assert [o["name"] for o in record["outputs"]] == list(export.OUTPUT_NAMES)
@@ -87,7 +89,7 @@ def test_exporting_the_same_model_again_gives_the_same_bytes(exported, tmp_path)
 def test_a_model_without_feature_maps_gets_no_twin(tmp_path):
     inputs = keras.Input((28, 28, 1))
     flat = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
-    with pytest.raises(store.ModelError, match="has no Conv2D layer"):
+    with pytest.raises(ModelError, match="has no Conv2D layer"):
         export.write_onnx(flat, tmp_path / "flat.keras")
     assert list(tmp_path.iterdir()) == []
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kmnist import store
+from kmnist.registry import store
 from tests.conftest import ROOT
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from kmnist import glimpses, pictures
+from kmnist.pictures import compose as pictures
+from kmnist.pictures import training as glimpses
 
 
 def live_records(run=None, epochs_seen=1, strip=range(10)):

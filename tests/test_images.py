@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmnist import images
+from kmnist.data import pixels as images
 
 
 def test_upscale_and_to_uint8():

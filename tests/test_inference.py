@@ -7,11 +7,13 @@ import time
 import numpy as np
 import pytest
 
-from kmnist import store
+from kmnist.data.pixels import to_model_input
 from kmnist.drawing import predict_drawing
-from kmnist.export import content_sha256, export_command
-from kmnist.images import to_model_input
-from kmnist.inference import (
+from kmnist.registry import locks, store
+from kmnist.registry.errors import ModelError
+from kmnist.registry.export import export_command
+from kmnist.registry.hashing import content_sha256
+from kmnist.registry.inference import (
     KERAS,
     ONNX_RUNTIME,
     KerasClassifier,
@@ -67,11 +69,11 @@ def test_a_valid_twin_answers_with_onnx_runtime_like_keras(folder, images, keras
 def problem_and_fallback(path, keras_max, images):
     """The error verified_onnx raises for `path`, after checking that the classifier falls back to Keras
     with that reason and answers exactly as the Keras model does (the twin is never used)."""
-    with pytest.raises(store.ModelError) as raised:
+    with pytest.raises(ModelError) as raised:
         verified_onnx(path)
     classifier = load_classifier(path, model=keras_max)
     assert isinstance(classifier, KerasClassifier) and classifier.engine == KERAS
-    assert classifier.lock is store.model_lock(keras_max)  # the lock the Layer visualizer's probes take
+    assert classifier.lock is locks.model_lock(keras_max)  # the lock the Layer visualizer's probes take
     assert classifier.fallback_reason == str(raised.value)
     np.testing.assert_array_equal(classifier.probabilities(images), keras_max.predict_on_batch(images))
     return str(raised.value)
@@ -131,7 +133,7 @@ def test_without_a_model_argument_keras_is_loaded_from_disk(folder):
     classifier = load_classifier(folder / "studio-max.keras")
     assert classifier.engine == KERAS and classifier.model.output_shape == (None, 10)
     (folder / "studio-max.keras").unlink()
-    with pytest.raises(store.ModelError, match="studio-max.keras not found"):
+    with pytest.raises(ModelError, match="studio-max.keras not found"):
         load_classifier(folder / "studio-max.keras")
 
 
@@ -143,7 +145,7 @@ def test_onnx_runtime_uses_one_thread_per_prediction():
 def test_the_models_lock_lets_one_prediction_run_at_a_time(folder, images):
     classifier = load_classifier(folder / "studio-max.keras")
     session = classifier.session
-    assert classifier.lock is store.model_lock(session)
+    assert classifier.lock is locks.model_lock(session)
     running, most = [0], [0]
 
     class Counting:  # stands in for the ONNX Runtime session and counts overlapping runs

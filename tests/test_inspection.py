@@ -5,9 +5,10 @@ import threading
 import numpy as np
 import pytest
 
-from kmnist import inspection
-from kmnist.images import as_batch, upscale
-from kmnist.model import build_model
+from kmnist.data.pixels import as_batch, upscale
+from kmnist.inspect import gradcam, grids, probes
+from kmnist.network import layers as layers_net
+from kmnist.network.architectures import build_model
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,8 @@ def glyph(seed: int = 0) -> np.ndarray:
 
 
 def test_layer_outputs_every_layer_in_order_without_batch(studio):
-    outputs = inspection.layer_outputs(studio, glyph())
-    assert list(outputs) == [layer.name for layer in inspection.model_layers(studio)]
+    outputs = probes.layer_outputs(studio, glyph())
+    assert list(outputs) == [layer.name for layer in layers_net.model_layers(studio)]
     assert outputs["conv1"].shape == (26, 26, 16)
     assert outputs["pool1"].shape == (12, 12, 32)
     assert outputs["pool2"].shape == (4, 4, 64)
@@ -63,21 +64,21 @@ def test_layer_outputs_every_layer_in_order_without_batch(studio):
 
 
 def test_layer_outputs_depend_on_the_image_and_uint8_equals_float(studio):
-    first = inspection.layer_outputs(studio, glyph(0))
-    moved = inspection.layer_outputs(studio, np.roll(glyph(0), 5, axis=1))
+    first = probes.layer_outputs(studio, glyph(0))
+    moved = probes.layer_outputs(studio, np.roll(glyph(0), 5, axis=1))
     assert not np.allclose(first["conv1"], moved["conv1"])
-    as_uint8 = inspection.layer_outputs(studio, (glyph(0) * 255).round().astype("uint8"))
+    as_uint8 = probes.layer_outputs(studio, (glyph(0) * 255).round().astype("uint8"))
     np.testing.assert_allclose(as_uint8["softmax"], first["softmax"], atol=1e-3)
 
 
 def test_probe_is_built_once_per_model_and_safe_from_threads(classic):
-    inspection.layer_outputs(classic, glyph())
-    probe = inspection._probes[classic]
+    probes.layer_outputs(classic, glyph())
+    probe = probes._probes[classic]
     results, errors = [], []
 
     def work(seed):
         try:
-            results.append(inspection.layer_outputs(classic, glyph(seed))["softmax"])
+            results.append(probes.layer_outputs(classic, glyph(seed))["softmax"])
         except Exception as error:  # surfaced below
             errors.append(error)
 
@@ -88,104 +89,104 @@ def test_probe_is_built_once_per_model_and_safe_from_threads(classic):
         thread.join()
     assert not errors
     assert len(results) == 6
-    assert inspection._probes[classic] is probe
+    assert probes._probes[classic] is probe
 
 
 def test_architecture_table(studio, classic):
-    table = inspection.architecture_table(studio)
+    table = probes.architecture_table(studio)
     assert [row["layer"] for row in table][:4] == ["conv1", "conv2", "pool1", "dropout1"]
     rows = {row["layer"]: row for row in table}
     assert rows["conv1"] == {"layer": "conv1", "type": "Conv2D", "output_shape": "26×26×16",
                              "parameters": 3 * 3 * 1 * 16 + 16,
-                             "what it does": inspection.LAYER_ROLES["Conv2D"]}
+                             "what it does": layers_net.LAYER_ROLES["Conv2D"]}
     assert all(row["what it does"] for row in table)  # every layer type of the network is explained
     assert rows["pool2"]["type"] == "MaxPooling2D"
     assert rows["flatten"]["output_shape"] == "1024"
     assert sum(row["parameters"] for row in table) == studio.count_params()
-    classic_rows = {row["layer"]: row for row in inspection.architecture_table(classic)}
+    classic_rows = {row["layer"]: row for row in probes.architecture_table(classic)}
     assert classic_rows["pool1"]["type"] == "AveragePooling2D"
     assert classic_rows["conv1"]["parameters"] == 3 * 3 * 32 + 32
 
 
 def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic, bn_net):
-    assert [s.name for s in inspection.spatial_layers(studio)] == [
+    assert [s.name for s in layers_net.spatial_layers(studio)] == [
         "conv1", "conv2", "pool1", "conv3", "conv4", "pool2"]
-    shown = inspection.spatial_layers(bn_net)
+    shown = layers_net.spatial_layers(bn_net)
     assert [s.name for s in shown] == ["conv1a", "pool1"]
     assert shown[0].output == "conv1a_relu" and shown[1].output == "pool1"
     assert "after relu" in shown[0].caption
-    assert inspection.dense_layers(bn_net) == [inspection.ShownLayer("dense", "Dense", "dense_relu")]
+    assert layers_net.dense_layers(bn_net) == [layers_net.ShownLayer("dense", "Dense", "dense_relu")]
     # The classic net has its ReLU inside Conv2D/Dense: the layer shows itself.
-    assert [(s.name, s.output) for s in inspection.spatial_layers(classic)] == [
+    assert [(s.name, s.output) for s in layers_net.spatial_layers(classic)] == [
         ("conv1", "conv1"), ("conv2", "conv2"), ("pool1", "pool1")]
-    assert inspection.spatial_layers(classic)[0].caption == "conv1 · Conv2D"
+    assert layers_net.spatial_layers(classic)[0].caption == "conv1 · Conv2D"
 
 
 def test_conv_filters(studio, classic):
-    first = inspection.conv_filters(studio, "conv1")
+    first = probes.conv_filters(studio, "conv1")
     kernel = studio.get_layer("conv1").get_weights()[0]
     assert first.shape == (16, 3, 3)
     np.testing.assert_allclose(first[5], kernel[:, :, 0, 5])
-    second = inspection.conv_filters(classic, "conv2")
+    second = probes.conv_filters(classic, "conv2")
     kernel = classic.get_layer("conv2").get_weights()[0]
     assert second.shape == (64, 3, 3)
     np.testing.assert_allclose(second[7], kernel[:, :, :, 7].mean(axis=2), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(inspection.conv_filters(classic, "conv2", reduce="first")[7],
+    np.testing.assert_allclose(probes.conv_filters(classic, "conv2", reduce="first")[7],
                                kernel[:, :, 0, 7])
     with pytest.raises(ValueError, match="not a Conv2D"):
-        inspection.conv_filters(classic, "pool1")
+        probes.conv_filters(classic, "pool1")
     with pytest.raises(ValueError, match="reduce"):
-        inspection.conv_filters(classic, "conv1", reduce="max")
+        probes.conv_filters(classic, "conv1", reduce="max")
 
 
 def test_feature_grid_layout_and_normalisation():
     maps = np.stack([np.full((4, 5), float(c)) for c in range(10)], axis=-1)
     maps[0, 0, :] += 1.0  # each map now has a range: its corner is 1 above the rest
-    grid = inspection.feature_grid(maps, columns=4, pad=1)
+    grid = grids.feature_grid(maps, columns=4, pad=1)
     assert grid.shape == (3 * 5 - 1, 4 * 6 - 1)
     assert np.isnan(grid[4, 0]) and np.isnan(grid[0, 5])      # gaps between maps
     assert np.isnan(grid[10:, 2 * 6:]).all()                 # the empty slots after map 9
     assert grid[0, 0] == 1.0 and grid[1, 1] == 0.0           # map 0 stretched to [0, 1]
     assert grid[5, 6] == 1.0 and grid[6, 7] == 0.0           # map 5: row 1, column 1
-    overall = inspection.feature_grid(maps, columns=4, normalize="all")
+    overall = grids.feature_grid(maps, columns=4, normalize="all")
     assert overall[6, 7] == pytest.approx(5 / 10)            # one scale for every map
-    raw = inspection.feature_grid(maps, columns=4, normalize="none", pad_value=-1)
+    raw = grids.feature_grid(maps, columns=4, normalize="none", pad_value=-1)
     assert raw[6, 7] == 5.0 and raw[4, 0] == -1
-    assert inspection.feature_grid(maps[..., :3], columns=8).shape == (4, 3 * 6 - 1)
+    assert grids.feature_grid(maps[..., :3], columns=8).shape == (4, 3 * 6 - 1)
     with pytest.raises(ValueError):
-        inspection.feature_grid(maps[..., 0])
+        grids.feature_grid(maps[..., 0])
 
 
 def test_feature_grid_of_constant_maps_is_finite():
-    grid = inspection.feature_grid(np.zeros((3, 3, 4)), columns=2, pad=0)
+    grid = grids.feature_grid(np.zeros((3, 3, 4)), columns=2, pad=0)
     assert grid.shape == (6, 6) and np.isfinite(grid).all() and (grid == 0).all()
 
 
 def test_grid_channels_matches_feature_grid():
-    channels = inspection.grid_channels((4, 5, 10), columns=4)
+    channels = grids.grid_channels((4, 5, 10), columns=4)
     assert channels.shape == (14, 23)
     assert channels[0, 0] == 0 and channels[5, 6] == 5 and channels[10, 0] == 8
     assert channels[4, 0] == -1 and channels[12, 20] == -1
 
 
 def test_grad_cam_layer(studio, classic, bn_net):
-    assert inspection.grad_cam_layer(studio) == "conv4"
-    assert inspection.grad_cam_layer(bn_net) == "conv1a_relu"
-    assert inspection.grad_cam_layer(classic) == "conv2"
+    assert gradcam.grad_cam_layer(studio) == "conv4"
+    assert gradcam.grad_cam_layer(bn_net) == "conv1a_relu"
+    assert gradcam.grad_cam_layer(classic) == "conv2"
 
 
 def test_grad_cam_heatmap(studio):
-    details = inspection.grad_cam_details(studio, glyph())
-    predicted = int(np.argmax(inspection.layer_outputs(studio, glyph())["softmax"]))
+    details = gradcam.grad_cam_details(studio, glyph())
+    predicted = int(np.argmax(probes.layer_outputs(studio, glyph())["softmax"]))
     assert details.class_index == predicted
     assert details.method in ("grad-cam", "saliency")
     heatmap = details.heatmap
     assert heatmap.shape == (28, 28) and heatmap.dtype == np.float32
     assert heatmap.min() >= 0 and heatmap.max() == pytest.approx(1.0)
     other = (predicted + 1) % 10
-    chosen = inspection.grad_cam_details(studio, glyph(), class_index=other)
+    chosen = gradcam.grad_cam_details(studio, glyph(), class_index=other)
     assert chosen.class_index == other
-    np.testing.assert_allclose(inspection.grad_cam_details(studio, glyph(), other).heatmap, chosen.heatmap)
+    np.testing.assert_allclose(gradcam.grad_cam_details(studio, glyph(), other).heatmap, chosen.heatmap)
 
 
 def test_grad_cam_falls_back_to_saliency_when_no_positive_evidence():
@@ -195,7 +196,7 @@ def test_grad_cam_falls_back_to_saliency_when_no_positive_evidence():
     weights = model.get_layer("softmax").get_weights()
     weights[0][:, 4] = 0.0
     model.get_layer("softmax").set_weights(weights)
-    details = inspection.grad_cam_details(model, glyph(), class_index=4)
+    details = gradcam.grad_cam_details(model, glyph(), class_index=4)
     assert details.method == "saliency"
     assert details.heatmap.shape == (28, 28)
     assert (details.heatmap == 0).all()  # the class ignores the image: nothing to show, no NaN
@@ -205,7 +206,7 @@ def test_overlay_and_enlarge():
     image = glyph()
     heat = np.zeros((28, 28), "float32")
     heat[:14] = 1.0
-    picture = inspection.overlay(image, heat)
+    picture = gradcam.overlay(image, heat)
     assert picture.shape == (28, 28, 3) and picture.dtype == np.uint8
     assert picture[20, 0, 0] == picture[20, 0, 1] == picture[20, 0, 2]  # no heat: grey
     assert picture[2, 0, 0] > picture[2, 0, 2]                           # heat: red tint
@@ -218,6 +219,6 @@ def test_overlay_and_enlarge():
 def test_pooled_input_and_kind_found_by_type(architecture, source):
     for mode in ("max", "avg"):
         model = build_model(mode, architecture)
-        assert inspection.pooled_input_name(model) == source
-        assert inspection.pooling_kind(model) == mode
-        assert inspection.pooling_layers(model)[0].name == "pool1"
+        assert layers_net.pooled_input_name(model) == source
+        assert layers_net.pooling_kind(model) == mode
+        assert layers_net.pooling_layers(model)[0].name == "pool1"

@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kmnist import jobs, store
-from kmnist.store import card_path
-from kmnist.training import TrainConfig
+from kmnist.jobs import ledger as jobs
+from kmnist.network.config import TrainConfig
+from kmnist.registry import store
+from kmnist.registry.store import card_path
 
 QUICK = dict(epochs=1, limit=300, batch_size=64, augment=False, seed=3)
 

@@ -2,7 +2,8 @@
 
 from dataclasses import replace
 
-from kmnist.training import QUICK_RUN, RECIPES, TrainConfig, quick_run_settings, recipe, validation_note
+from kmnist.network.config import TrainConfig, validation_note
+from kmnist.network.recipes import QUICK_RUN, RECIPES, quick_run_settings, recipe
 
 
 def test_validation_note_names_only_what_the_run_trains_with():

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from kmnist.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback, strip_indices
-from kmnist.images import to_uint8
-from kmnist.model import build_model, compile_model
+from kmnist.data.pixels import to_uint8
+from kmnist.network.architectures import build_model, compile_model
+from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback, strip_indices
 
 
 def toy_problem(n=64):

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from kmnist import explore, pictures
-from kmnist.classes import CLASSES
+from kmnist.data import explore
+from kmnist.data.classes import CLASSES
+from kmnist.pictures import compose as pictures
 
 
 def test_compose_grid_places_tiles_and_labels():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from kmnist.images import to_model_input
-from kmnist.pipeline import make_dataset, stratified_subset, train_val_split
+from kmnist.data.pixels import to_model_input
+from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
 
 
 def synthetic(n=200):
@@ -31,9 +31,9 @@ def test_split_is_stratified_and_seeded():
 
 def test_subset_keeps_class_balance():
     x, y = synthetic()
-    xs, ys = stratified_subset(x, y, 100, seed=0)
+    xs, ys = training_subset(x, y, 100, seed=0)
     assert len(ys) == 100 and np.bincount(ys).tolist() == [10] * 10
-    assert stratified_subset(x, y, None, 0)[0] is x
+    assert training_subset(x, y, None, 0)[0] is x
 
 
 def test_dataset_batches_float_images_and_one_hot_labels():

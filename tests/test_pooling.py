@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmnist import pooling
+from kmnist.inspect import pooling
 
 MAP = np.array([[1, 2, 0, 0],
                 [3, 4, 0, 8],

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from kmnist import store
-from kmnist.export import OPSET, OUTPUT_NAMES, content_sha256
-from kmnist.images import to_model_input
-from kmnist.inference import ONNX_RUNTIME, load_classifier, verified_onnx
-from kmnist.metrics import evaluate
+from kmnist.data.pixels import to_model_input
+from kmnist.evaluation.metrics import evaluate
+from kmnist.registry import store
+from kmnist.registry.export import OPSET, OUTPUT_NAMES
+from kmnist.registry.hashing import content_sha256
+from kmnist.registry.inference import ONNX_RUNTIME, load_classifier, verified_onnx
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "models"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmnist import sprites
-from kmnist.sprites import Layout
+from kmnist.pictures.compose import sprites
+from kmnist.pictures.sprites import Layout
 from tests.conftest import ROOT
 
 SMALL = Layout(columns=4, rows=3)  # 12 images a page, so a few dozen images span several pages

@@ -8,9 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from kmnist import store
-from kmnist.model import build_model
-from kmnist.store import ModelEntry
+from kmnist.network.architectures import build_model
+from kmnist.registry import atomic as atomic_registry
+from kmnist.registry import pairs as pairs_registry
+from kmnist.registry import store
+from kmnist.registry.errors import ModelError
+from kmnist.registry.store import ModelEntry
 from tests.conftest import sample_card as card
 
 
@@ -40,7 +43,7 @@ def test_disk_full_while_saving_keeps_the_previous_model(tmp_path, small_model, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(keras.Model, "save", full_disk)
-    with pytest.raises(store.ModelError, match="No space left on device.*previous file.*unchanged"):
+    with pytest.raises(ModelError, match="No space left on device.*previous file.*unchanged"):
         store.save_model(small_model, path, {"status": "new"})
     assert path.read_bytes() == before and store.read_card(path)["status"] == "complete"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.card.json", "m.keras"]
@@ -50,15 +53,15 @@ def test_unwritable_folder_is_reported(tmp_path, small_model, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(store.tempfile, "mkstemp", denied)
-    with pytest.raises(store.ModelError, match="cannot write to .*Permission denied.*writable"):
+    monkeypatch.setattr(atomic_registry.tempfile, "mkstemp", denied)
+    with pytest.raises(ModelError, match="cannot write to .*Permission denied.*writable"):
         store.save_model(small_model, tmp_path / "m.keras")
 
 
 def test_corrupt_keras_file(tmp_path):
     path = tmp_path / "broken.keras"
     path.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(store.ModelError, match="broken.keras is corrupt or not a Keras model"):
+    with pytest.raises(ModelError, match="broken.keras is corrupt or not a Keras model"):
         store.load_model(path)
 
 
@@ -66,7 +69,7 @@ def test_model_of_another_shape_is_refused(tmp_path):
     inputs = keras.Input((32, 32, 3))
     other = keras.Model(inputs, keras.layers.Dense(5)(keras.layers.Flatten()(inputs)))
     other.save(tmp_path / "other.keras")
-    with pytest.raises(store.ModelError, match=r"takes \(32, 32, 3\) and gives \(5,\)"):
+    with pytest.raises(ModelError, match=r"takes \(32, 32, 3\) and gives \(5,\)"):
         store.load_model(tmp_path / "other.keras")
 
 
@@ -88,13 +91,13 @@ def test_listing_reports_missing_cards_orphan_cards_and_interrupted_runs(tmp_pat
 
 def test_card_without_model_cannot_be_loaded(tmp_path):
     store.write_card(tmp_path / "ghost.keras", {"status": "complete"})
-    with pytest.raises(store.ModelError, match="not found .*card ghost.card.json exists"):
+    with pytest.raises(ModelError, match="not found .*card ghost.card.json exists"):
         store.load_model(tmp_path / "ghost.keras")
 
 
 @pytest.mark.parametrize("name", ["", "../evil", "a b", "x" * 80, ".hidden"])
 def test_unsafe_names_are_rejected(name):
-    with pytest.raises(store.ModelError, match="not allowed"):
+    with pytest.raises(ModelError, match="not allowed"):
         store.check_name(name)
 
 
@@ -134,7 +137,7 @@ def test_find_pairs_matches_configs_that_differ_only_in_pooling(tmp_path):
                entry(tmp_path, "lonely-max", card("max", seed=7)),
                entry(tmp_path, "other-avg", card("avg", epochs=5)),
                entry(tmp_path, "nocard", None)]
-    pairs = store.find_pairs(entries)
+    pairs = pairs_registry.find_pairs(entries)
     assert [(m.name, a.name) for m, a in pairs] == [("studio-max", "studio-avg"), ("a-max", "a-avg")]
-    assert store.twin_key(card("max")) == store.twin_key(card("avg"))
-    assert store.twin_key(None) is None
+    assert pairs_registry.pair_key(card("max")) == pairs_registry.pair_key(card("avg"))
+    assert pairs_registry.pair_key(None) is None

@@ -4,8 +4,10 @@ import threading
 
 import pytest
 
-from kmnist import store
-from kmnist.training import ConfigError, TrainConfig, train
+from kmnist.network.config import ConfigError, TrainConfig
+from kmnist.registry import store
+from kmnist.registry.errors import ModelError
+from kmnist.training.run import train
 
 pytestmark = pytest.mark.real_data
 
@@ -51,7 +53,7 @@ def test_stop_in_the_first_epoch_saves_nothing(kmnist_data, tmp_path):
 
 
 def test_a_crash_mid_training_leaves_the_checkpoint_and_says_so(kmnist_data, tmp_path, monkeypatch):
-    import kmnist.callbacks as callbacks
+    from kmnist.training import callbacks
 
     real = callbacks.classification_metrics
     calls = []
@@ -73,7 +75,7 @@ def test_a_crash_mid_training_leaves_the_checkpoint_and_says_so(kmnist_data, tmp
 def test_an_existing_model_is_never_overwritten(kmnist_data, tmp_path):
     target = tmp_path / "m.keras"
     target.write_bytes(b"precious")
-    with pytest.raises(store.ModelError, match="already exists"):
+    with pytest.raises(ModelError, match="already exists"):
         train(TrainConfig(epochs=1, limit=200), kmnist_data, target)
     assert target.read_bytes() == b"precious"
 
@@ -103,18 +105,8 @@ def test_invalid_hyperparameters_are_rejected_before_anything_starts(kmnist_data
 def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_name():
     from dataclasses import asdict
 
-    from kmnist.training import (
-        DEFAULT_RECIPE,
-        QUICK_RUN,
-        RECIPES,
-        SETTINGS,
-        describe,
-        differences,
-        quick_run_settings,
-        recipe,
-        subset_limit,
-        with_settings,
-    )
+    from kmnist.network.config import SETTINGS, describe, differences, subset_limit, with_settings
+    from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, RECIPES, quick_run_settings, recipe
 
     assert set(RECIPES) == {"studio", "classic"} and RECIPES[DEFAULT_RECIPE] == TrainConfig()
     for config in RECIPES.values():

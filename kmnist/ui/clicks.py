@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kmnist import inspection
+from kmnist.charts import clicks
 
 
 def new_click(key: str) -> tuple[int, int] | None:
@@ -10,7 +10,7 @@ def new_click(key: str) -> tuple[int, int] | None:
     script sees that click; None when there is no click or it was already taken."""
     event = st.session_state.get(key)
     points = event.selection.points if event else []
-    hit = inspection.clicked_cell(points)
+    hit = clicks.clicked_cell(points)
     if hit is None or points == st.session_state.get(f"{key}_taken"):
         return None
     st.session_state[f"{key}_taken"] = points

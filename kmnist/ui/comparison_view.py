@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kmnist import charts, comparison, store
+from kmnist.charts import training as training_charts
+from kmnist.evaluation import comparison
+from kmnist.registry import store
 
 
 def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
@@ -28,13 +30,13 @@ def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
     st.subheader("Test results")
     st.dataframe(comparison.metrics_rows(cards), hide_index=True)
     st.caption("All on each card's own held-out test set; validation accuracy is that of the epoch kept.")
-    st.plotly_chart(charts.training_curves(comparison.curve_records(cards)), key=f"{key}_curves")
+    st.plotly_chart(training_charts.training_curves(comparison.curve_records(cards)), key=f"{key}_curves")
     st.caption("Solid: training; dashed: validation; one colour per model, from each model's card.")
 
     st.subheader("Accuracy per class")
     table, bars = st.columns([2, 3])
     table.dataframe(comparison.per_class_rows(cards), hide_index=True)
-    bars.plotly_chart(charts.per_class_comparison(comparison.per_class_accuracy(cards)),
+    bars.plotly_chart(training_charts.per_class_comparison(comparison.per_class_accuracy(cards)),
                       key=f"{key}_class_bars")
     bars.caption("Where the bars part, the differing settings help one class or hurt it; where they "
                  "match, the models find that class equally easy or hard.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from kmnist import charts, confusion, store
-from kmnist.images import to_float, to_model_input, upscale
+from kmnist.charts import training
+from kmnist.data.pixels import to_float, to_model_input, upscale
+from kmnist.evaluation import confusion
+from kmnist.registry import store
 from kmnist.ui import keys
 from kmnist.ui.navigation import LAYERS
 from kmnist.ui.resources import get_classifier, model_stamps
@@ -23,7 +25,7 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
     images (positions in the test set) and offers to open one in the Layer visualizer. The cell stays shown
     until another is clicked (a second click on it too: plotly then unmarks it, its images stay)."""
     counts = confusion.matrix(labels, predicted)
-    event = st.plotly_chart(charts.clickable_confusion(counts), key=f"{key}-confusion", on_select="rerun",
+    event = st.plotly_chart(training.clickable_confusion(counts), key=f"{key}-confusion", on_select="rerun",
                             selection_mode="points", config=CHART_CONFIG)
     cell = _picked(f"{key}-confusion", event["selection"]["points"], counts)
     if cell is None:

@@ -6,8 +6,14 @@ import datetime as dt
 
 import streamlit as st
 
-from kmnist import cards, charts, glimpses, jobs, metrics, store, training
-from kmnist.classes import CLASSES
+from kmnist.charts import dataset
+from kmnist.charts import training as training_charts
+from kmnist.data.classes import CLASSES
+from kmnist.evaluation import metrics
+from kmnist.jobs import ledger as jobs
+from kmnist.network import config as config_net
+from kmnist.pictures import training as glimpses
+from kmnist.registry import cards, store
 from kmnist.ui.confusion_view import confusion_explorer
 from kmnist.ui.resources import owner_id, session_label
 
@@ -107,9 +113,9 @@ def _job_charts(snap: jobs.Snapshot, key: str, detail: bool) -> None:
     """The job's live curves (and, in detail, what the network sees), then each finished run's results."""
     if snap.records:
         records = list(snap.records)
-        st.plotly_chart(charts.training_curves(records), key=f"{key}-curves")
+        st.plotly_chart(training_charts.training_curves(records), key=f"{key}-curves")
         shown = snap.current_run or snap.names[-1]
-        st.caption(training.validation_note(next(r.config for r in snap.runs if r.name == shown)))
+        st.caption(config_net.validation_note(next(r.config for r in snap.runs if r.name == shown)))
         if detail:
             _inside_view(records, key)
     elif snap.active:
@@ -178,9 +184,9 @@ def _run_results(report: jobs.RunReport, key: str, detail: bool) -> None:
     if not detail:
         return
     left, right = st.columns(2)
-    right.plotly_chart(charts.per_class_bar(test["per_class_accuracy"]), key=f"{key}-{report.name}-classes")
+    right.plotly_chart(training_charts.per_class_bar(test["per_class_accuracy"]), key=f"{key}-{report.name}-classes")
     if report.predicted is None:
-        left.plotly_chart(charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
+        left.plotly_chart(training_charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
         return
     with left:
         confusion_explorer(report.labels, report.predicted, report.images, f"{key}-{report.name}",
@@ -190,7 +196,7 @@ def _run_results(report: jobs.RunReport, key: str, detail: bool) -> None:
     st.markdown(f"**Misclassified test images** ({len(wrong)} of {total} shown, every class in turn; "
                 "caption: true → predicted)")
     captions = [f"{CLASSES[report.labels[i]].char}→{CLASSES[report.predicted[i]].char}" for i in wrong]
-    st.plotly_chart(charts.labelled_gallery(report.images[wrong], captions), key=f"{key}-{report.name}-wrong")
+    st.plotly_chart(dataset.labelled_gallery(report.images[wrong], captions), key=f"{key}-{report.name}-wrong")
 
 
 AUC_HELP = ("Area under the ROC curve, one class against the rest, averaged over the 10 classes: the chance "

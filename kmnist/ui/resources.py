@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from kmnist import data as kdata
-from kmnist import inference, store
+from kmnist.data import files as kdata
+from kmnist.registry import inference, store
+from kmnist.registry.errors import ModelError
 from kmnist.ui import keys
 from kmnist.ui.navigation import HOME
 
@@ -54,7 +55,7 @@ def get_model(entry: store.ModelEntry):
     try:
         entry.path.stat()  # a missing file raises OSError: reported below
         return _load_model(str(entry.path), model_stamps(entry.path)[0])
-    except (store.ModelError, OSError) as error:
+    except (ModelError, OSError) as error:
         st.error(f"**Cannot use model {entry.name}.** {error}")
         return None
 
@@ -63,7 +64,7 @@ def get_model(entry: store.ModelEntry):
 def _load_classifier(path: str, stamps: tuple):
     try:
         return inference.onnx_classifier(Path(path))
-    except store.ModelError as problem:  # Keras on the server's one cached copy, sharing its model lock
+    except ModelError as problem:  # Keras on the server's one cached copy, sharing its model lock
         return inference.KerasClassifier(_load_model(path, stamps[0]), str(problem))
 
 
@@ -78,7 +79,7 @@ def get_classifier(entry: store.ModelEntry):
     kmnist.inference), or None after showing the error."""
     try:
         return _load_classifier(str(entry.path), model_stamps(entry.path))
-    except (store.ModelError, OSError) as error:
+    except (ModelError, OSError) as error:
         st.error(f"**Cannot use model {entry.name}.** {error}")
         return None
 

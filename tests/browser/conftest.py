@@ -195,7 +195,7 @@ DRAWN_CLASSES = (1, 3, 5)  # き, つ, は: characters the scan-line tracing dra
 @pytest.fixture(scope="session")
 def examples(kmnist_data, browser_models):
     """Test images of DRAWN_CLASSES that the server's default model reads correctly when traced."""
-    from kmnist import store
+    from kmnist.registry import store
     from tests.browser.drawing import choose_examples
 
     model = store.load_model(browser_models / f"{store.DEFAULT_MODEL}.keras")

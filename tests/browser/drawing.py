@@ -82,7 +82,7 @@ def choose_examples(model, data, classes, per_class: int = 1, candidates: int = 
     """For each class, the test images with the fewest strokes that the model reads correctly with at
     least `threshold` probability when drawn with thin, default and thick brushes."""
     from kmnist import drawing as kdrawing
-    from kmnist.classes import CLASSES
+    from kmnist.data.classes import CLASSES
 
     widths = (BRUSH - 4, BRUSH, BRUSH + 6)
     plans = [(int(position), scanline_strokes(data.x_test[position]))

@@ -8,9 +8,10 @@ import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from kmnist import confusion, inference, store
-from kmnist.classes import CLASSES
-from kmnist.images import to_model_input
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import to_model_input
+from kmnist.evaluation import confusion
+from kmnist.registry import inference, store
 from kmnist.ui.confusion_view import MAX_SHOWN
 from kmnist.ui.navigation import LAYERS
 from tests.browser.helpers import (

@@ -103,7 +103,7 @@ def loneliest_point(points) -> tuple[float, float, int]:
 
 @pytest.mark.browser
 def test_learned_features_map_beside_the_pixel_map_shows_a_clicked_image(page, app_server, kmnist_data):
-    from kmnist.classes import CLASSES
+    from kmnist.data.classes import CLASSES
 
     open_page(page, app_server, "dataset")
     pixels, learned = page.locator(".st-key-projection_PCA_train"), page.locator(".st-key-features_PCA_train")
@@ -173,7 +173,7 @@ def hover_point(page, chart, hover, x, y, position) -> None:
 
 @pytest.mark.browser
 def test_hovering_a_map_point_shows_its_image_at_once_in_the_page(page, app_server, kmnist_data):
-    from kmnist.classes import CLASSES
+    from kmnist.data.classes import CLASSES
 
     sent, requests = [], []
     page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from kmnist import drawing
-from kmnist.images import IMAGE_SIDE
+from kmnist.data.pixels import IMAGE_SIDE
 from tests.browser.helpers import record_timing
 from tests.conftest import ROOT
 

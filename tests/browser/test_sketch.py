@@ -119,9 +119,9 @@ def test_the_page_computes_the_same_probabilities_as_python(page, app_server, km
     """20 test images, fed to the page's model as the same 28x28 inputs, get Python's probabilities."""
     import onnxruntime
 
-    from kmnist import store
-    from kmnist.images import to_float
-    from kmnist.inference import load_classifier
+    from kmnist.data.pixels import to_float
+    from kmnist.registry import store
+    from kmnist.registry.inference import load_classifier
 
     open_page(page, app_server, "sketch")
     wait_until_pad_ready(page)

@@ -14,9 +14,9 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from kmnist import sprites
-from kmnist.classes import CLASSES
-from kmnist.store import ModelError
+from kmnist.data.classes import CLASSES
+from kmnist.pictures import sprites
+from kmnist.registry.errors import ModelError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SPRITES = ASSETS / "sprites"  # derived images, written on first use (not in git)

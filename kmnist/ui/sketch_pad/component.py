@@ -15,13 +15,15 @@ import numpy as np
 import streamlit as st
 import streamlit.components.v1 as components
 
-from kmnist.classes import CLASSES
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import IMAGE_SIDE
 from kmnist.drawing import CONFIDENT
-from kmnist.export import content_sha256
-from kmnist.images import IMAGE_SIDE
-from kmnist.inference import verified_onnx
-from kmnist.model import POOLING_WORDS
-from kmnist.store import ModelEntry, ModelError, atomic_write, read_card
+from kmnist.network.architectures import POOLING_WORDS
+from kmnist.registry.atomic import atomic_write
+from kmnist.registry.errors import ModelError
+from kmnist.registry.hashing import content_sha256
+from kmnist.registry.inference import verified_onnx
+from kmnist.registry.store import ModelEntry, read_card
 from kmnist.ui import keys
 from kmnist.ui.navigation import LAYERS
 from kmnist.ui.resources import model_stamps

@@ -19,7 +19,7 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-from kmnist.export import content_sha256
+from kmnist.registry.hashing import content_sha256
 
 HERE = Path(__file__).resolve().parent
 ASSETS = HERE / "assets"

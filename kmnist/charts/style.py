@@ -1,0 +1,44 @@
+"""The look every Plotly figure shares: layout, colours, fitting to a width, invisible click targets."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from kmnist.data.classes import CLASSES
+
+CLASS_LABELS = [kana.label for kana in CLASSES]
+
+
+def styled(figure: go.Figure, title: str | None = None, height: int = 320) -> go.Figure:
+    """The house style: compact margins, a title, the same height across pages."""
+    figure.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
+                         legend=dict(orientation="h", y=-0.2))
+    return figure
+
+
+DATASET_CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+# -- training: live curves, confusion matrix, per-class accuracy, mistakes gallery ------------------------
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+# -- layer visualizer: the network at a glance, one convolution worked out, grids sized to their width -----
+def fit_to_width(figure: go.Figure, shape: tuple[int, int], width: int) -> go.Figure:
+    """Give a square-pixel heatmap of `shape` (rows, cols) the height that fills `width` pixels, with thin
+    margins, so no white band is left above or below it."""
+    top = 40 if figure.layout.title.text else 5
+    figure.update_layout(margin=dict(l=5, r=5, t=top, b=5),
+                         height=int(top + 5 + (width - 10) * shape[0] / max(shape[1], 1)))
+    return figure
+
+
+def click_targets(figure: go.Figure, x, y, customdata, size: int, hovertext, row=None, col=None) -> go.Figure:
+    """Invisible square markers at (x, y) that carry `customdata` (two numbers each): Streamlit selects
+    scatter points on a click but not heatmap cells, so these make a heatmap clickable."""
+    figure.add_trace(go.Scatter(x=x, y=y, customdata=customdata, mode="markers", hovertext=hovertext,
+                                marker=dict(symbol="square", size=size, opacity=0.01, color="white"),
+                                hovertemplate="%{hovertext}<extra></extra>", showlegend=False),
+                     row=row, col=col)
+    return figure

@@ -1,0 +1,31 @@
+"""The ten KMNIST classes: index, hiragana character, Unicode codepoint and romaji."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KanaClass:
+    index: int
+    char: str
+    romaji: str
+
+    @property
+    def codepoint(self) -> str:
+        return f"U+{ord(self.char):04X}"
+
+    @property
+    def label(self) -> str:
+        """Short human label such as '0 お (o)'."""
+        return f"{self.index} {self.char} ({self.romaji})"
+
+
+CLASSES = tuple(
+    KanaClass(i, char, romaji)
+    for i, (char, romaji) in enumerate(
+        [("お", "o"), ("き", "ki"), ("す", "su"), ("つ", "tsu"), ("な", "na"),
+         ("は", "ha"), ("ま", "ma"), ("や", "ya"), ("れ", "re"), ("を", "wo")]
+    )
+)
+
+
+NUM_CLASSES = len(CLASSES)

@@ -1,0 +1,238 @@
+"""Find, download, verify and load the KMNIST files, and say where they came from."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+OFFICIAL_URL = "http://codh.rois.ac.jp/kmnist/dataset/kmnist/"
+
+
+DATA_ENV = "KMNIST_DATA"
+
+
+MIRROR_ENV = "KMNIST_MIRROR"
+
+
+# File name -> official md5 (from the KMNIST repository's download script).
+OFFICIAL_MD5 = {
+    "kmnist-train-imgs.npz": "a183fbc01ed9a345513b145673d3d0bb",
+    "kmnist-train-labels.npz": "b0e1d240e8afec72b50437fc3bc5908a",
+    "kmnist-test-imgs.npz": "dace6de62ca8b90843cc45366337d02e",
+    "kmnist-test-labels.npz": "3ae489a79983d0fe386152684e3b5412",
+}
+
+
+OFFICIAL_SIZES = {"train": 60_000, "test": 10_000}  # images per split of the official release
+
+
+SPLIT_FILES = {
+    split: (f"kmnist-{split}-imgs.npz", f"kmnist-{split}-labels.npz") for split in ("train", "test")
+}
+
+
+ATTRIBUTION = (
+    '"KMNIST Dataset" (created by CODH), adapted from "Kuzushiji Dataset" '
+    "(created by NIJL and others), doi:10.20676/00000341, CC BY-SA 4.0"
+)
+
+
+class DataError(Exception):
+    """A data problem, worded for the user: which file, what is wrong, how to fix it."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a loaded copy of KMNIST came from and whether it is the official release."""
+
+    directory: str  # where it lies on this machine: shown here, never written into a model card
+    official: bool
+    sizes: dict[str, int]
+    md5: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The copy's folder name (e.g. 'kmnist-offline'): meaningful on any machine, unlike its path."""
+        return Path(self.directory).name
+
+    @property
+    def summary(self) -> str:
+        sizes = f"{self.sizes['train']:,} train / {self.sizes['test']:,} test images"
+        if self.official:
+            return f"Official KMNIST release ({sizes}, folder '{self.name}')"
+        return (
+            f"NOT the official KMNIST release ({sizes}, folder '{self.name}'): checksums differ "
+            "from the official files, so accuracy here is not comparable to published KMNIST results"
+        )
+
+    @property
+    def fingerprint(self) -> tuple:
+        """Identifies this copy of the files: a cache key that changes when the data changes."""
+        return self.directory, tuple(sorted(self.md5.items()))
+
+    def checksum_rows(self) -> list[dict]:
+        """One row per official file: this copy's md5, the official md5, and whether they agree."""
+        return [{"file": name, "this copy": self.md5.get(name, "?"), "official": official,
+                 "same": self.md5.get(name) == official} for name, official in OFFICIAL_MD5.items()]
+
+    def to_dict(self) -> dict:
+        """What a model card records of its data: name, provenance and checksums, no machine path."""
+        return {"name": self.name, "official": self.official, "sizes": dict(self.sizes),
+                "md5": dict(self.md5), "summary": self.summary}
+
+
+@dataclass
+class KMNISTData:
+    """Images stay uint8 (N, 28, 28) until a pipeline converts batches; labels are uint8 0..9."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    provenance: Provenance
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in SPLIT_FILES:
+            raise ValueError(f"split must be 'train' or 'test', not {name!r}")
+        return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+
+
+def default_data_dir() -> Path:
+    """The cache folder under the user's home, unless KMNIST_DATA points elsewhere."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    return Path.home() / ".cache" / "kmnist"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    return Path(data_dir).expanduser() if data_dir else default_data_dir()
+
+
+def md5sum(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def missing_files(data_dir: str | os.PathLike | None = None) -> list[str]:
+    directory = resolve_data_dir(data_dir)
+    return [name for name in OFFICIAL_MD5 if not (directory / name).is_file()]
+
+
+def _how_to_provide(directory: Path) -> str:
+    return (
+        f"run `python -m kmnist fetch --data {directory}` with internet access, or put "
+        f"{', '.join(OFFICIAL_MD5)} (from {OFFICIAL_URL}) in {directory}, "
+        f"or set {DATA_ENV} to a folder that holds them"
+    )
+
+
+def fetch(data_dir=None, *, base_url: str | None = None, progress=None) -> Path:
+    """Download the missing official files into the data folder, md5-verified.
+
+    Each file is downloaded by Keras' ``get_file`` into a staging folder, checked against its
+    official md5 and only then moved into place, so a partial or corrupt download never stays
+    looking valid. ``progress(name, index, total)`` is called before each download.
+    """
+    directory = resolve_data_dir(data_dir)
+    base_url = base_url or os.environ.get(MIRROR_ENV) or OFFICIAL_URL
+    todo = missing_files(directory)
+    if not todo:
+        return directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create the data folder {directory}: {error.strerror}; "
+                        f"choose a writable folder with --data or {DATA_ENV}") from error
+    staging = directory / ".download"
+    from keras.utils import get_file  # heavy import, only when something must be downloaded
+
+    for index, name in enumerate(todo):
+        if progress:
+            progress(name, index, len(todo))
+        url = base_url.rstrip("/") + "/" + name
+        try:
+            staged = Path(get_file(name, origin=url, cache_dir=str(directory),
+                                   cache_subdir=staging.name, force_download=True))
+        except Exception as error:  # urllib, OSError and Keras' own errors all mean "no file"
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DataError(f"could not download {name} from {url} ({error}); "
+                            f"{_how_to_provide(directory)}") from error
+        actual = md5sum(staged)
+        if actual != OFFICIAL_MD5[name]:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DataError(f"{name} downloaded from {url} is corrupt (md5 {actual}, expected "
+                            f"{OFFICIAL_MD5[name]}); it was deleted, run the fetch again")
+        os.replace(staged, directory / name)
+    shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _load_array(path: Path) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "arr_0" not in archive.files:
+                raise DataError(f"{path} holds no 'arr_0' array (it has {archive.files}); "
+                                "it is not a KMNIST file, replace it with the official one")
+            return archive["arr_0"]
+    except DataError:
+        raise
+    except PermissionError as error:
+        raise DataError(f"{path} is not readable ({error.strerror}); fix its permissions "
+                        "or point KMNIST_DATA at a readable copy") from error
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DataError(f"{path} is truncated or corrupt ({error}); delete it and run "
+                        "`python -m kmnist fetch` again, or copy it anew") from error
+
+
+def validate_arrays(images: np.ndarray, labels: np.ndarray, where: str) -> None:
+    """Raise DataError unless images are uint8 (N, 28, 28) and labels are N ints in 0..9."""
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"{where}: images must be uint8 with shape (N, 28, 28), found "
+                        f"{images.dtype} {images.shape}; use the official KMNIST files")
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: labels must be a 1-D integer array, found {labels.dtype} "
+                        f"{labels.shape}; use the official KMNIST label file")
+    if len(labels) != len(images):
+        raise DataError(f"{where}: {len(images):,} images but {len(labels):,} labels; the image "
+                        "and label files belong to different copies, replace both")
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise DataError(f"{where}: labels must lie in 0..9, found {labels.min()}..{labels.max()}; "
+                        "use the official KMNIST label file")
+
+
+def load(data_dir=None) -> KMNISTData:
+    """Load and validate the four files; raise DataError naming the problem and the fix."""
+    directory = resolve_data_dir(data_dir)
+    if not directory.exists():
+        raise DataError(f"data folder {directory} does not exist; {_how_to_provide(directory)}")
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise DataError(f"data folder {directory} is not readable; fix its permissions or "
+                        f"set {DATA_ENV} to a readable folder")
+    missing = missing_files(directory)
+    if missing:
+        raise DataError(f"{', '.join(missing)} missing from {directory}; "
+                        f"{_how_to_provide(directory)}")
+    arrays, checksums = {}, {}
+    for split, (image_file, label_file) in SPLIT_FILES.items():
+        images, labels = (_load_array(directory / image_file), _load_array(directory / label_file))
+        validate_arrays(images, labels, f"{directory / image_file} + {label_file}")
+        arrays[split] = (images, labels.astype(np.uint8))
+        for name in (image_file, label_file):
+            checksums[name] = md5sum(directory / name)
+    official = all(checksums[name] == md5 for name, md5 in OFFICIAL_MD5.items())
+    provenance = Provenance(
+        directory=str(directory.resolve()),
+        official=official,
+        sizes={split: len(arrays[split][1]) for split in arrays},
+        md5=checksums,
+    )
+    return KMNISTData(*arrays["train"], *arrays["test"], provenance=provenance)

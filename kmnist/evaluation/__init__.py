@@ -1,0 +1,1 @@
+"""How good a model is: metrics, confusion-matrix cells, runs compared by their cards."""

@@ -1,0 +1,108 @@
+"""Runs compared by their cards: the settings that differ, test metrics, per-class accuracy, curves."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from kmnist.data.classes import CLASSES
+from kmnist.network.config import TrainConfig
+
+# The settings a card records, in TrainConfig's order, then the data it was trained on.
+SETTINGS = (*(f.name for f in fields(TrainConfig)), "data")
+
+
+MISSING = "–"  # a setting or metric the card does not record (e.g. a run interrupted early)
+
+
+def setting_value(card: dict, name: str) -> str:
+    """One setting of a card as a word: numbers as written, on/off for switches, "all" for no image limit."""
+    if name == "data":
+        data = card.get("data") or {}
+        if "name" not in data:
+            return MISSING
+        return data["name"] + ("" if data.get("official") else " (not official)")
+    config = card.get("config") or {}
+    if name not in config:
+        return MISSING
+    value = config[name]
+    if value is None and name == "limit":
+        return "all"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def settings_compared(cards: dict[str, dict]) -> tuple[list[dict], dict[str, str]]:
+    """(rows, shared): one row per setting whose value differs between the cards ({"setting": name,
+    model: value, ...}), and the settings all cards share, name -> value."""
+    rows, shared = [], {}
+    for name in SETTINGS:
+        values = {model: setting_value(card, name) for model, card in cards.items()}
+        if len(set(values.values())) > 1:
+            rows.append({"setting": name, **values})
+        else:
+            shared[name] = next(iter(values.values()), MISSING)
+    return rows, shared
+
+
+def shared_note(shared: dict[str, str]) -> str:
+    """The settings the runs share, on one line: "epochs = 30, seed = 42, …"."""
+    if not shared:
+        return "The runs share no setting."
+    return "Shared by all: " + ", ".join(f"{name} = {value}" for name, value in shared.items()) + "."
+
+
+def _percent(value) -> str:
+    return MISSING if value is None or value != value else f"{value:.1%}"  # NaN: a class with no test images
+
+
+def _number(value, digits: int) -> str:
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def _count(value) -> str:
+    return MISSING if value is None else f"{value:,}"
+
+
+def metrics_rows(cards: dict[str, dict]) -> list[dict]:
+    """One row per model card, ready to show: test accuracy, macro AUC, test loss, best validation
+    accuracy, training time, parameters, epochs run, best epoch, how the run ended."""
+    rows = []
+    for name, card in cards.items():
+        test = card.get("test") or {}
+        rows.append({
+            "model": name,
+            "test accuracy": _percent(test.get("accuracy")),
+            "macro AUC": _number(test.get("macro_auc"), 4),
+            "test loss": _number(test.get("loss"), 3),
+            "validation accuracy": _percent((card.get("validation") or {}).get("val_accuracy")),
+            "training time": MISSING if card.get("training_seconds") is None
+            else f"{card['training_seconds']:,.1f} s",
+            "parameters": _count(card.get("parameters")),
+            "epochs run": _count(card.get("epochs_run", len(card.get("history") or []))),
+            "best epoch": _count(card.get("best_epoch")),
+            "status": card.get("status", MISSING),
+        })
+    return rows
+
+
+def per_class_accuracy(cards: dict[str, dict]) -> dict[str, list[float | None]]:
+    """Each card's test accuracy per class (None for every class when the card has none)."""
+    return {name: list((card.get("test") or {}).get("per_class_accuracy") or [None] * len(CLASSES))
+            for name, card in cards.items()}
+
+
+def per_class_rows(cards: dict[str, dict]) -> list[dict]:
+    """One row per class, ready to show: each model's test accuracy on that class side by side."""
+    accuracy = per_class_accuracy(cards)
+    return [{"class": f"{kana.char} {kana.romaji}",
+             **{name: _percent(values[kana.index]) for name, values in accuracy.items()}}
+            for kana in CLASSES]
+
+
+def curve_records(cards: dict[str, dict]) -> list[dict]:
+    """The epoch records of each card's "history", tagged with the model name (for charts.training_curves)."""
+    return [{**record, "kind": record.get("kind", "epoch"), "run": name}
+            for name, card in cards.items() for record in card.get("history") or []]

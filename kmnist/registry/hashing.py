@@ -1,0 +1,10 @@
+"""Content checksums of files (sha256), as recorded in cards and vendor lists."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def content_sha256(content: bytes) -> str:
+    """The checksum a card records for a twin and for the model it was made from (~1.3 MB each)."""
+    return hashlib.sha256(content).hexdigest()

@@ -1,0 +1,219 @@
+"""Trained models on disk: paths and names, saving, cards, loading with checks, listing a folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from kmnist.data.classes import NUM_CLASSES
+from kmnist.network.architectures import INPUT_SHAPE
+from kmnist.registry.atomic import atomic_write
+from kmnist.registry.cards import TRAINING, card_problems
+from kmnist.registry.errors import ModelError
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+MODELS_ENV = "KMNIST_MODELS"
+
+
+CARD_SUFFIX = ".card.json"
+
+
+ONNX_SUFFIX = ".onnx"  # the ONNX twin (kmnist.export) beside NAME.keras
+
+
+DEFAULT_MODEL = "studio-max"
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+
+
+def card_path(model_path: Path) -> Path:
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".keras") + CARD_SUFFIX)
+
+
+def onnx_path(model_path: Path) -> Path:
+    """Where the ONNX twin of `model_path` lies: NAME.onnx beside NAME.keras."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name.removesuffix(".keras") + ONNX_SUFFIX)
+
+
+def check_name(name: str) -> str:
+    """A model name safe as a file name; raise ModelError otherwise."""
+    name = name.removesuffix(".keras")
+    if not _NAME.match(name):
+        raise ModelError(f"model name {name!r} is not allowed: use 1-64 letters, digits, '-', '_' "
+                         "or '.', starting with a letter or digit")
+    return name
+
+
+def write_card(model_path: Path, card: dict) -> Path:
+    path = card_path(model_path)
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(card, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write(path, write)
+    return path
+
+
+def read_card(model_path: Path) -> dict | None:
+    """The model's card (None when it has none), checked against kmnist.cards.SCHEMA.
+
+    Raises ModelError for a card that is not JSON or does not fit the schema, naming each problem.
+    """
+    path = card_path(model_path)
+    if not path.exists():
+        return None
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"model card {path} is unreadable ({error}); delete it or retrain") from error
+    if problems := card_problems(card):
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise ModelError(f"model card {path.name} is not a KMNIST Studio card ({shown}); "
+                         "delete it or retrain the model")
+    return card
+
+
+def save_model(model, model_path: Path, card: dict | None = None) -> Path:
+    """Save `model` as .keras (and its card) atomically: readers never see half a file."""
+    model_path = Path(model_path)
+    atomic_write(model_path, lambda tmp: model.save(tmp))
+    if card is not None:
+        write_card(model_path, card)
+    return model_path
+
+
+def library_versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow
+
+    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+_load_lock = threading.Lock()  # Keras' loading is not safe to run from several threads at once
+
+
+
+
+
+
+def load_model(model_path: Path):
+    """Load a .keras file and check it takes (28, 28, 1) images and gives 10 classes."""
+    import keras
+
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        card = card_path(model_path)
+        extra = f" (its card {card.name} exists, but the model file is gone)" if card.exists() else ""
+        raise ModelError(f"model file {model_path} not found{extra}; retrain it or pick another")
+    try:
+        with _load_lock:
+            model = keras.saving.load_model(model_path, compile=False)
+    except Exception as error:
+        raise ModelError(f"{model_path.name} is corrupt or not a Keras model ({type(error).__name__}: "
+                         f"{str(error)[:200]}); delete it and retrain, or pick another") from error
+    input_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    output_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
+    if input_shape != INPUT_SHAPE or output_shape != (NUM_CLASSES,):
+        raise ModelError(f"{model_path.name} takes {input_shape} and gives {output_shape}, but a "
+                         f"KMNIST model takes {INPUT_SHAPE} images and gives {NUM_CLASSES} classes; "
+                         "pick a model trained by KMNIST Studio")
+    return model
+
+
+@dataclass
+class ModelEntry:
+    """A model in a folder: its file, its card (if any) and a problem to show (if any)."""
+
+    name: str
+    path: Path
+    card: dict | None
+    problem: str | None = None
+
+    @property
+    def status(self) -> str:
+        return (self.card or {}).get("status", "unknown")
+
+    @property
+    def usable(self) -> bool:
+        return self.path.is_file()
+
+    def summary(self) -> dict:
+        """One row for a table of models: name, status, test accuracy, data, problem."""
+        card = self.card or {}
+        data = card.get("data") or {}
+        trained_on = ("unknown" if not data else
+                      f"{'official' if data.get('official') else 'not official'} copy, "
+                      f"{(data.get('used') or {}).get('train', 0):,} train images")
+        return {"model": self.name, "status": self.status,
+                "test accuracy": (card.get("test") or {}).get("accuracy"), "trained on": trained_on,
+                "problem": self.problem or ""}
+
+
+def models_dir() -> Path:
+    """The models folder: the project's models/, unless KMNIST_MODELS points elsewhere."""
+    return Path(os.environ.get(MODELS_ENV) or MODELS_DIR)
+
+
+def free_name(base: str, folder: Path | None = None, suffixes: tuple[str, ...] = ("",),
+              entries: list[ModelEntry] | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... the first for which no `name + suffix` is a model (or card) yet.
+
+    With suffixes ("-max", "-avg") it names a pair; `entries` reuses a listing already made.
+    """
+    taken = {entry.name for entry in (list_models(folder) if entries is None else entries)}
+    name, number = base, 1
+    while any(name + suffix in taken for suffix in suffixes):
+        number += 1
+        name = f"{base}-{number}"
+    return name
+
+
+def list_models(folder: Path | None = None) -> list[ModelEntry]:
+    """Every .keras file and every orphan card in `folder` (default: models_dir()), default first."""
+    folder = Path(folder) if folder else models_dir()
+    if not folder.is_dir():
+        return []
+    entries = []
+    names = {p.name.removesuffix(".keras") for p in folder.glob("*.keras")
+             if not p.name.startswith(".")}
+    names |= {p.name.removesuffix(CARD_SUFFIX) for p in folder.glob("*" + CARD_SUFFIX)
+              if not p.name.startswith(".")}
+    for name in sorted(names, key=lambda n: (n != DEFAULT_MODEL, n)):
+        path = folder / f"{name}.keras"
+        try:
+            card, problem = read_card(path), None
+        except ModelError as error:
+            card, problem = None, str(error)
+        if not path.exists():
+            problem = (f"card {name}{CARD_SUFFIX} has no model file {path.name}: the model was "
+                       "deleted or never finished saving")
+        elif card is None and problem is None:
+            problem = "no model card: what data trained it and how well it does are unknown"
+        elif card and card.get("status") == TRAINING:
+            problem = ("its card says training never finished (the run was interrupted): this is "
+                       f"the best checkpoint, from epoch {card.get('best_epoch', '?')}")
+        entries.append(ModelEntry(name, path, card, problem))
+    return entries

@@ -1,0 +1,1 @@
+"""Training one model: the input pipeline, the callbacks, and train()."""

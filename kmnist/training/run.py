@@ -1,0 +1,151 @@
+"""Train a KMNIST CNN: a validated config in; best model, ONNX twin, card and test metrics out."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kmnist.data.files import KMNISTData
+from kmnist.network.config import ConfigError, TrainConfig
+
+STOPPED_EMPTY = "stopped-empty"  # a TrainResult status: stopped before the first epoch ended, nothing saved
+
+
+@dataclass
+class TrainResult:
+    status: str  # a card status (kmnist.cards) of the saved model, or STOPPED_EMPTY: nothing was saved
+    message: str
+    history: list[dict] = field(default_factory=list)
+    model_path: Path | None = None
+    card: dict | None = None
+    model: object | None = None
+
+    @property
+    def test(self) -> dict | None:
+        return (self.card or {}).get("test")
+
+
+def choose_strategy():
+    """MirroredStrategy when several GPUs are visible, else the default (CPU or one GPU)."""
+    import tensorflow as tf
+
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def make_optimizer(config: TrainConfig, total_steps: int):
+    import keras
+
+    if config.optimizer == "adadelta":
+        return keras.optimizers.Adadelta(learning_rate=config.learning_rate)
+    # One cycle: warm up from a tenth of the rate over the first fifth of the run, then follow a
+    # cosine down to a hundredth of it.
+    warmup = max(1, total_steps // 5)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10, decay_steps=max(1, total_steps - warmup),
+        alpha=0.01, warmup_target=config.learning_rate, warmup_steps=warmup)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=schedule)
+    return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+
+
+def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners=(),
+          stop_event=None, overwrite: bool = False) -> TrainResult:
+    """Train, keep the best epoch (val loss) at `out_path` with its card, evaluate it on the test set,
+    and write its ONNX twin (kmnist.export) beside it.
+
+    The best checkpoint is written atomically with a card whose status is "training" while the run
+    goes on, so a crash or restart leaves a usable model whose card says the run was interrupted.
+    """
+    import keras
+
+    from kmnist.data.pixels import to_model_input
+    from kmnist.evaluation.metrics import evaluate
+    from kmnist.network.architectures import build_model, compile_model
+    from kmnist.registry import cards
+    from kmnist.registry.errors import ModelError
+    from kmnist.registry.export import CHECK_IMAGES, write_onnx
+    from kmnist.registry.store import library_versions, load_model, now, save_model, write_card
+    from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
+    from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
+
+    config.validate(len(data.y_train))
+    out_path = Path(out_path)
+    if out_path.suffix != ".keras":
+        raise ConfigError(f"the output must be a .keras file, not {out_path.name}")
+    if out_path.exists() and not overwrite:
+        raise ModelError(f"{out_path} already exists; choose another name or delete it first "
+                         "(models are never overwritten silently)")
+    if not out_path.parent.is_dir():
+        raise ModelError(f"folder {out_path.parent} does not exist; create it or choose another")
+
+    keras.utils.set_random_seed(config.seed)
+    x, y = training_subset(data.x_train, data.y_train, config.limit, config.seed)
+    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, config.val_fraction, config.seed)
+    train_set = make_dataset(x_train, y_train, config.batch_size, shuffle=True,
+                             augment=config.augment, seed=config.seed)
+    steps = math.ceil(len(y_train) / config.batch_size)
+    strategy = choose_strategy()
+    with strategy.scope():
+        model = build_model(config.pooling, config.architecture, dropout=config.dropout)
+        compile_model(model, make_optimizer(config, steps * config.epochs), config.label_smoothing)
+
+    history: list[dict] = []
+    card = {
+        "name": out_path.stem, "status": cards.TRAINING, "created": now(),
+        "config": asdict(config),
+        "data": data.provenance.to_dict() | {
+            "used": {"train": len(y_train), "validation": len(y_val), "test": len(data.y_test)}},
+        "parameters": int(model.count_params()), "strategy": type(strategy).__name__,
+        "versions": library_versions(), "history": history,
+    }
+    started = time.perf_counter()
+
+    def save_checkpoint(model, epoch, logs):
+        card.update(best_epoch=epoch, training_seconds=round(time.perf_counter() - started, 2),
+                    validation={k: logs[k] for k in ("val_loss", "val_accuracy", "val_auc")})
+        save_model(model, out_path, card)
+
+    streaming = StreamingCallback((to_model_input(x_val), y_val),
+                                  [*listeners, lambda r: r["kind"] == "epoch" and history.append(r)],
+                                  train_size=len(y_train))
+    checkpoint = BestCheckpoint(save_checkpoint)
+    stopper = StopOnEvent(stop_event)
+    callbacks = [streaming, checkpoint, stopper,
+                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)]
+    try:
+        model.fit(train_set, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    except BaseException as error:
+        if checkpoint.best_epoch is not None and out_path.exists():
+            card.update(status=cards.FAILED, error=f"{type(error).__name__}: {error}", finished=now())
+            write_card(out_path, card)
+        raise
+    seconds = time.perf_counter() - started
+
+    if checkpoint.best_epoch is None:
+        return TrainResult(STOPPED_EMPTY, "Stopped during epoch 1, before any epoch finished: "
+                           "no model was saved.", history)
+    best = load_model(out_path)  # without its optimizer: the final file is a third of a checkpoint
+    status = (cards.STOPPED if stopper.stopped else
+              cards.EARLY_STOPPED if streaming.epochs_done < config.epochs else cards.COMPLETE)
+    card.update(status=status, finished=now(), training_seconds=round(seconds, 2),
+                epochs_run=streaming.epochs_done,
+                test=evaluate(best, data.x_test, data.y_test))
+    save_model(best, out_path)
+    # The final model (never a checkpoint: ~0.7 s each) gets its ONNX twin; if that fails, the model stays
+    # and its card says why the twin is missing.
+    try:
+        card["onnx"] = write_onnx(best, out_path, to_model_input(data.x_test[:CHECK_IMAGES])).record
+    except ModelError as error:
+        card["onnx"] = {"error": str(error)}
+    write_card(out_path, card)
+    message = (f"{status}: best epoch {checkpoint.best_epoch} of {streaming.epochs_done} kept in "
+               f"{out_path} (test accuracy {card['test']['accuracy']:.1%})"
+               + ("; its ONNX twin could not be written (its card says why)" if "error" in card["onnx"]
+                  else ""))
+    return TrainResult(status, message, history, out_path, card, best)
