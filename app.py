@@ -5,7 +5,7 @@ import streamlit as st
 from kmnist.ui.keras_state import keep_keras_state
 from kmnist.ui.navigation import APP_ICON, APP_TITLE, navigation
 
-# Streamlit runs this file as "__main__". A training process (multiprocessing's spawn, kmnist.jobs)
+# Streamlit runs this file as "__main__". A training process (multiprocessing's spawn, kmnist.jobs.ledger)
 # imports the server's main script again as "__mp_main__", and must not start the app there.
 if __name__ == "__main__":
     keep_keras_state()

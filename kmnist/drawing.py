@@ -147,7 +147,7 @@ class Prediction:
 def predict_drawing(classifier, image) -> Prediction:
     """Preprocess `image` with to_kmnist and classify it (safe to call from many sessions at once).
 
-    `classifier` is a kmnist.inference classifier (ONNX Runtime or Keras, see load_classifier); a Keras
+    `classifier` is a kmnist.registry.inference classifier (ONNX Runtime or Keras, see load_classifier); a Keras
     model is accepted too and runs as a KerasClassifier.
     """
     glyph = to_kmnist(image)

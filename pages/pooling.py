@@ -11,6 +11,7 @@ from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import upscale
 from kmnist.inspect import grids, pooling, probes
 from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots
 from kmnist.network import layers as layers_net
 from kmnist.network.architectures import POOLING_WORDS, POOLINGS
 from kmnist.network.config import TrainConfig, subset_limit
@@ -164,5 +165,5 @@ with st.expander("Retrain a max/avg pair (in the background, same live charts as
                          limit=subset_limit(limit, len(data.y_train)))
         start_job(jobs.pair_runs(prefix.strip(), config), "", data, pair=True)
 job = jobs.current()
-if jobs.waiting() or (job is not None and (job.state in jobs.ACTIVE or job.pair)):  # else: Training page
+if jobs.waiting() or (job is not None and (job.state in snapshots.ACTIVE or job.pair)):  # else: Training page
     training_monitor("pooling", detail=False)

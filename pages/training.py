@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots
 from kmnist.network import config as config_net
 from kmnist.network import recipes
 from kmnist.network.architectures import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
@@ -102,7 +103,7 @@ st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
              "you change page.")
 
 if submitted:
-    start_job([jobs.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)], owner, data)
+    start_job([snapshots.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)], owner, data)
 
 st.divider()
 if jobs.current() is None:

@@ -45,11 +45,12 @@ def no_training_job_left_running():
     """A test that starts a background training job never leaves it running, or waiting, for the next."""
     yield
     from kmnist.jobs import ledger as jobs
+    from kmnist.jobs import snapshots
 
     for waiting in jobs.waiting():
         waiting.stop()
     job = jobs.current()
-    if job is not None and job.state in jobs.OPEN:
+    if job is not None and job.state in snapshots.OPEN:
         job.stop()
         assert job.wait(120), "a training job did not stop"
 

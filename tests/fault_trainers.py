@@ -1,4 +1,4 @@
-"""Stand-ins for kmnist.training.train that fail inside the training process (see jobs.TRAINER).
+"""Stand-ins for kmnist.training.train that fail inside the training process (see supervisor.TRAINER).
 
 A job trains in a child process, so a fault must be planted there: a test names one of these as
 "tests.fault_trainers:<name>" and the child imports it in place of the real trainer.

@@ -8,7 +8,8 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kmnist.jobs.ledger import ledger as jobs
+from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots, supervisor
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
@@ -50,22 +51,22 @@ def start_training(at, name: str, **numbers) -> AppTest:
 
 def wait_for_job(at, timeout=150) -> AppTest:
     deadline = time.monotonic() + timeout
-    while jobs.current().state in jobs.ACTIVE and time.monotonic() < deadline:
+    while jobs.current().state in snapshots.ACTIVE and time.monotonic() < deadline:
         time.sleep(0.5)
     return at.run()
 
 
 def test_out_of_memory_inside_training_is_shown_and_the_page_stays_usable(models_copy, kmnist_data,
                                                                           monkeypatch):
-    real_trainer = jobs.TRAINER
-    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:out_of_memory")  # inside the child process
+    real_trainer = supervisor.TRAINER
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:out_of_memory")  # inside the child process
     at = wait_for_job(start_training(open_page("training"), "oom", epochs=1, limit=300))
-    assert not at.exception and jobs.current().state == jobs.FAILED
+    assert not at.exception and jobs.current().state == snapshots.FAILED
     assert "ran out of memory" in shown(at, ("error",)) and "smaller batch size" in shown(at, ("error",))
     assert not list(models_copy.glob("oom*"))
-    monkeypatch.setattr(jobs, "TRAINER", real_trainer)
+    monkeypatch.setattr(supervisor, "TRAINER", real_trainer)
     at = wait_for_job(start_training(at, "after-oom", epochs=1, limit=300, batch_size=64))
-    assert jobs.current().state == jobs.FINISHED, shown(at)
+    assert jobs.current().state == snapshots.FINISHED, shown(at)
     assert (models_copy / "after-oom.keras").is_file(), sorted(p.name for p in models_copy.iterdir())
 
 
@@ -82,9 +83,9 @@ def test_a_models_folder_that_cannot_be_created_starts_nothing(tmp_path, monkeyp
 
 def test_a_full_disk_while_saving_keeps_every_model_and_says_so(models_copy, kmnist_data, monkeypatch):
     before = {p.name: p.read_bytes() for p in models_copy.iterdir()}
-    monkeypatch.setattr(jobs, "TRAINER", "tests.fault_trainers:full_disk")  # the disk fills in the child
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:full_disk")  # the disk fills in the child
     at = wait_for_job(start_training(open_page("training"), "full", epochs=1, limit=300, batch_size=64))
-    assert not at.exception and jobs.current().state == jobs.FAILED
+    assert not at.exception and jobs.current().state == snapshots.FAILED
     message = shown(at, ("error",))
     assert "No space left on device" in message and "free some disk space" in message
     assert {p.name: p.read_bytes() for p in models_copy.iterdir()} == before  # nothing half-written

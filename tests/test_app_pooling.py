@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
 
@@ -94,13 +95,13 @@ def test_retraining_a_pair_adds_a_comparable_pair(page, models_copy):
     page.number_input(key="pair_epochs").set_value(1)
     page.number_input(key="pair_limit").set_value(300)
     page.button(key="pair_start").click().run()
-    assert not page.error and jobs.current().state in jobs.ACTIVE
+    assert not page.error and jobs.current().state in snapshots.ACTIVE
     deadline = time.monotonic() + 200
-    while jobs.current().state in jobs.ACTIVE and time.monotonic() < deadline:
+    while jobs.current().state in snapshots.ACTIVE and time.monotonic() < deadline:
         time.sleep(1)
         page.run()
     page.run()
-    assert jobs.current().state == jobs.FINISHED and not page.exception
+    assert jobs.current().state == snapshots.FINISHED and not page.exception
     assert (models_copy / "duo-max.keras").is_file() and (models_copy / "duo-avg.keras").is_file()
     assert page.selectbox(key="pair").options == ["studio-max vs studio-avg", "duo-max vs duo-avg"]
     assert sum("saved to" in s.value for s in page.success) == 2

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots
 from kmnist.network.config import TrainConfig
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
@@ -27,11 +28,11 @@ def fill(at, **values):
 
 def poll_until_done(at, timeout=150):
     deadline = time.monotonic() + timeout
-    while jobs.current().state in jobs.ACTIVE and time.monotonic() < deadline:
+    while jobs.current().state in snapshots.ACTIVE and time.monotonic() < deadline:
         time.sleep(1)
         at.run()
     at.run()
-    assert jobs.current().state not in jobs.ACTIVE, "training did not end in time"
+    assert jobs.current().state not in snapshots.ACTIVE, "training did not end in time"
     return at
 
 
@@ -71,7 +72,7 @@ def test_a_quick_run_trains_in_the_background_and_shows_results(page, models_cop
     assert jobs.current().runs[0].config.pooling == "avg"
     poll_until_done(page)
     assert not page.exception
-    assert jobs.current().state == jobs.FINISHED
+    assert jobs.current().state == snapshots.FINISHED
     success = " ".join(s.value for s in page.success)
     assert "quick" in success and str(models_copy / "quick.keras") in success
     assert (models_copy / "quick.keras").is_file() and (models_copy / "quick.card.json").is_file()
@@ -89,9 +90,9 @@ def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy):
         time.sleep(0.2)
     page.run()
     page.button(key="training-stop").click().run()
-    assert job.state in (jobs.STOPPING, jobs.STOPPED)
+    assert job.state in (snapshots.STOPPING, snapshots.STOPPED)
     poll_until_done(page)
-    assert job.state == jobs.STOPPED
+    assert job.state == snapshots.STOPPED
     shown = " ".join(w.value for w in page.warning) + " ".join(s.value for s in page.success)
     result = job.snapshot().reports[0].result
     if result.status == "stopped-empty":
@@ -125,7 +126,7 @@ def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta
 
 
 def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data):
-    job = jobs.start([jobs.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
+    job = jobs.start([snapshots.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
                      kmnist_data, owner_id="alice-session")
     page.text_input(key="model_name").set_value("mine")
     fill(page, epochs=1, limit=300).button(key="start").click().run()
@@ -139,7 +140,7 @@ def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, 
     mine = jobs.waiting()[0]
     assert page.button(key=f"training-cancel-{mine.snapshot().number}").disabled is False
     page.button(key=f"training-cancel-{mine.snapshot().number}").click().run()
-    assert not page.exception and mine.state == jobs.CANCELLED and jobs.waiting() == ()
-    assert job.state in jobs.ACTIVE  # Alice's run goes on
+    assert not page.exception and mine.state == snapshots.CANCELLED and jobs.waiting() == ()
+    assert job.state in snapshots.ACTIVE  # Alice's run goes on
     job.stop()
     assert job.wait(120)

@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.cards: the card schema, and the tables and curves read from cards."""
+"""Unit tests of kmnist.registry.cards: the card schema, and the tables and curves read from cards."""
 
 import json
 

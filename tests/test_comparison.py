@@ -1,4 +1,4 @@
-"""kmnist.comparison (runs compared by their cards) and kmnist.confusion (the cells a click picks)."""
+"""kmnist.evaluation.comparison (runs compared by their cards) and kmnist.evaluation.confusion (the cells a click picks)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.data: validation, checksums, corrupt and missing files, offline download."""
+"""Unit tests of kmnist.data.files: validation, checksums, corrupt and missing files, offline download."""
 
 import hashlib
 import os

@@ -1,4 +1,4 @@
-"""Unit tests for kmnist.explore (paging, statistics, sampling, projections) and the Dataset charts."""
+"""Unit tests for kmnist.data.explore (paging, statistics, sampling, projections) and the Dataset charts."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""ONNX twins (kmnist.export): parity with Keras, card records, training's twin, `python -m kmnist export`."""
+"""ONNX twins (kmnist.registry.export): parity with Keras, card records, training's twin, `python -m kmnist export`."""
 
 import json
 import shutil
@@ -32,7 +32,7 @@ def without_twin(source_folder, folder, name="studio-max"):
 
 @pytest.fixture(scope="module")
 def exported(trained_models, kmnist_data, tmp_path_factory):
-    """A trained model whose twin kmnist.export has just written (one conversion for the module)."""
+    """A trained model whose twin kmnist.registry.export has just written (one conversion for the module)."""
     path, card_before = without_twin(trained_models, tmp_path_factory.mktemp("export"))
     result = export.export_model(path, to_model_input(kmnist_data.x_test[:export.CHECK_IMAGES]))
     return path, card_before, result

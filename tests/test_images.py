@@ -1,4 +1,4 @@
-"""Unit tests for kmnist.images: scaling to and from [0, 1], model batches, crisp enlargement."""
+"""Unit tests for kmnist.data.pixels: scaling to and from [0, 1], model batches, crisp enlargement."""
 
 import numpy as np
 import pytest

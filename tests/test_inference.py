@@ -1,4 +1,4 @@
-"""kmnist.inference: ONNX Runtime on a verified twin; Keras when it is missing, corrupt or mismatching."""
+"""kmnist.registry.inference: ONNX Runtime on a verified twin; Keras when it is missing, corrupt or mismatching."""
 
 import shutil
 import threading

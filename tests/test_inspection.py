@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.inspection on small untrained models and synthetic images."""
+"""Unit tests of kmnist.inspect on small untrained models and synthetic images."""
 
 import threading
 

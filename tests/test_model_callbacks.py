@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.model and kmnist.callbacks on synthetic arrays."""
+"""Unit tests of kmnist.network.architectures and kmnist.training.callbacks on synthetic arrays."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""Unit tests for kmnist.pictures: composed grids, class sheets, tile labels and the hiragana font."""
+"""Unit tests for kmnist.pictures.compose: composed grids, class sheets, tile labels and the hiragana font."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.pipeline (splits, the tf.data pipeline) and the scaling in kmnist.images."""
+"""Unit tests of kmnist.training.pipeline (splits, the tf.data pipeline) and the scaling in kmnist.images."""
 
 import numpy as np
 import pytest

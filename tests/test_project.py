@@ -63,3 +63,37 @@ def test_the_project_ships_its_server_settings_and_the_browser_tests_use_them():
     assert settings["server"]["fileWatcherType"] == "none"  # .venv sits inside the project (README set-up)
     fixtures = (ROOT / "tests" / "browser" / "conftest.py").read_text()
     assert "fileWatcherType" not in fixtures and '"run", "app.py"' in fixtures
+
+
+def test_the_layers_hold():
+    """pages → kmnist.ui → the core, and the core's own order, as pyproject.toml declares (import-linter)."""
+    linter = ROOT / ".venv" / "bin" / "lint-imports"
+    command = [str(linter)] if linter.exists() else ["lint-imports"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+def test_no_import_is_deferred_into_a_function_to_dodge_a_cycle():
+    """Our own modules are imported at the top of a module: the layers make every cycle impossible, so
+    no function needs to import kmnist late. The command line is the one exception, and not for cycles:
+    it loads TensorFlow only for the commands that need it, so `--help` and bad arguments answer at once."""
+    late = []
+    commands = ROOT / "kmnist" / "commands"
+    for path in [*(ROOT / "kmnist").rglob("*.py"), *(ROOT / "pages").glob("*.py")]:
+        if commands in path.parents:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith("kmnist"):
+                        late.append(f"{path.relative_to(ROOT)}:{inner.lineno} {inner.module}")
+    assert not late, "imports of kmnist inside functions: " + ", ".join(late)
+
+
+def test_no_module_or_page_is_over_400_lines():
+    long = [f"{path.relative_to(ROOT)} ({n})" for path in [*(ROOT / "kmnist").rglob("*.py"),
+                                                           *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
+            if (n := len(path.read_text().splitlines())) > 400]
+    assert not long, "split these by job: " + ", ".join(long)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kmnist.pictures.compose import sprites
+from kmnist.pictures import sprites
 from kmnist.pictures.sprites import Layout
 from tests.conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.store: atomic saving, cards, loading checks, listing a folder, pairing twins."""
+"""Unit tests of kmnist.registry.store: atomic saving, cards, loading checks, listing a folder, pairing twins."""
 
 import errno
 import json

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from kmnist.charts.style import RUN_COLORS, styled
 from kmnist.data.classes import CLASSES
+from kmnist.evaluation.confusion import CELLS
 
 
 def _runs_in_order(records) -> list:
@@ -115,7 +116,6 @@ def clickable_confusion(confusion, title: str = "Confusion matrix (test set)", h
     (trace 1, one per cell in kmnist.confusion.CELLS order, so point_index = true * 10 + predicted) are
     clear until selected and catch clicks anywhere in their cell (hoverdistance -1: the closest marker).
     """
-    from kmnist.evaluation.confusion import CELLS
 
     figure = confusion_heatmap(confusion, height=height)
     figure.update_traces(hoverinfo="skip", hovertemplate=None)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kmnist.data.pixels import IMAGE_SIDE, to_uint8
+from kmnist.registry.atomic import atomic_write
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,6 @@ def file_name(key: str, page: int) -> str:
 
 def write_sheets(images, folder: Path, key: str, layout: Layout = LAYOUT) -> list[Path]:
     """Every page of `images` as folder/<key>-<page>.png, each written (atomically) only if missing."""
-    from kmnist.registry.atomic import atomic_write
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

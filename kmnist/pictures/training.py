@@ -24,7 +24,7 @@ class Glimpse(NamedTuple):
 
 
 def latest(records) -> tuple:
-    """The last run's "begin" record and its latest "glimpse" (kmnist.callbacks), each None if absent."""
+    """The last run's "begin" record and its latest "glimpse" (kmnist.training.callbacks), each None if absent."""
     begin = glimpse = None
     for record in records:
         if record["kind"] == "begin":

@@ -49,7 +49,7 @@ def _config_schema() -> dict:
     return {"type": "object", "properties": properties}
 
 
-# The model's ONNX twin (kmnist.export): its file beside the model (a bare name, never a path), checksum,
+# The model's ONNX twin (kmnist.registry.export): its file beside the model (a bare name, never a path), checksum,
 # opset, named outputs and the checksum of the .keras it was made from; or, when writing it failed, why
 # (the model itself is kept either way).
 _ONNX_SCHEMA = {

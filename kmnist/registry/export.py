@@ -50,7 +50,7 @@ def export_command(model_path: Path) -> str:
 
 def twin_layers(model) -> list[str]:
     """The layers whose outputs the twin gives, in OUTPUT_NAMES order: the last layer (softmax), then
-    the first conv and first pooling unit (as the Layer visualizer shows them, kmnist.inspection)."""
+    the first conv and first pooling unit (as the Layer visualizer shows them, kmnist.inspect)."""
     shown = spatial_layers(model)
     first_conv = next((layer.output for layer in shown if layer.type == "Conv2D"), None)
     first_pool = next((layer.output for layer in shown if layer.type in POOLING_LAYERS.values()), None)

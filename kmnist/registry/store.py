@@ -26,7 +26,7 @@ MODELS_ENV = "KMNIST_MODELS"
 CARD_SUFFIX = ".card.json"
 
 
-ONNX_SUFFIX = ".onnx"  # the ONNX twin (kmnist.export) beside NAME.keras
+ONNX_SUFFIX = ".onnx"  # the ONNX twin (kmnist.registry.export) beside NAME.keras
 
 
 DEFAULT_MODEL = "studio-max"

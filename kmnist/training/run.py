@@ -8,14 +8,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kmnist.data.files import KMNISTData
+from kmnist.data.pixels import to_model_input
+from kmnist.evaluation.metrics import evaluate
+from kmnist.network.architectures import build_model, compile_model
 from kmnist.network.config import ConfigError, TrainConfig
+from kmnist.registry import cards
+from kmnist.registry.errors import ModelError
+from kmnist.registry.export import CHECK_IMAGES, write_onnx
+from kmnist.registry.store import library_versions, load_model, now, save_model, write_card
+from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
+from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
 
 STOPPED_EMPTY = "stopped-empty"  # a TrainResult status: stopped before the first epoch ended, nothing saved
 
 
 @dataclass
 class TrainResult:
-    status: str  # a card status (kmnist.cards) of the saved model, or STOPPED_EMPTY: nothing was saved
+    status: str  # a card status (kmnist.registry.cards) of the saved model, or STOPPED_EMPTY: nothing was saved
     message: str
     history: list[dict] = field(default_factory=list)
     model_path: Path | None = None
@@ -57,22 +66,13 @@ def make_optimizer(config: TrainConfig, total_steps: int):
 def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners=(),
           stop_event=None, overwrite: bool = False) -> TrainResult:
     """Train, keep the best epoch (val loss) at `out_path` with its card, evaluate it on the test set,
-    and write its ONNX twin (kmnist.export) beside it.
+    and write its ONNX twin (kmnist.registry.export) beside it.
 
     The best checkpoint is written atomically with a card whose status is "training" while the run
     goes on, so a crash or restart leaves a usable model whose card says the run was interrupted.
     """
     import keras
 
-    from kmnist.data.pixels import to_model_input
-    from kmnist.evaluation.metrics import evaluate
-    from kmnist.network.architectures import build_model, compile_model
-    from kmnist.registry import cards
-    from kmnist.registry.errors import ModelError
-    from kmnist.registry.export import CHECK_IMAGES, write_onnx
-    from kmnist.registry.store import library_versions, load_model, now, save_model, write_card
-    from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
-    from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
 
     config.validate(len(data.y_train))
     out_path = Path(out_path)

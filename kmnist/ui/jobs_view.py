@@ -11,6 +11,7 @@ from kmnist.charts import training as training_charts
 from kmnist.data.classes import CLASSES
 from kmnist.evaluation import metrics
 from kmnist.jobs import ledger as jobs
+from kmnist.jobs import snapshots, wording
 from kmnist.network import config as config_net
 from kmnist.pictures import training as glimpses
 from kmnist.registry import cards, store
@@ -18,7 +19,7 @@ from kmnist.ui.confusion_view import confusion_explorer
 from kmnist.ui.resources import owner_id, session_label
 
 
-def start_job(runs: list[jobs.Run], owner: str, data, pair: bool = False) -> jobs.Job | None:
+def start_job(runs: list[snapshots.Run], owner: str, data, pair: bool = False) -> jobs.Job | None:
     """Start training `runs` in the background (or queue them), or show why not (full queue, bad settings)."""
     try:
         job = jobs.start(runs, owner.strip() or session_label(), data, pair=pair, owner_id=owner_id())
@@ -28,7 +29,7 @@ def start_job(runs: list[jobs.Run], owner: str, data, pair: bool = False) -> job
         st.error("**Nothing was started.** Fix these settings and press the button again:\n\n"
                  + "\n".join(f"- {problem}" for problem in error.problems))
     else:
-        if job.state == jobs.QUEUED:
+        if job.state == snapshots.QUEUED:
             st.info(f"**Queued**, number {jobs.position(job)} in line: it starts by itself when the jobs "
                     "ahead of it have ended (see below). You can cancel it until then.")
         return job
@@ -61,7 +62,7 @@ def training_monitor(key: str, detail: bool = True) -> None:
     scene = _scene(job)
     if scene == (None, ()):
         return
-    running = job is not None and job.state in jobs.ACTIVE
+    running = job is not None and job.state in snapshots.ACTIVE
     polling = running or bool(scene[1])
 
     @st.fragment(run_every=STATUS_SECONDS if polling else None)
@@ -81,14 +82,14 @@ def training_monitor(key: str, detail: bool = True) -> None:
         live_charts()
 
 
-_STATE_WORDS = {jobs.RUNNING: ":green[:material/autorenew: training]",
-                jobs.STOPPING: ":orange[:material/pending: stopping at the next batch]",
-                jobs.FINISHED: ":green[:material/check_circle: finished]",
-                jobs.STOPPED: ":gray[:material/stop_circle: stopped]",
-                jobs.FAILED: ":red[:material/error: failed]"}
+_STATE_WORDS = {snapshots.RUNNING: ":green[:material/autorenew: training]",
+                snapshots.STOPPING: ":orange[:material/pending: stopping at the next batch]",
+                snapshots.FINISHED: ":green[:material/check_circle: finished]",
+                snapshots.STOPPED: ":gray[:material/stop_circle: stopped]",
+                snapshots.FAILED: ":red[:material/error: failed]"}
 
 
-def _job_status(job: jobs.Job, snap: jobs.Snapshot, key: str) -> None:
+def _job_status(job: jobs.Job, snap: snapshots.Snapshot, key: str) -> None:
     """Who runs what and how far it is: the job's line, progress with ETA, Stop for its owner; or how it
     ended."""
     started = dt.datetime.fromtimestamp(snap.started).strftime("%H:%M:%S")
@@ -97,19 +98,19 @@ def _job_status(job: jobs.Job, snap: jobs.Snapshot, key: str) -> None:
     if snap.active:
         st.progress(snap.progress.fraction, text=snap.progress.text)
         mine = snap.owner_id == owner_id()
-        if snap.state == jobs.RUNNING and st.button(
+        if snap.state == snapshots.RUNNING and st.button(
                 "Stop training", icon=":material/stop_circle:", key=f"{key}-stop", disabled=not mine,
                 help="Ends training at the next batch; the best epoch so far stays saved." if mine else
                 f"Only {snap.owner}, who started this run, can stop it."):
             _stop(job)
             st.info("Stopping at the next batch: the best checkpoint so far is kept.")
-    elif snap.state == jobs.FAILED:
+    elif snap.state == snapshots.FAILED:
         st.error(snap.error)
     elif snap.error:  # stopped the hard way
         st.warning(snap.error)
 
 
-def _job_charts(snap: jobs.Snapshot, key: str, detail: bool) -> None:
+def _job_charts(snap: snapshots.Snapshot, key: str, detail: bool) -> None:
     """The job's live curves (and, in detail, what the network sees), then each finished run's results."""
     if snap.records:
         records = list(snap.records)
@@ -158,7 +159,7 @@ def _waiting_view(key: str) -> None:
     for place, job in enumerate(line, start=1):
         snap = job.snapshot()
         eta = jobs.estimated_start(job)
-        when = "estimating…" if eta is None else f"starts in about {jobs.format_seconds(eta)}"
+        when = "estimating…" if eta is None else f"starts in about {wording.format_seconds(eta)}"
         text, button = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"{place}. `{'`, `'.join(snap.names)}` · by **{snap.owner}** · {when}")
         mine = snap.owner_id == owner_id()
@@ -168,7 +169,7 @@ def _waiting_view(key: str) -> None:
             st.rerun()
 
 
-def _run_results(report: jobs.RunReport, key: str, detail: bool) -> None:
+def _run_results(report: snapshots.RunReport, key: str, detail: bool) -> None:
     result = report.result
     if not report.saved:
         st.warning(f"**{report.name}**: {result.message}")

@@ -76,7 +76,7 @@ def model_stamps(model_path: Path) -> tuple:
 
 def get_classifier(entry: store.ModelEntry):
     """The cached, shared classifier of `entry` (ONNX Runtime on its verified twin, else Keras, see
-    kmnist.inference), or None after showing the error."""
+    kmnist.registry.inference), or None after showing the error."""
     try:
         return _load_classifier(str(entry.path), model_stamps(entry.path))
     except (ModelError, OSError) as error:

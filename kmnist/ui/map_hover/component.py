@@ -2,7 +2,7 @@
 
 Streamlit tells Python nothing about hovers, so the component's page (assets/) listens to the Plotly maps'
 hover events in the page around it (same origin) and cuts the hovered image out of sprite sheets that
-this module writes once per copy of the data and split (kmnist.sprites) under assets/sprites/, where the
+this module writes once per copy of the data and split (kmnist.pictures.sprites) under assets/sprites/, where the
 component's route serves them. Hovering makes no script rerun and no websocket message; each sprite page
 is fetched once, when one of its images is first hovered (again only if the browser dropped it).
 """

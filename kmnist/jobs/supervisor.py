@@ -1,0 +1,131 @@
+"""The local executor: each job trains in a child process of its own, watched by a thread in the server.
+
+The child (spawned: TensorFlow is not fork-safe) sends every streaming record, tagged with its run's
+name, each run's result and a last word ("done"/"failed") over a pipe. The watcher hands each message to
+the job (kmnist.jobs.ledger) and ends the job when the child has ended, whatever way it ended. Stop is an
+event the child's trainer checks at every batch; a child that does not stop within STOP_GRACE seconds is
+terminated, then killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from kmnist.evaluation.metrics import predict_classes
+from kmnist.jobs import wording
+
+STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the next batch) before it is ended
+CHILD_NICE = 19     # the lowest CPU priority: the web server's pages stay responsive while a model trains
+TRAINER = "kmnist.training.run:train"  # what the child runs for each run ("module:function"; tests swap it)
+
+
+class ChildProcess:
+    """Runs one job's runs in a child process and reports to the job: `job.keep(kind, index, payload)`
+    for each message and `job.finish(outcome, detail)` once, when the child has ended."""
+
+    def __init__(self, job):
+        self.job = job
+        self._process = None
+        self._stop = None
+        self._stop_asked: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> bool:
+        """Start the child and its watcher; False, and the job FAILED, if the child cannot start."""
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        reader, writer = context.Pipe(duplex=False)
+        job = self.job
+        self._process = context.Process(
+            target=child_main, args=(TRAINER, job.runs, job.data, job.folder, writer, self._stop),
+            name=f"kmnist-train-{job.runs[0].name}", daemon=True)
+        try:
+            self._process.start()
+        except Exception as error:  # out of processes or memory, arguments that do not pickle...
+            self._process = None
+            job.finish("failed", wording.not_started(error))
+            return False
+        finally:
+            writer.close()  # the child holds the only write end: its death reads as end-of-file here
+        threading.Thread(target=self._watch, args=(reader,), name=f"kmnist-watch-{job.number}",
+                         daemon=True).start()
+        return True
+
+    def stop(self) -> None:
+        """Ask the child to stop at its next batch; it is ended if it has not within STOP_GRACE s."""
+        if self._stop_asked is None:
+            self._stop_asked = time.monotonic()
+        self._stop.set()
+
+    def _watch(self, reader) -> None:
+        """Keep what the child sends until its last word or its death; always end the job."""
+        outcome, detail, terminated, killed = None, None, False, False
+        try:
+            while outcome is None:
+                ready = multiprocessing.connection.wait([reader, self._process.sentinel], timeout=0.2)
+                if reader in ready:
+                    try:
+                        message = reader.recv()
+                    except (EOFError, OSError):  # the child died, perhaps in the middle of a message
+                        break
+                    outcome, detail = self.job.keep(*message)
+                elif ready:  # only the process sentinel: it ended; read what it managed to send
+                    while outcome is None and reader.poll():
+                        outcome, detail = self.job.keep(*reader.recv())
+                    break
+                if outcome is None and self._stop_asked is not None:  # Stop not answered in time?
+                    overdue = time.monotonic() - self._stop_asked - STOP_GRACE
+                    if overdue > 0 and not terminated:
+                        self._process.terminate()  # the checkpoints it saved stay
+                        terminated = True
+                    elif overdue > 10 and not killed:
+                        self._process.kill()
+                        killed = True
+        except Exception as error:  # never leave a job running in the server's eyes
+            outcome, detail = "failed", wording.describe_failure(error)
+        finally:
+            reader.close()
+            self._process.join(30)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(10)
+            if outcome is None:
+                outcome, detail = (("stopped", wording.ended_after_stop(STOP_GRACE)) if terminated else
+                                   ("failed", wording.death_message(self._process.exitcode)))
+            self.job.finish(outcome, detail)
+
+
+def _send(messages, name: str, record: dict) -> None:
+    messages.send(("record", None, {**record, "run": name}))
+
+
+def child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> None:
+    """The child process: train each run, sending records, reports and a last word ("done"/"failed")."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice() here: train at normal priority
+        os.nice(CHILD_NICE)
+    try:
+        module, name = trainer_path.split(":")
+        trainer = getattr(importlib.import_module(module), name)
+        for index, run in enumerate(runs):
+            if stop.is_set():
+                break
+            messages.send(("run", index, None))
+            result = trainer(run.config, data, folder / f"{run.name}.keras",
+                             listeners=[partial(_send, messages, run.name)], stop_event=stop)
+            predicted = predict_classes(result.model, data.x_test) if result.model is not None else None
+            messages.send(("report", index, (replace(result, model=None), predicted)))
+        messages.send(("done", None, None))
+    except BaseException as error:  # the server must learn what happened, in words
+        messages.send(("failed", None, wording.describe_failure(error)))
