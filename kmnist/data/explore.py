@@ -157,7 +157,7 @@ def tsne_projection(images: np.ndarray, seed: int = 0, perplexity: float = 30.0,
     from threadpoolctl import threadpool_limits
 
     flat = _flat(images)
-    # One thread: on a shared or busy machine OpenMP threads fighting for cores made t-SNE 10x slower.
+    # One thread: on a shared or busy machine, OpenMP threads fighting for cores slow t-SNE down many times.
     with threadpool_limits(limits=1):
         reduced = PCA(n_components=min(50, *flat.shape), random_state=seed).fit_transform(flat)
         perplexity = min(perplexity, max(1.0, (len(flat) - 1) / 3))

@@ -6,5 +6,5 @@ import hashlib
 
 
 def content_sha256(content: bytes) -> str:
-    """The checksum a card records for a twin and for the model it was made from (~1.3 MB each)."""
+    """The checksum a card records for a twin and for the model it was made from."""
     return hashlib.sha256(content).hexdigest()

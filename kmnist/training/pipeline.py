@@ -31,7 +31,7 @@ def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom
 
     The three are combined into ONE affine transform and the image is resampled once. Chaining
     Keras' RandomRotation, RandomZoom and RandomTranslation resamples three times and blurs the thin
-    28x28 strokes (measured here: 83 % test accuracy against 95 % with a single resample).
+    28x28 strokes, which costs accuracy.
     """
     import tensorflow as tf
 

@@ -7,11 +7,10 @@ import sys
 from streamlit.runtime.scriptrunner import script_runner
 
 # Streamlit 1.67 ends every script run, fragment runs included, by calling keras.backend.clear_session()
-# once Keras is imported (script_runner._clean_problem_modules). That is a full garbage collection and
-# TensorFlow's kernel cache dropped: with the app's models and data loaded, 0.2-0.5 s of the server's CPU
-# per run (py-spy: 75 % of its CPU while a watched model trained), and it resets the Keras state that the
-# models all sessions share still use. The app builds no models in the server (training runs in a child
-# process), so it keeps that state; the rest of Streamlit's clean-up (matplotlib) stays.
+# once Keras is imported (script_runner._clean_problem_modules): a full garbage collection that also drops
+# TensorFlow's kernel cache and resets the Keras state that the models all sessions share still use. The
+# app builds no models in the server (training runs in a child process), so it keeps that state; the rest
+# of Streamlit's clean-up (matplotlib) stays. The README's Performance section has what this saves.
 
 
 STREAMLIT_CLEAN_UP = script_runner._clean_problem_modules  # Streamlit's own, as imported (tests restore it)
