@@ -108,20 +108,6 @@ def test_architecture_table(studio, classic):
     assert classic_rows["conv1"]["parameters"] == 3 * 3 * 32 + 32
 
 
-def test_spatial_and_dense_layers_show_the_activated_unit(studio, classic, bn_net):
-    assert [s.name for s in layers_net.spatial_layers(studio)] == [
-        "conv1", "conv2", "pool1", "conv3", "conv4", "pool2"]
-    shown = layers_net.spatial_layers(bn_net)
-    assert [s.name for s in shown] == ["conv1a", "pool1"]
-    assert shown[0].output == "conv1a_relu" and shown[1].output == "pool1"
-    assert "after relu" in shown[0].caption
-    assert layers_net.dense_layers(bn_net) == [layers_net.ShownLayer("dense", "Dense", "dense_relu")]
-    # The classic net has its ReLU inside Conv2D/Dense: the layer shows itself.
-    assert [(s.name, s.output) for s in layers_net.spatial_layers(classic)] == [
-        ("conv1", "conv1"), ("conv2", "conv2"), ("pool1", "pool1")]
-    assert layers_net.spatial_layers(classic)[0].caption == "conv1 · Conv2D"
-
-
 def test_conv_filters(studio, classic):
     first = probes.conv_filters(studio, "conv1")
     kernel = studio.get_layer("conv1").get_weights()[0]
@@ -213,12 +199,3 @@ def test_overlay_and_enlarge():
     big = upscale(picture, 4)
     assert big.shape == (112, 112, 3)
     assert (big[:4, :4] == picture[0, 0]).all()
-
-
-@pytest.mark.parametrize("architecture, source", [("studio", "conv2"), ("classic", "conv2")])
-def test_pooled_input_and_kind_found_by_type(architecture, source):
-    for mode in ("max", "avg"):
-        model = build_model(mode, architecture)
-        assert layers_net.pooled_input_name(model) == source
-        assert layers_net.pooling_kind(model) == mode
-        assert layers_net.pooling_layers(model)[0].name == "pool1"
