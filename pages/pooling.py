@@ -1,4 +1,4 @@
-"""Max vs average pooling: the 2x2 arithmetic on a real feature map, then two twin models compared."""
+"""Max vs average pooling: the 2x2 arithmetic on a real feature map, then a max/avg pair compared."""
 
 from dataclasses import replace
 
@@ -115,7 +115,7 @@ else:
                      f"{gap:.1e}). Where the window holds one strong response among weak ones, max keeps "
                      "it whole while average dilutes it.")
 
-# -- Part 2: two twins, trained identically except for pooling -----------------------------------------------
+# -- Part 2: a max/avg pair, trained identically except for pooling --------------------------------------
 st.header("2 · Two models that differ only in pooling")
 st.markdown("Each pair below was trained with the same data, seed, epochs and settings; only the pooling "
             "layers differ, so any gap in the results comes from pooling (and training noise).")
@@ -152,9 +152,9 @@ with st.expander("Retrain a max/avg pair (in the background, same live charts as
         limit = b.number_input("Training images", 1, len(data.y_train),
                                min(base.limit or len(data.y_train), 2000), step=100, key="pair_limit")
         seed = c.number_input("Seed (shared)", 0, 2**31 - 1, base.seed, key="pair_seed")
-        prefix = d.text_input("Name prefix", store.free_name("pair", suffixes=jobs.pair_suffixes(),
-                                                             entries=entries), key="pair_prefix",
-                              help="Saved as <prefix>-max.keras and <prefix>-avg.keras.")
+        prefix = d.text_input("Name prefix", pairs_registry.free_prefix("pair", entries), key="pair_prefix",
+                              help="Saved as " + " and ".join(pairs_registry.pair_name("<prefix>", p)
+                                                               + store.MODEL_SUFFIX for p in POOLINGS) + ".")
         st.caption(f"Other settings come from the selected pair: batch {base.batch_size}, learning rate "
                    f"{base.learning_rate}, dropout {base.dropout}, augmentation "
                    f"{'on' if base.augment else 'off'}, {base.architecture} architecture. Both runs use "

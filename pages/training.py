@@ -8,6 +8,7 @@ from kmnist.network import config as config_net
 from kmnist.network import recipes
 from kmnist.network.architectures import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
 from kmnist.registry import store
+from kmnist.registry.pairs import pair_name
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import TRAINING, page_header
 from kmnist.ui.resources import get_data, provenance_note
@@ -27,6 +28,7 @@ provenance_note(data)
 folder = store.models_dir()
 train_size = len(data.y_train)
 state = st.session_state
+DEFAULT_NAME = pair_name("my-model", "<pooling>")  # a model trained here unnamed: my-model-max, my-model-avg
 
 
 def load_recipe() -> None:
@@ -84,10 +86,10 @@ with st.form("train-form"):
         b.selectbox("Optimizer", config_net.OPTIMIZERS, key="optimizer")
         c.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
                        help="Same seed + same settings = same subset, split and initial weights.")
-        name = a.text_input("Model name", value="", key="model_name", placeholder="my-model-<pooling>",
-                            help="Saved as <name>.keras in the models folder; leave empty for "
-                                 "my-model-<pooling> (numbered if taken). Existing models are never "
-                                 "overwritten.")
+        name = a.text_input("Model name", value="", key="model_name", placeholder=DEFAULT_NAME,
+                            help=f"Saved as <name>{store.MODEL_SUFFIX} in the models folder; "
+                                 f"leave empty for {DEFAULT_NAME} (numbered if taken). Existing models are "
+                                 "never overwritten.")
         owner = b.text_input("Your name (shown to others while it trains)", value="", key="owner")
     submitted = st.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
                                       key="start")
@@ -103,7 +105,8 @@ st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
              "you change page.")
 
 if submitted:
-    start_job([snapshots.Run(name.strip() or store.free_name(f"my-model-{pooling}"), config)], owner, data)
+    start_job([snapshots.Run(name.strip() or store.free_name(pair_name("my-model", pooling)), config)], owner,
+              data)
 
 st.divider()
 if jobs.current() is None:

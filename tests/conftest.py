@@ -85,13 +85,16 @@ def trained_models(tmp_path_factory, kmnist_data) -> Path:
 
     Named like the shipped models so pages find their defaults; shared by the whole session.
     """
+    from kmnist.network.architectures import POOLINGS
     from kmnist.network.config import TrainConfig
+    from kmnist.registry.pairs import DEFAULT_PAIR, pair_name
+    from kmnist.registry.store import model_path
     from kmnist.training.run import train
 
     folder = tmp_path_factory.mktemp("models")
-    for pooling in ("max", "avg"):
+    for pooling in POOLINGS:
         config = TrainConfig(pooling=pooling, epochs=2, limit=1500, batch_size=64, seed=1)
-        train(config, kmnist_data, folder / f"studio-{pooling}.keras")
+        train(config, kmnist_data, model_path(pair_name(DEFAULT_PAIR, pooling), folder))
     return folder
 
 

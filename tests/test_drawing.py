@@ -166,10 +166,10 @@ def reference_model(trained_models):
     """
     from kmnist.registry import store
 
-    shipped = store.MODELS_DIR / f"{store.DEFAULT_MODEL}.keras"
+    shipped = store.model_path(store.DEFAULT_MODEL, store.MODELS_DIR)
     if shipped.is_file():
         return store.load_model(shipped), 0.03
-    return store.load_model(trained_models / f"{store.DEFAULT_MODEL}.keras"), 0.10
+    return store.load_model(store.model_path(store.DEFAULT_MODEL, trained_models)), 0.10
 
 
 @pytest.mark.real_data

@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.registry.store: atomic saving, cards, loading checks, listing a folder, pairing twins."""
+"""Unit tests of kmnist.registry.store and pairs: atomic saving, cards, loading checks, listing, max/avg pairs."""
 
 import errno
 import json
@@ -107,6 +107,13 @@ def test_cards_are_utf8_json(tmp_path):
     assert json.loads((tmp_path / "m.card.json").read_text())["classes"][0] == "お"
 
 
+def test_model_path_names_the_keras_file_in_the_models_folder(tmp_path, monkeypatch):
+    assert store.model_path("duo-max", tmp_path) == tmp_path / "duo-max.keras"
+    monkeypatch.setenv(store.MODELS_ENV, str(tmp_path / "elsewhere"))
+    assert store.model_path("m") == tmp_path / "elsewhere" / "m.keras"
+    assert store.card_path(store.model_path("m")).name == "m.card.json"
+
+
 def test_free_name_skips_models_and_orphan_cards(tmp_path, small_model):
     assert store.free_name("mine", tmp_path) == "mine"
     store.save_model(small_model, tmp_path / "mine.keras")
@@ -141,3 +148,24 @@ def test_find_pairs_matches_configs_that_differ_only_in_pooling(tmp_path):
     assert [(m.name, a.name) for m, a in pairs] == [("studio-max", "studio-avg"), ("a-max", "a-avg")]
     assert pairs_registry.pair_key(card("max")) == pairs_registry.pair_key(card("avg"))
     assert pairs_registry.pair_key(None) is None
+
+
+def test_the_pair_naming_rule_is_prefix_dash_pooling(tmp_path):
+    assert pairs_registry.PAIR_SUFFIXES == ("-max", "-avg")
+    assert [pairs_registry.pair_name("duo", p) for p in ("max", "avg")] == ["duo-max", "duo-avg"]
+    assert pairs_registry.pair_prefix("duo-avg") == "duo" and pairs_registry.pair_prefix("a-b-max") == "a-b"
+    assert pairs_registry.pair_prefix("duomax") is None and pairs_registry.pair_prefix("-max") is None
+    assert pairs_registry.DEFAULT_PAIR == "studio"  # the shipped studio-max and studio-avg
+    entry(tmp_path, "pair-avg", card("avg"))  # one of the two names is enough to take a prefix
+    entry(tmp_path, "pair-2-max", card("max"))
+    taken = store.list_models(tmp_path)
+    assert pairs_registry.free_prefix("pair", taken) == "pair-3"
+    assert pairs_registry.free_prefix("duo", taken) == "duo"
+
+
+def test_find_pairs_prefers_the_avg_model_named_by_the_rule(tmp_path):
+    entries = [entry(tmp_path, "x-avg", card("avg")), entry(tmp_path, "duo-avg", card("avg")),
+               entry(tmp_path, "duo-max", card("max"))]
+    assert [(m.name, a.name) for m, a in pairs_registry.find_pairs(entries)] == [("duo-max", "duo-avg")]
+    entries[1] = entry(tmp_path, "other-avg", card("avg"))  # no duo-avg: the first avg model with its config
+    assert [(m.name, a.name) for m, a in pairs_registry.find_pairs(entries)] == [("duo-max", "x-avg")]

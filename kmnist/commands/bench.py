@@ -59,6 +59,7 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     """Train the classic CNN, our default model and the Training page's quick run on the same data:
     accuracy, seconds and time to each validation-accuracy milestone."""
     from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, recipe
+    from kmnist.registry.store import model_path
     from kmnist.training.run import train
 
     runs = {}
@@ -72,7 +73,7 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     configs = {"classic": classic, "default": default, "quick": quick_run}
     for name, config in configs.items():
         print(f"  training the {name} model ({config.epochs} epochs)…", flush=True)
-        result = train(config, dataset, folder / f"{name}.keras")
+        result = train(config, dataset, model_path(name, folder))
         epoch_seconds = [r["seconds"] for r in result.history[1:]] or [r["seconds"] for r in result.history]
         runs[name] = {"accuracy": result.card["test"]["accuracy"],
                       "macro_auc": result.card["test"]["macro_auc"],
@@ -225,8 +226,10 @@ def run_benchmark(data_dir=None, quick: bool = False, json_out: str | None = Non
         report["overhead"] = streaming_overhead(dataset, plan)
         print("3/5 drawing → prediction latency", flush=True)
         from kmnist.registry.inference import load_classifier
+        from kmnist.registry.store import model_path
 
-        classifier = load_classifier(folder / "default.keras")  # as the app and the CLI classify drawings
+        # the classifier the app and the CLI classify drawings with
+        classifier = load_classifier(model_path("default", folder))
         report["latency"] = drawing_latency(classifier, dataset, plan.latency_runs)
         report["latency"]["engine"] = classifier.engine
         print("4/5 data loading", flush=True)

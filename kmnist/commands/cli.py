@@ -129,12 +129,12 @@ def cmd_train(args) -> int:
 
 def _model_path(text: str) -> Path:
     """A model given by path (m.keras, folder/m.keras) or by name (studio-max: in the models folder)."""
-    from kmnist.registry.store import check_name, models_dir
+    from kmnist.registry.store import MODEL_SUFFIX, check_name, model_path
 
     path = Path(text)
-    if path.suffix == ".keras" or len(path.parts) > 1:
+    if path.suffix == MODEL_SUFFIX or len(path.parts) > 1:
         return path
-    return models_dir() / f"{check_name(text)}.keras"
+    return model_path(check_name(text))
 
 
 def _load_model(text: str):

@@ -30,7 +30,8 @@ from kmnist.jobs.supervisor import ChildProcess
 from kmnist.network.architectures import POOLINGS
 from kmnist.network.config import TrainConfig
 from kmnist.registry.errors import ModelError
-from kmnist.registry.store import check_name, models_dir
+from kmnist.registry.pairs import pair_name
+from kmnist.registry.store import check_name, model_path, models_dir
 
 MAX_WAITING = 10    # jobs that may wait behind the running one
 
@@ -327,7 +328,7 @@ def problems(runs: list[Run], data, folder: Path | None = None) -> list[str]:
         if name in seen:
             found.append(f"model name {name!r} is used twice; give each run its own name")
         seen.add(name)
-        if (folder / f"{name}.keras").exists():
+        if model_path(name, folder).exists():
             found.append(f"a model named {name!r} already exists in {folder}; choose another name "
                          "(models are never overwritten)")
         elif (folder, name) in planned:
@@ -361,10 +362,5 @@ def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: b
 
 
 def pair_runs(prefix: str, config: TrainConfig) -> list[Run]:
-    """The max/avg twins: the same config (seed, data, epochs...) except pooling."""
-    return [Run(f"{prefix}-{pooling}", replace(config, pooling=pooling)) for pooling in POOLINGS]
-
-
-def pair_suffixes() -> tuple[str, ...]:
-    """The name endings of a pair's models ("-max", "-avg"), for store.free_name."""
-    return tuple(f"-{pooling}" for pooling in POOLINGS)
+    """The runs of the max/avg pair `prefix`: the same config (seed, data, epochs...) except pooling."""
+    return [Run(pair_name(prefix, pooling), replace(config, pooling=pooling)) for pooling in POOLINGS]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kmnist.evaluation.metrics import predict_classes
 from kmnist.jobs import wording
+from kmnist.registry.store import model_path
 
 STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the next batch) before it is ended
 CHILD_NICE = 19     # the lowest CPU priority: the web server's pages stay responsive while a model trains
@@ -122,7 +123,7 @@ def child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> N
             if stop.is_set():
                 break
             messages.send(("run", index, None))
-            result = trainer(run.config, data, folder / f"{run.name}.keras",
+            result = trainer(run.config, data, model_path(run.name, folder),
                              listeners=[partial(_send, messages, run.name)], stop_event=stop)
             predicted = predict_classes(result.model, data.x_test) if result.model is not None else None
             messages.send(("report", index, (replace(result, model=None), predicted)))

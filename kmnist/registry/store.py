@@ -23,6 +23,9 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODELS_ENV = "KMNIST_MODELS"
 
 
+MODEL_SUFFIX = ".keras"  # a model NAME is saved as NAME.keras
+
+
 CARD_SUFFIX = ".card.json"
 
 
@@ -35,22 +38,25 @@ DEFAULT_MODEL = "studio-max"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+def model_path(name: str, folder: Path | None = None) -> Path:
+    """Where the model `name` lies: NAME.keras in `folder` (default: models_dir())."""
+    return (Path(folder) if folder else models_dir()) / f"{name}{MODEL_SUFFIX}"
 
 
 def card_path(model_path: Path) -> Path:
     model_path = Path(model_path)
-    return model_path.with_name(model_path.name.removesuffix(".keras") + CARD_SUFFIX)
+    return model_path.with_name(model_path.name.removesuffix(MODEL_SUFFIX) + CARD_SUFFIX)
 
 
 def onnx_path(model_path: Path) -> Path:
     """Where the ONNX twin of `model_path` lies: NAME.onnx beside NAME.keras."""
     model_path = Path(model_path)
-    return model_path.with_name(model_path.name.removesuffix(".keras") + ONNX_SUFFIX)
+    return model_path.with_name(model_path.name.removesuffix(MODEL_SUFFIX) + ONNX_SUFFIX)
 
 
 def check_name(name: str) -> str:
     """A model name safe as a file name; raise ModelError otherwise."""
-    name = name.removesuffix(".keras")
+    name = name.removesuffix(MODEL_SUFFIX)
     if not _NAME.match(name):
         raise ModelError(f"model name {name!r} is not allowed: use 1-64 letters, digits, '-', '_' "
                          "or '.', starting with a letter or digit")
@@ -181,7 +187,8 @@ def free_name(base: str, folder: Path | None = None, suffixes: tuple[str, ...] =
               entries: list[ModelEntry] | None = None) -> str:
     """`base`, or `base-2`, `base-3`... the first for which no `name + suffix` is a model (or card) yet.
 
-    With suffixes ("-max", "-avg") it names a pair; `entries` reuses a listing already made.
+    With suffixes it names a group of models (kmnist.registry.pairs.free_prefix: a max/avg pair);
+    `entries` reuses a listing already made.
     """
     taken = {entry.name for entry in (list_models(folder) if entries is None else entries)}
     name, number = base, 1
@@ -197,12 +204,12 @@ def list_models(folder: Path | None = None) -> list[ModelEntry]:
     if not folder.is_dir():
         return []
     entries = []
-    names = {p.name.removesuffix(".keras") for p in folder.glob("*.keras")
+    names = {p.name.removesuffix(MODEL_SUFFIX) for p in folder.glob("*" + MODEL_SUFFIX)
              if not p.name.startswith(".")}
     names |= {p.name.removesuffix(CARD_SUFFIX) for p in folder.glob("*" + CARD_SUFFIX)
               if not p.name.startswith(".")}
     for name in sorted(names, key=lambda n: (n != DEFAULT_MODEL, n)):
-        path = folder / f"{name}.keras"
+        path = model_path(name, folder)
         try:
             card, problem = read_card(path), None
         except ModelError as error:

@@ -198,7 +198,7 @@ def examples(kmnist_data, browser_models):
     from kmnist.registry import store
     from tests.browser.drawing import choose_examples
 
-    model = store.load_model(browser_models / f"{store.DEFAULT_MODEL}.keras")
+    model = store.load_model(store.model_path(store.DEFAULT_MODEL, browser_models))
     shipped = any(SHIPPED_MODELS.glob("*.keras"))
     return choose_examples(model, kmnist_data, DRAWN_CLASSES, per_class=2,
                            threshold=0.95 if shipped else 0.7)

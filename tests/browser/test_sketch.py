@@ -135,7 +135,7 @@ def test_the_page_computes_the_same_probabilities_as_python(page, app_server, km
             }
             return rows;
         }""", images.tolist()))
-    model_path = app_server["models"] / f"{store.DEFAULT_MODEL}.keras"
+    model_path = store.model_path(store.DEFAULT_MODEL, app_server["models"])
     classifier = load_classifier(model_path)
     assert isinstance(classifier.session, onnxruntime.InferenceSession)  # the twin, verified
     in_python = classifier.probabilities(images[..., None])
