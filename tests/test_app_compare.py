@@ -37,7 +37,7 @@ def page(models_copy, kmnist_data):
     return AppTest.from_file(PAGE, default_timeout=120).run()
 
 
-def test_the_twins_differ_only_in_pooling_and_are_shown_side_by_side(page):
+def test_the_pair_differs_only_in_pooling_and_is_shown_side_by_side(page):
     assert not page.exception
     assert [e.name for e in page.multiselect(key="compare_models").value] == ["studio-max", "studio-avg"]
     settings = table(page, "setting")

@@ -63,7 +63,7 @@ def test_a_new_channel_brings_its_own_telling_window_and_the_table_names_real_ro
 
 
 def test_the_shipped_pair_is_compared(page):
-    """Through the Compare runs page's view: the twins differ in pooling alone, results side by side."""
+    """Through the Compare runs page's view: the pair differs in pooling alone, results side by side."""
     assert page.selectbox(key="pair").value[0].name == "studio-max"
     tables = {frame.value.columns[0]: frame.value for frame in page.dataframe}
     assert tables["setting"].values.tolist() == [["pooling", "max", "avg"]]

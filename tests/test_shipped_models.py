@@ -1,4 +1,4 @@
-"""Shipped models: present, small, twins that differ only in pooling, cards that tell the truth."""
+"""Shipped models: present, small, a max/avg pair that differs only in pooling, cards that tell the truth."""
 
 import numpy as np
 import pytest
@@ -12,12 +12,12 @@ from kmnist.registry.inference import ONNX_RUNTIME, load_classifier, verified_on
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "models"
-TWINS = ("studio-max", "studio-avg")
+PAIR = ("studio-max", "studio-avg")  # the shipped max/avg pair
 
 
-@pytest.mark.parametrize("name", TWINS)
+@pytest.mark.parametrize("name", PAIR)
 def test_shipped_model_has_a_complete_card_and_fits_in_git(name):
-    path = SHIPPED / f"{name}.keras"
+    path = store.model_path(name, SHIPPED)
     assert path.is_file(), f"{path} missing: retrain it (see README, 'Shipped models')"
     assert path.stat().st_size < 5_000_000
     card = store.read_card(path)
@@ -29,8 +29,8 @@ def test_shipped_model_has_a_complete_card_and_fits_in_git(name):
     assert card["training_seconds"] > 0 and card["versions"]["keras"].startswith("3.")
 
 
-def test_twins_differ_only_in_pooling():
-    cards = [store.read_card(SHIPPED / f"{name}.keras") for name in TWINS]
+def test_the_pair_differs_only_in_pooling():
+    cards = [store.read_card(store.model_path(name, SHIPPED)) for name in PAIR]
     configs = [dict(card["config"]) for card in cards]
     assert [c.pop("pooling") for c in configs] == ["max", "avg"]
     assert configs[0] == configs[1]
@@ -39,9 +39,9 @@ def test_twins_differ_only_in_pooling():
 
 
 @pytest.mark.real_data
-@pytest.mark.parametrize("name", TWINS)
+@pytest.mark.parametrize("name", PAIR)
 def test_card_accuracy_is_what_the_model_scores(name, kmnist_data):
-    path = SHIPPED / f"{name}.keras"
+    path = store.model_path(name, SHIPPED)
     card = store.read_card(path)
     scores = evaluate(store.load_model(path), kmnist_data.x_test, kmnist_data.y_test)
     if card["data"]["md5"] == kmnist_data.provenance.md5:  # the very data it was tested on
@@ -49,9 +49,9 @@ def test_card_accuracy_is_what_the_model_scores(name, kmnist_data):
     assert scores["accuracy"] > 0.95
 
 
-@pytest.mark.parametrize("name", TWINS)
+@pytest.mark.parametrize("name", PAIR)
 def test_shipped_model_has_the_onnx_twin_its_card_records(name):
-    path = SHIPPED / f"{name}.keras"
+    path = store.model_path(name, SHIPPED)
     record = store.read_card(path)["onnx"]
     twin = verified_onnx(path)
     assert twin.path == SHIPPED / f"{name}.onnx" == SHIPPED / record["file"], "run `python -m kmnist export`"
@@ -62,9 +62,9 @@ def test_shipped_model_has_the_onnx_twin_its_card_records(name):
 
 
 @pytest.mark.real_data
-@pytest.mark.parametrize("name", TWINS)
+@pytest.mark.parametrize("name", PAIR)
 def test_shipped_twin_answers_like_its_keras_model(name, kmnist_data):
-    path = SHIPPED / f"{name}.keras"
+    path = store.model_path(name, SHIPPED)
     images = to_model_input(kmnist_data.x_test[:100])
     classifier = load_classifier(path)
     assert classifier.engine == ONNX_RUNTIME, classifier.fallback_reason

@@ -101,7 +101,7 @@ BUILDERS = {"studio": build_studio, "classic": build_classic}
 
 def build_model(pooling: str = "max", architecture: str = "studio", dropout: float | None = None,
                 **kwargs):
-    """The network for `architecture`, uncompiled; the max and avg twins differ only in pooling."""
+    """The network for `architecture`, uncompiled; a max/avg pair differs only in pooling."""
     if problem := architecture_problem(architecture):
         raise ValueError(problem)
     if dropout is not None:

@@ -83,7 +83,7 @@ def test_pooling_page_compares_both_models(page, app_server):
         assert re.fullmatch(r"\d+\.\d%", accuracy) and 10 < float(accuracy[:-1]) <= 100
     settings = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("th", has_text="setting"))
     assert [settings.locator(f"[data-testid='glide-cell-{col}-0']").text_content()
-            for col in range(3)] == ["pooling", "max", "avg"]  # the twins differ in pooling alone
+            for col in range(3)] == ["pooling", "max", "avg"]  # the pair differs in pooling alone
     for key in ("map", "max_map", "avg_map"):
         assert plotly_points(page.locator(f".st-key-{key}")) > 0
     assert_no_errors(page)
