@@ -1,4 +1,4 @@
-"""Confusion-matrix cells: the test images each cell holds, and which cell a clicked chart point is."""
+"""The confusion matrix: its counts, the test images in each cell, and which cell a chart click picks."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 from kmnist.data.classes import NUM_CLASSES
 from kmnist.data.pixels import to_model_input
+from kmnist.evaluation.confusion import matrix
 
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -17,7 +18,7 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
     eps = 1e-7
     loss = -np.mean(np.log(np.clip(probabilities[np.arange(len(labels)), labels], eps, 1.0)))
     classes = np.arange(NUM_CLASSES)
-    confusion = confusion_matrix(labels, predicted, labels=classes)
+    confusion = np.asarray(matrix(labels, predicted))
     support = confusion.sum(axis=1)
     per_class_accuracy = np.divide(np.diag(confusion), support, out=np.full(NUM_CLASSES, np.nan),
                                    where=support > 0)
