@@ -1,4 +1,4 @@
-"""KMNIST Studio's one package: data, models, training, inspection, drawings; Streamlit only in kmnist.ui."""
+"""KMNIST Studio's one package, in layers (pyproject.toml lists them); Streamlit only in kmnist.ui."""
 
 import os
 
