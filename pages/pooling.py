@@ -11,13 +11,13 @@ from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import upscale
 from kmnist.inspect import grids, pooling, probes
 from kmnist.jobs import ledger as jobs
-from kmnist.jobs import snapshots
 from kmnist.network import layers as layers_net
 from kmnist.network.architectures import POOLING_WORDS, POOLINGS
-from kmnist.network.config import TrainConfig, subset_limit
-from kmnist.network.recipes import DEFAULT_RECIPE, recipe
+from kmnist.network.config import BOUNDS, TrainConfig, subset_limit
+from kmnist.network.recipes import DEFAULT_RECIPE, quick_run, quick_run_words, recipe
 from kmnist.registry import pairs as pairs_registry
 from kmnist.registry import store
+from kmnist.ui import pooling_state
 from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import POOLING, page_header
@@ -43,7 +43,7 @@ usable = [entry for entry in entries if entry.usable]
 if not usable:
     st.warning("No trained model yet: train one on the **Training** page, or retrain the pair below.")
 else:
-    default = pairs[0][0] if pairs else usable[0]
+    default = pooling_state.first_model(usable, pairs)
     left, middle, right = st.columns([2, 2, 1])
     entry = left.selectbox("Model whose first feature maps are pooled", usable, index=usable.index(default),
                            format_func=lambda e: e.name, key="part1_model")
@@ -61,27 +61,17 @@ else:
         first_pool = layers_net.pooling_layers(model)[0].name
         a, b, c = st.columns([1, 2, 2])
         a.image(upscale(image, 4), caption=f"test image #{examples[number]}: {kana.label}", clamp=True)
-        # First visit: the liveliest channel and its most telling window; later, the user's choice
-        # (clamped, since another model may have fewer channels or smaller maps).
         state = st.session_state
-        state.channel = pooling.clamp(state.get("channel"), maps.shape[-1], pooling.liveliest_channel(maps))
+        pooling_state.settle_channel(state, maps)
         channel = b.slider(f"Channel of `{source}` ({maps.shape[-1]} feature maps)", 0, maps.shape[-1] - 1,
-                           key="channel", on_change=lambda: state.update(window_follows=True))
+                           key=pooling_state.CHANNEL, on_change=pooling_state.channel_changed, args=(state,))
         feature = maps[..., channel]
         rows, cols = pooling.pooled_shape(maps.shape)
-        telling = pooling.telling_window(feature)
-
-        def jump_to_telling_window():
-            state.window_row, state.window_col = telling
-
-        if state.pop("window_follows", False):  # a new channel: its own most telling window, not a blank one
-            jump_to_telling_window()
-        state.window_row = pooling.clamp(state.get("window_row"), rows, telling[0])
-        state.window_col = pooling.clamp(state.get("window_col"), cols, telling[1])
-        row = c.slider("Window row (in the pooled map)", 0, rows - 1, key="window_row")
-        col = c.slider("Window column (in the pooled map)", 0, cols - 1, key="window_col")
-        b.button("Jump to the window where max and average differ most", on_click=jump_to_telling_window,
-                 key="telling_window")
+        telling = pooling_state.settle_window(state, feature)
+        row = c.slider("Window row (in the pooled map)", 0, rows - 1, key=pooling_state.ROW)
+        col = c.slider("Window column (in the pooled map)", 0, cols - 1, key=pooling_state.COL)
+        b.button("Jump to the window where max and average differ most", on_click=pooling_state.jump_to,
+                 args=(state, telling), key="telling_window")
         pooled = {mode: pooling.pool2x2(feature, mode) for mode in POOLINGS}
         window = pooling.window(feature, row, col)
         zrange = (float(feature.min()), float(feature.max()))
@@ -131,14 +121,14 @@ else:
         st.subheader("After the first pooling layer, same input")
         columns = st.columns(2)
         for column, entry in zip(columns, pair, strict=True):
-            twin = get_model(entry)
-            if twin is None:
+            member = get_model(entry)
+            if member is None:
                 continue
-            pool_name = layers_net.pooling_layers(twin)[0].name
-            twin_maps = probes.layer_outputs(twin, image)[pool_name][..., :16]
+            pool_name = layers_net.pooling_layers(member)[0].name
+            grid_maps = probes.layer_outputs(member, image)[pool_name][..., :16]
             column.plotly_chart(layers_charts.grid_heatmap(
-                grids.feature_grid(twin_maps, columns=8),
-                f"{entry.name}: {pool_name}, first {twin_maps.shape[-1]} channels"), key=f"grid_{entry.name}")
+                grids.feature_grid(grid_maps, columns=8),
+                f"{entry.name}: {pool_name}, first {grid_maps.shape[-1]} channels"), key=f"grid_{entry.name}")
         st.caption("Each tile is one channel, stretched to its own range. The two models learned different "
                    "filters, so compare the texture, not tile by tile: max-pooled maps tend to be sparse "
                    "and sharp, average-pooled maps smoother.")
@@ -146,24 +136,26 @@ else:
 with st.expander("Retrain a max/avg pair (in the background, same live charts as the Training page)",
                  icon=":material/refresh:"):
     base = TrainConfig.from_dict(pair[0].card["config"]) if pairs else recipe(DEFAULT_RECIPE)
+    train_size = len(data.y_train)
+    quick = quick_run(base, train_size)  # the selected pair's settings as a quick run
     with st.form("pair-form"):
         a, b, c, d = st.columns(4)
-        epochs = a.number_input("Epochs", 1, 1000, min(base.epochs, 3), key="pair_epochs")
-        limit = b.number_input("Training images", 1, len(data.y_train),
-                               min(base.limit or len(data.y_train), 2000), step=100, key="pair_limit")
-        seed = c.number_input("Seed (shared)", 0, 2**31 - 1, base.seed, key="pair_seed")
+        epochs = a.number_input("Epochs", BOUNDS["epochs"].low, BOUNDS["epochs"].high, quick.epochs,
+                                key="pair_epochs")
+        limit = b.number_input("Training images", min(BOUNDS["limit"].low, train_size), train_size,
+                               quick.limit or train_size, step=100, key="pair_limit")
+        seed = c.number_input("Seed (shared)", BOUNDS["seed"].low, BOUNDS["seed"].high, quick.seed,
+                              key="pair_seed")
         prefix = d.text_input("Name prefix", pairs_registry.free_prefix("pair", entries), key="pair_prefix",
                               help="Saved as " + " and ".join(pairs_registry.pair_name("<prefix>", p)
                                                                + store.MODEL_SUFFIX for p in POOLINGS) + ".")
-        st.caption(f"Other settings come from the selected pair: batch {base.batch_size}, learning rate "
-                   f"{base.learning_rate}, dropout {base.dropout}, augmentation "
-                   f"{'on' if base.augment else 'off'}, {base.architecture} architecture. Both runs use "
+        st.caption(f"A quick run of the selected pair's settings ({quick_run_words(train_size)}, learning "
+                   f"rate {quick.learning_rate}, dropout {quick.dropout}, augmentation "
+                   f"{'on' if quick.augment else 'off'}, {quick.architecture} architecture). Both runs use "
                    "the same seed, data and epochs.")
         retrain = st.form_submit_button("Train the pair", icon=":material/play_arrow:", key="pair_start")
     if retrain:
-        config = replace(base, epochs=int(epochs), seed=int(seed),
-                         limit=subset_limit(limit, len(data.y_train)))
+        config = replace(quick, epochs=int(epochs), seed=int(seed), limit=subset_limit(limit, train_size))
         start_job(jobs.pair_runs(prefix.strip(), config), "", data, pair=True)
-job = jobs.current()
-if jobs.waiting() or (job is not None and (job.state in snapshots.ACTIVE or job.pair)):  # else: Training page
+if pooling_state.shows_monitor(jobs.current(), jobs.waiting()):
     training_monitor("pooling", detail=False)

@@ -41,10 +41,9 @@ if "epochs" not in state:
 chosen = st.selectbox("Recipe", list(recipes.RECIPES), key="recipe", on_change=load_recipe,
                       help="A named set of settings; the form below starts from it and you can change any of "
                            "them.")
-quick = recipes.QUICK_RUN
 st.caption(f"**{chosen}** sets: {config_net.describe(recipes.RECIPES[chosen])}. The form starts from a quick "
-           f"run of it: {quick['epochs']} epochs on {quick['limit']:,} images, batch {quick['batch_size']}, "
-           f"early-stopping patience {quick['patience']}.")
+           f"run of it: {recipes.quick_run_words(train_size)}.")
+BOUNDS = config_net.BOUNDS  # the ranges TrainConfig allows: the widgets offer the same
 
 with st.form("train-form"):
     st.markdown("**Hyperparameters**")
@@ -53,11 +52,14 @@ with st.form("train-form"):
                          format_func=lambda p: f"{POOLING_WORDS[p]} pooling",
                          help="How each 2x2 window of a feature map is shrunk to one number: its "
                               "largest value or its mean (see the Max vs average pooling page).")
-    left.number_input("Epochs", min_value=1, max_value=1000, step=1, key="epochs",
+    left.number_input("Epochs", min_value=BOUNDS["epochs"].low, max_value=BOUNDS["epochs"].high, step=1,
+                      key="epochs",
                       help="Passes over the training images (early stopping may end sooner).")
-    left.number_input("Batch size", min_value=1, max_value=8192, step=16, key="batch_size",
+    left.number_input("Batch size", min_value=BOUNDS["batch_size"].low, max_value=BOUNDS["batch_size"].high,
+                      step=16, key="batch_size",
                       help="Images per weight update.")
-    middle.number_input("Learning rate", min_value=0.0, max_value=100.0, step=0.0005, format="%.4f",
+    middle.number_input("Learning rate", min_value=BOUNDS["learning_rate"].low,
+                        max_value=BOUNDS["learning_rate"].high, step=0.0005, format="%.4f",
                         key="learning_rate",
                         help="Step size of each update (peak of the warm-up + cosine schedule). Typical: "
                              "0.001-0.005 for AdamW, 1.0 for Adadelta.")
@@ -71,20 +73,22 @@ with st.form("train-form"):
                   help="Train on randomly shifted, rotated and zoomed copies of the images.")
     right.slider("Validation fraction", 0.05, 0.5, step=0.05, key="val_fraction",
                  help="Share of the training images held out to validate each epoch.")
-    right.number_input("Early-stopping patience (epochs)", min_value=1, max_value=1000, step=1,
-                       key="patience",
+    right.number_input("Early-stopping patience (epochs)", min_value=BOUNDS["patience"].low,
+                       max_value=BOUNDS["patience"].high, step=1, key="patience",
                        help="Training stops early once the validation loss has not improved for this many "
                             "epochs in a row; the best epoch is kept either way. At or above the epochs it "
                             "never stops early.")
-    limit = right.number_input(f"Training images (subset of {train_size:,})", min_value=1,
-                               max_value=train_size, step=100, key="limit",
+    limit = right.number_input(f"Training images (subset of {train_size:,})",
+                               min_value=min(BOUNDS["limit"].low, train_size), max_value=train_size, step=100,
+                               key="limit",
                                help="A stratified subset for quick runs; the maximum uses them all.")
     with st.expander("More: architecture, optimizer, seed, names"):
         a, b, c = st.columns(3)
         a.selectbox("Architecture", ARCHITECTURES, key="architecture",
                     help="; ".join(f"{name}: {note}" for name, note in ARCHITECTURE_NOTES.items()) + ".")
         b.selectbox("Optimizer", config_net.OPTIMIZERS, key="optimizer")
-        c.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+        c.number_input("Seed", min_value=BOUNDS["seed"].low, max_value=BOUNDS["seed"].high, step=1,
+                       key="seed",
                        help="Same seed + same settings = same subset, split and initial weights.")
         name = a.text_input("Model name", value="", key="model_name", placeholder=DEFAULT_NAME,
                             help=f"Saved as <name>{store.MODEL_SUFFIX} in the models folder; "
@@ -111,5 +115,6 @@ if submitted:
 st.divider()
 if jobs.current() is None:
     st.info("No training has run on this server yet: choose settings above and press **Start training**. "
-            "A quick first run: 1-2 epochs on 1,000 images takes well under a minute.")
+            f"The form starts as a quick run ({recipes.quick_run_words(train_size)}), the fastest way to a "
+            "first model.")
 training_monitor("training")

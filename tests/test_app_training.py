@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots
-from kmnist.network.config import TrainConfig
+from kmnist.network.config import BOUNDS, TrainConfig
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
 
@@ -36,12 +36,15 @@ def poll_until_done(at, timeout=150):
     return at
 
 
-def test_page_renders_its_explanation_and_form(page):
+def test_page_renders_its_explanation_and_form(page, kmnist_data):
     assert not page.exception
     text = " ".join(m.value for m in page.markdown)
     assert "epoch" in text and "AUC" in text and "early" in text and "callbacks" in text
-    for key in ("epochs", "batch_size", "learning_rate", "patience", "limit", "seed"):
-        assert page.number_input(key=key) is not None
+    for key in ("epochs", "batch_size", "learning_rate", "patience", "seed"):  # the ranges TrainConfig allows
+        widget = page.number_input(key=key)
+        assert (widget.min, widget.max) == (BOUNDS[key].low, BOUNDS[key].high), key
+    assert page.number_input(key="limit").min == BOUNDS["limit"].low
+    assert page.number_input(key="limit").max == len(kmnist_data.y_train)
     assert page.radio(key="pooling").options == ["max pooling", "average pooling"]
     assert page.slider(key="dropout").value == 0.25 and page.toggle(key="augment").value is True
     assert page.text_input(key="model_name") is not None

@@ -88,7 +88,7 @@ def test_an_existing_model_is_never_overwritten(kmnist_data, tmp_path):
         ({"batch_size": 6000}, "batch size 6000 is larger than the 5600 training images"),
         ({"learning_rate": 0.0}, "learning rate must be above 0"),
         ({"learning_rate": 50.0}, "learning rate must be above 0 and at most 10"),
-        ({"val_fraction": 0.0}, "validation fraction must lie strictly between 0 and 1"),
+        ({"val_fraction": 0.0}, "validation fraction must be strictly between 0 and 1"),
         ({"val_fraction": 1.0}, "validation fraction"),
         ({"dropout": 1.0}, "dropout must be"),
         ({"pooling": "median"}, "pooling must be"),

@@ -14,6 +14,67 @@ class ConfigError(ValueError):
     """Hyperparameters that cannot work; the message lists each problem and the allowed range."""
 
 
+@dataclass(frozen=True)
+class Bound:
+    """The values one numeric setting allows: from `low` to `high` (None: no limit), an end left out when
+    open. TrainConfig checks them and the pages' widgets offer them (a widget's range includes an open end;
+    the check then names it)."""
+
+    low: int | float
+    high: int | float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    whole: bool = False  # a whole number (int)
+    unit: str = ""       # written after the numbers, e.g. " images"
+
+    def allows(self, value) -> bool:
+        if self.whole and not isinstance(value, int):
+            return False
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def words(self) -> str:
+        """The range in words: "a whole number from 1 to 1000", "above 0 and at most 10"..."""
+        low, high = (None if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+                     for v in (self.low, self.high))
+        if high is None:
+            rule = f"{'above' if self.low_open else 'at least'} {low}{self.unit}"
+        elif self.low_open and self.high_open:
+            rule = f"strictly between {low} and {high}{self.unit}"
+        elif not (self.low_open or self.high_open):
+            rule = f"from {low} to {high}{self.unit}"
+        else:
+            rule = (f"{'above' if self.low_open else 'at least'} {low} and "
+                    f"{'below' if self.high_open else 'at most'} {high}{self.unit}")
+        if self.whole:
+            return f"a whole number {'of ' if high is None and not self.low_open else ''}{rule}"
+        return rule
+
+
+# The allowed range of each numeric TrainConfig field, stated once (pooling, architecture and optimizer
+# come from their lists; limit may also be None: all the images).
+BOUNDS = {
+    "epochs": Bound(1, 1000, whole=True),
+    "batch_size": Bound(1, whole=True),
+    "learning_rate": Bound(0.0, 10.0, low_open=True),
+    "dropout": Bound(0.0, 1.0, high_open=True),
+    "label_smoothing": Bound(0.0, 1.0, high_open=True),
+    "val_fraction": Bound(0.0, 1.0, low_open=True, high_open=True),
+    "patience": Bound(1, whole=True),
+    "limit": Bound(100, whole=True, unit=" images"),
+    "seed": Bound(0, 2**31 - 1, whole=True),
+}
+
+
+# How a problem names each field.
+_NOUNS = {"epochs": "epochs", "batch_size": "batch size", "learning_rate": "learning rate",
+          "dropout": "dropout", "label_smoothing": "label smoothing", "val_fraction": "validation fraction",
+          "patience": "early-stopping patience", "limit": "training subset", "seed": "seed"}
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides a training run; recorded verbatim in the model card."""
@@ -44,23 +105,10 @@ class TrainConfig:
                                           architecture_problem(self.architecture)) if problem]
         if self.optimizer not in OPTIMIZERS:
             found.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 1000:
-            found.append(f"epochs must be a whole number from 1 to 1000, not {self.epochs}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            found.append(f"batch size must be a whole number of at least 1, not {self.batch_size}")
-        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate <= 10
-                and math.isfinite(self.learning_rate)):
-            found.append(f"learning rate must be above 0 and at most 10, not {self.learning_rate}")
-        if not 0 <= self.dropout < 1:
-            found.append(f"dropout must be at least 0 and below 1, not {self.dropout}")
-        if not 0 <= self.label_smoothing < 1:
-            found.append(f"label smoothing must be at least 0 and below 1, not {self.label_smoothing}")
-        if not 0 < self.val_fraction < 1:
-            found.append(f"validation fraction must lie strictly between 0 and 1, not {self.val_fraction}")
-        if not isinstance(self.patience, int) or self.patience < 1:
-            found.append(f"early-stopping patience must be a whole number of at least 1, not {self.patience}")
-        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 100):
-            found.append(f"training subset must be at least 100 images, not {self.limit}")
+        for name, bound in BOUNDS.items():
+            value = getattr(self, name)
+            if not (name == "limit" and value is None) and not bound.allows(value):
+                found.append(f"{_NOUNS[name]} must be {bound.words()}, not {value}")
         if train_size is not None and not found:
             used = min(train_size, self.limit or train_size)
             n_val = math.ceil(used * self.val_fraction)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kmnist.network.config import SETTINGS, ConfigError, TrainConfig
+from kmnist.network.config import SETTINGS, ConfigError, TrainConfig, subset_limit
 
 # -- named recipes: the one place that says what "studio" and "classic" training mean -------------------
 RECIPES = {
@@ -20,17 +20,30 @@ RECIPES = {
 DEFAULT_RECIPE = "studio"
 
 
-# The Training page starts from a quick run of a recipe: fewer epochs on a subset, smaller batches, and a
-# patience that fits in its epochs (a recipe's own patience would outlast the run: it could never stop early).
+# A quick run: fewer epochs on a subset, smaller batches, and a patience that fits in its epochs (a recipe's
+# own patience would outlast the run: it could never stop early). The Training page's form and the Pooling
+# page's pair start from it; the benchmark times it.
 QUICK_RUN = {"epochs": 8, "limit": 7000, "batch_size": 128, "patience": 3}
 
 
+def quick_run(base: TrainConfig, train_size: int) -> TrainConfig:
+    """`base` as a QUICK_RUN on a subset of at most `train_size` images (limit None: all of them)."""
+    config = replace(base, **QUICK_RUN)
+    return replace(config, limit=subset_limit(config.limit, train_size))
+
+
+def quick_run_words(train_size: int | None = None) -> str:
+    """QUICK_RUN in words, e.g. "8 epochs on 7,000 images, batch 128, early-stopping patience 3"."""
+    images = min(QUICK_RUN["limit"], train_size or QUICK_RUN["limit"])
+    return (f"{QUICK_RUN['epochs']} epochs on {images:,} images, batch {QUICK_RUN['batch_size']}, "
+            f"early-stopping patience {QUICK_RUN['patience']}")
+
+
 def quick_run_settings(name: str, train_size: int) -> dict:
-    """The Training page's starting values for recipe `name`: its SETTINGS as a QUICK_RUN, and the
+    """The Training page's starting values for recipe `name`: its SETTINGS as a quick_run, and the
     subset size ("limit") that run trains on, at most `train_size`."""
-    config = recipe(name, **QUICK_RUN)
-    return {field: getattr(config, field) for field in SETTINGS} | {
-        "limit": min(config.limit or train_size, train_size)}
+    config = quick_run(recipe(name), train_size)
+    return {field: getattr(config, field) for field in SETTINGS} | {"limit": config.limit or train_size}
 
 
 def recipe(name: str, **overrides) -> TrainConfig:
