@@ -90,7 +90,7 @@ def gallery() -> None:
                f"{'class' if len(chosen) == 1 else 'classes'} {names} · page {page.number} of "
                f"{page.count}. Each tile shows the image's position in the split and its class.")
     with st.expander("Labels of the tiles on this page (position in the split, class)"):
-        st.markdown(" · ".join(f"#{p} {CLASSES[labels[p]].char} ({CLASSES[labels[p]].romaji})"
+        st.markdown(" · ".join(f"#{p} {CLASSES[labels[p]].name}"
                                for p in page.indices))
 
 
@@ -132,8 +132,8 @@ def remember_selection(chart_key: str, map_name: str) -> None:
 def cached_figure(_chosen: explore.Map2D, _labels, key: tuple, method: str, size: int | None, title: str):
     """A map's figure, built once per map (`key`, `method`, `size`): building the traces of thousands of
     points takes tenths of a second. Shared, so never changed (st.plotly_chart only reads it)."""
-    return dataset.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions, title,
-                                    _chosen.axes)
+    return dataset.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions,
+                                     title, _chosen.axes)
 
 
 def draw_map(chosen: explore.Map2D, key: tuple, method: str, size: int | None, title: str,
@@ -223,7 +223,7 @@ def projection() -> None:
             kana = CLASSES[labels[chosen]]
             st.image(upscale(images[chosen], 8),
                      caption=f"{split} image #{chosen}, clicked in the {map_name}")
-            st.markdown(f"### {kana.char} ({kana.romaji})\nclass {kana.index}, {kana.codepoint}")
+            st.markdown(f"### {kana.name}\nclass {kana.index}, {kana.codepoint}")
 
 
 @st.fragment
@@ -234,7 +234,7 @@ def class_examples() -> None:
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
     st.image(pictures.class_rows_picture(images, examples, scale=3),
-             caption="Rows: " + ", ".join(f"{k.index} {k.char} ({k.romaji})" for k in CLASSES))
+             caption="Rows: " + ", ".join(k.label for k in CLASSES))
     st.button("Show other examples", icon=":material/shuffle:", key="examples_shuffle",
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))
 

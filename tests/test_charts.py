@@ -131,7 +131,7 @@ def test_activation_and_probability_bars_show_their_values():
 
 
 def test_top_classes_are_drawn_best_on_top():
-    top = [{"char": "は", "romaji": "ha", "prob": 0.7}, {"char": "ま", "romaji": "ma", "prob": 0.2}]
+    top = [{"class": 5, "prob": 0.7}, {"class": 6, "prob": 0.2}]  # は (ha), ま (ma)
     bars = layers.top_classes_bars(top).data[0]
     assert list(bars.y) == ["ま (ma)", "は (ha)"] and list(bars.x) == [0.2, 0.7]  # plotly draws bottom-up
     assert list(bars.marker.color) == ["#9aa5b1", "#2ca02c"] and list(bars.text) == ["20.0%", "70.0%"]

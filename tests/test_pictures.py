@@ -38,9 +38,9 @@ def test_pictures_for_gallery_rows_and_means(synthetic):
 
 
 def test_tile_label_with_and_without_hiragana():
-    assert pictures.tile_label(12, 0, hiragana=True) == "#12 お o"
+    assert pictures.tile_label(12, 0, hiragana=True) == "#12 お (o)"
     assert pictures.tile_label(7, 9, hiragana=False) == "#7 wo"
-    assert pictures.tile_label(3, np.uint8(3), hiragana=True) == f"#3 {CLASSES[3].char} tsu"
+    assert pictures.tile_label(3, np.uint8(3), hiragana=True) == f"#3 {CLASSES[3].name}" == "#3 つ (tsu)"
 
 
 def test_find_cjk_font_honours_env_and_rejects_latin_fonts(monkeypatch, tmp_path):

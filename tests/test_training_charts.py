@@ -7,7 +7,7 @@ from kmnist.charts import training
 from kmnist.charts.style import RUN_COLORS
 from kmnist.data.classes import CLASSES
 
-CHARS = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
+CHARS = [kana.name for kana in CLASSES]
 PANELS = {"x": "loss", "x2": "AUC", "x3": "accuracy"}  # the three subplots, left to right
 
 
@@ -89,7 +89,7 @@ def test_confusion_heatmap_writes_each_count_in_its_cell():
     figure = training.confusion_heatmap(confusion.tolist())
     heat = figure.data[0]
     assert heat.z[0][1] == 2 and heat.z[3][3] == 5 and heat.text == heat.z
-    assert list(heat.x) == CHARS and list(heat.y) == CHARS and heat.x[0] == "お o"
+    assert list(heat.x) == CHARS and list(heat.y) == CHARS and heat.x[0] == "お (o)"
     assert figure.layout.xaxis.title.text == "predicted class"
     assert figure.layout.yaxis.title.text == "true class"
     assert figure.layout.yaxis.autorange == "reversed"  # the first class on top, as in a table

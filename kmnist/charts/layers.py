@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from kmnist.charts.style import CLASS_LABELS, click_targets, styled
+from kmnist.data.classes import CLASSES
 
 
 # -- pooling: a feature map with its values, a highlighted 2x2 window ------------------------------------
@@ -87,8 +88,8 @@ def probability_bars(probabilities, title: str = "Softmax output", highlight: in
 
 
 def top_classes_bars(top: list[dict], height: int = 220):
-    """Sketch pad: the top-k classes ({'char','romaji','prob'} records), best on top, as horizontal bars."""
-    labels = [f"{t['char']} ({t['romaji']})" for t in top][::-1]
+    """Sketch pad: the top-k classes ({'class', 'prob'} records), best on top, as horizontal bars."""
+    labels = [CLASSES[t["class"]].name for t in top][::-1]
     values = [t["prob"] for t in top][::-1]
     figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=[f"{v:.1%}" for v in values],
                               textposition="auto", marker_color=["#9aa5b1"] * (len(values) - 1) + ["#2ca02c"],

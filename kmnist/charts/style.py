@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 
 from kmnist.data.classes import CLASSES
 
-CLASS_LABELS = [kana.label for kana in CLASSES]
+CLASS_LABELS = [kana.label for kana in CLASSES]  # '0 お (o)': axes that list all ten classes
+CLASS_NAMES = [kana.name for kana in CLASSES]    # 'お (o)': where the class is named in words
 
 
 def styled(figure: go.Figure, title: str | None = None, height: int = 320) -> go.Figure:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kmnist.charts.style import RUN_COLORS, styled
-from kmnist.data.classes import CLASSES
+from kmnist.charts.style import CLASS_NAMES, RUN_COLORS, styled
 from kmnist.evaluation.confusion import CELLS
 
 
@@ -71,9 +70,9 @@ def training_curves(records, height: int = 340):
 def confusion_heatmap(confusion, height: int = 460):
     """A 10x10 confusion matrix: rows are true classes, columns predicted, counts written in the cells."""
     z = [[int(v) for v in row] for row in confusion]
-    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
     figure = go.Figure(go.Heatmap(
-        z=z, x=chars, y=chars, colorscale="Blues", text=z, texttemplate="%{text}", showscale=False,
+        z=z, x=CLASS_NAMES, y=CLASS_NAMES, colorscale="Blues", text=z, texttemplate="%{text}",
+        showscale=False,
         hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>"))
     figure.update_xaxes(title_text="predicted class", side="bottom", type="category")
     figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
@@ -83,8 +82,8 @@ def confusion_heatmap(confusion, height: int = 460):
 def per_class_bar(per_class_accuracy, height: int = 320):
     """Test accuracy of each class as bars, the mean as a dotted line."""
     values = [float(v) for v in per_class_accuracy]
-    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
-    figure = go.Figure(go.Bar(x=chars, y=values, text=[f"{v:.1%}" for v in values], textposition="outside",
+    figure = go.Figure(go.Bar(x=CLASS_NAMES, y=values, text=[f"{v:.1%}" for v in values],
+                              textposition="outside",
                               marker_color="#1f77b4",
                               hovertemplate="%{x}: %{y:.1%} of its test images right<extra></extra>"))
     mean = sum(values) / len(values) if values else 0
@@ -97,10 +96,9 @@ def per_class_bar(per_class_accuracy, height: int = 320):
 # -- runs compared: per-class accuracy side by side, a confusion matrix whose cells can be clicked ---------
 def per_class_comparison(accuracy: dict[str, list], height: int = 340):
     """Grouped bars: each model's test accuracy per class (kmnist.comparison.per_class_accuracy)."""
-    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
     figure = go.Figure()
     for index, (name, values) in enumerate(accuracy.items()):
-        figure.add_bar(x=chars, y=values, name=name, marker_color=RUN_COLORS[index % len(RUN_COLORS)],
+        figure.add_bar(x=CLASS_NAMES, y=values, name=name, marker_color=RUN_COLORS[index % len(RUN_COLORS)],
                        hovertemplate=f"{name}<br>" + "%{x}: %{y:.1%} right<extra></extra>")
     figure.update_layout(barmode="group")
     low = min((v for values in accuracy.values() for v in values if v is not None and v == v), default=0)
@@ -119,9 +117,9 @@ def clickable_confusion(confusion, title: str = "Confusion matrix (test set)", h
 
     figure = confusion_heatmap(confusion, height=height)
     figure.update_traces(hoverinfo="skip", hovertemplate=None)
-    chars = [f"{kana.char} {kana.romaji}" for kana in CLASSES]
     figure.add_trace(go.Scatter(
-        x=[chars[cell.predicted] for cell in CELLS], y=[chars[cell.true] for cell in CELLS], mode="markers",
+        x=[CLASS_NAMES[cell.predicted] for cell in CELLS], y=[CLASS_NAMES[cell.true] for cell in CELLS],
+        mode="markers",
         customdata=[int(confusion[cell.true][cell.predicted]) for cell in CELLS], showlegend=False,
         marker=dict(symbol="square", size=24, color="rgba(0,0,0,0)"),
         selected=dict(marker=dict(color="rgba(255,45,85,0.45)")),

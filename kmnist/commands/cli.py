@@ -164,6 +164,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from PIL import Image, UnidentifiedImageError
 
+    from kmnist.data.classes import CLASSES
     from kmnist.drawing import BlankDrawingError, predict_drawing
     from kmnist.registry.inference import load_classifier
 
@@ -186,7 +187,7 @@ def cmd_predict(args) -> int:
         elif "error" in outcome:
             print(f"{file}: {outcome['error']}")
         else:
-            print(f"{file}: " + ", ".join(f"{t['char']} {t['romaji']} {t['prob']:.1%}" for t in top))
+            print(f"{file}: " + ", ".join(f"{CLASSES[t['class']].name} {t['prob']:.1%}" for t in top))
     return 1 if failures == len(args.files) else 0
 
 

@@ -14,9 +14,14 @@ class KanaClass:
         return f"U+{ord(self.char):04X}"
 
     @property
+    def name(self) -> str:
+        """The class in words, such as 'お (o)': its character and romaji."""
+        return f"{self.char} ({self.romaji})"
+
+    @property
     def label(self) -> str:
-        """Short human label such as '0 お (o)'."""
-        return f"{self.index} {self.char} ({self.romaji})"
+        """The class in a list of all ten, such as '0 お (o)': its index, then its name."""
+        return f"{self.index} {self.name}"
 
 
 CLASSES = tuple(

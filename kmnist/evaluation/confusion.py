@@ -23,7 +23,7 @@ class Cell(NamedTuple):
     @property
     def words(self) -> str:
         true, predicted = CLASSES[self.true], CLASSES[self.predicted]
-        return f"true {true.char} ({true.romaji}), predicted {predicted.char} ({predicted.romaji})"
+        return f"true {true.name}, predicted {predicted.name}"
 
 
 CELLS = tuple(Cell(true, predicted) for true in range(NUM_CLASSES) for predicted in range(NUM_CLASSES))

@@ -67,7 +67,8 @@ class Snapshot:
     runs: tuple[Run, ...]
     owner: str
     owner_id: str
-    started: float  # time.time() when it was asked for
+    queued_at: float  # time.time() when it was asked for
+    started_at: float | None  # time.time() when it began to train (None while it waits)
     state: str
     records: tuple[Mapping, ...]  # read-only StreamingCallback records, each tagged with its "run"
     reports: tuple[RunReport, ...]

@@ -26,7 +26,9 @@ from kmnist.registry.store import model_path
 
 STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the next batch) before it is ended
 CHILD_NICE = 19     # the lowest CPU priority: the web server's pages stay responsive while a model trains
-TRAINER = "kmnist.training.run:train"  # what the child runs for each run ("module:function"; tests swap it)
+TRAINER_ENV = "KMNIST_TRAINER"  # a server's stand-in trainer, for the browser tests (tests/fault_trainers.py)
+# What the child runs for each run, "module:function" (tests swap it, or name one in KMNIST_TRAINER).
+TRAINER = os.environ.get(TRAINER_ENV) or "kmnist.training.run:train"
 
 
 class ChildProcess:

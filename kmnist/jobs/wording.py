@@ -75,3 +75,26 @@ def describe_failure(error: BaseException) -> str:
     return (f"Training failed ({type(error).__name__}: {str(error)[:300]}). Nothing was overwritten; "
             "if a best checkpoint was saved its card says the run failed. Try again with other "
             "settings, or report this message.")
+
+
+def cluster_unreachable(address: str, error: BaseException) -> str:
+    why = f"{type(error).__name__}: {str(error)[:160]}"
+    return (f"The training cluster at {address} cannot be reached ({why}). "
+            "Check that `dask scheduler` runs there and that this server can reach its port, or unset "
+            "KMNIST_CLUSTER to train on this server.")
+
+
+def cluster_lost(address: str, error: BaseException | None = None) -> str:
+    why = f" ({type(error).__name__}: {str(error)[:160]})" if error is not None else ""
+    return (f"The training cluster's scheduler at {address} stopped answering during this run{why}. "
+            "Models already saved are kept; start the scheduler again, then this run again.")
+
+
+def worker_died(where: str) -> str:
+    return (f"The lab machine training this run, worker {where}, died or left the cluster mid-run. "
+            "Nothing it trained reached the models folder; start the run again and another worker takes it.")
+
+
+def worker_restarted(grace: float, where: str | None) -> str:
+    return (f"The run did not stop within {grace:.0f} s of Stop, so its worker {where or ''} was restarted; "
+            "nothing of this run was saved.")

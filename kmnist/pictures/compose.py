@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kmnist.data.classes import CLASSES
+from kmnist.data.classes import CLASSES, KanaClass
 from kmnist.data.pixels import IMAGE_SIDE, to_uint8, upscale
 
 FONT_ENV = "KMNIST_CJK_FONT"  # optional path to a font with hiragana, for labels drawn on images
@@ -72,10 +72,17 @@ def can_draw_hiragana() -> bool:
     return find_cjk_font() is not None
 
 
+def drawable(kana: KanaClass, hiragana: bool, short: bool = False) -> str:
+    """How a picture writes class `kana`: its name ('お (o)'), or with `short` its character ('お'); its
+    romaji ('o') when no installed font can draw hiragana."""
+    if not hiragana:
+        return kana.romaji
+    return kana.char if short else kana.name
+
+
 def tile_label(index: int, label: int, hiragana: bool) -> str:
-    """The text under a gallery tile: '#123 お o', or '#123 o' when no font can draw hiragana."""
-    kana = CLASSES[int(label)]
-    return f"#{index} {kana.char} {kana.romaji}" if hiragana else f"#{index} {kana.romaji}"
+    """The text under a gallery tile: '#123 お (o)', or '#123 o' when no font can draw hiragana."""
+    return f"#{index} {drawable(CLASSES[int(label)], hiragana)}"
 
 
 def compose_grid(images: np.ndarray, columns: int, scale: int = 3, labels: Sequence[str] | None = None,
@@ -152,7 +159,7 @@ def class_rows_picture(images: np.ndarray, examples: Sequence[np.ndarray], scale
         row = list(images[positions])
         row += [np.zeros_like(images[0])] * (columns - len(row))  # short class: pad with black
         tiles += row
-    row_labels = [f"{k.char} {k.romaji}" if hiragana else f"{k.index} {k.romaji}" for k in CLASSES]
+    row_labels = [f"{k.index} {drawable(k, hiragana)}" for k in CLASSES]
     return compose_grid(np.stack(tiles), columns, scale, row_labels=row_labels[:len(examples)])
 
 
@@ -161,6 +168,5 @@ def means_picture(means: np.ndarray, scale: int = 4) -> np.ndarray:
     peaks = means.reshape(len(means), -1).max(axis=1).reshape(-1, 1, 1)
     stretched = means / np.maximum(peaks, 1e-6)  # each mean in [0, 1], its brightest pixel at 1
     hiragana = can_draw_hiragana()
-    texts = [f"{k.index} {k.char} {k.romaji}" if hiragana else f"{k.index} {k.romaji}"
-             for k in CLASSES[:len(means)]]
+    texts = [f"{k.index} {drawable(k, hiragana)}" for k in CLASSES[:len(means)]]
     return compose_grid(stretched, columns=len(means), scale=scale, labels=texts)

@@ -8,7 +8,7 @@ import numpy as np
 
 from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import upscale
-from kmnist.pictures.compose import can_draw_hiragana, compose_grid
+from kmnist.pictures.compose import can_draw_hiragana, compose_grid, drawable
 
 # The live view shows these as plain pictures, not Plotly charts: a picture that changed costs the browser
 # almost nothing to redraw, while every redrawn chart takes CPU from the training process on the same cores.
@@ -24,7 +24,8 @@ class Glimpse(NamedTuple):
 
 
 def latest(records) -> tuple:
-    """The last run's "begin" record and its latest "glimpse" (kmnist.training.callbacks), each None if absent."""
+    """The last run's "begin" record and its latest "glimpse" (kmnist.training.callbacks), each None if
+    absent."""
     begin = glimpse = None
     for record in records:
         if record["kind"] == "begin":
@@ -41,13 +42,14 @@ def validation_strip(records, scale: int = 3, columns: int = 5) -> Glimpse | Non
     if begin is None or begin.get("strip_images") is None:
         return None
     labels = begin["strip_labels"]
-    name = (lambda k: CLASSES[k].char) if can_draw_hiragana() else (lambda k: CLASSES[k].romaji)
+    hiragana = can_draw_hiragana()
+    name = [drawable(kana, hiragana, short=True) for kana in CLASSES]  # "お", or "o" without a CJK font
     if glimpse is None:
-        texts = [f"{name(label)}→…" for label in labels]
+        texts = [f"{name[label]}→…" for label in labels]
         inks = [WAITING_INK] * len(labels)
         title = "Validation strip: predictions appear after epoch 1"
     else:
-        texts = [f"{name(label)}→{name(guess)} {sure:.0%}" for label, guess, sure
+        texts = [f"{name[label]}→{name[guess]} {sure:.0%}" for label, guess, sure
                  in zip(labels, glimpse["predicted"], glimpse["confidence"], strict=True)]
         inks = [RIGHT_INK if label == guess else WRONG_INK
                 for label, guess in zip(labels, glimpse["predicted"], strict=True)]

@@ -1,4 +1,4 @@
-"""Training jobs on a page: start or queue one (or say why not), watch it live, read its results; cards."""
+"""Training jobs on a page: start or queue one (or say why not), watch it live, read its results."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots, wording
 from kmnist.network import config as config_net
 from kmnist.pictures import training as glimpses
-from kmnist.registry import cards, store
+from kmnist.registry import store
+from kmnist.registry.cards import Status
 from kmnist.ui.confusion_view import confusion_explorer
+from kmnist.ui.model_card import test_metrics
 from kmnist.ui.resources import owner_id, session_label
 
 
@@ -89,11 +91,16 @@ _STATE_WORDS = {snapshots.RUNNING: ":green[:material/autorenew: training]",
                 snapshots.FAILED: ":red[:material/error: failed]"}
 
 
+def _clock(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
+
+
 def _job_status(job: jobs.Job, snap: snapshots.Snapshot, key: str) -> None:
     """Who runs what and how far it is: the job's line, progress with ETA, Stop for its owner; or how it
     ended."""
-    started = dt.datetime.fromtimestamp(snap.started).strftime("%H:%M:%S")
-    st.markdown(f"**Training job** `{'`, `'.join(snap.names)}` · started by **{snap.owner}** at {started} · "
+    when = (f"started at {_clock(snap.started_at)}" if snap.started_at is not None else
+            f"queued at {_clock(snap.queued_at)}")
+    st.markdown(f"**Training job** `{'`, `'.join(snap.names)}` · by **{snap.owner}** · {when} · "
                 f"{_STATE_WORDS.get(snap.state, snap.state)}")
     if snap.active:
         st.progress(snap.progress.fraction, text=snap.progress.text)
@@ -174,20 +181,21 @@ def _run_results(report: snapshots.RunReport, key: str, detail: bool) -> None:
     if not report.saved:
         st.warning(f"**{report.name}**: {result.message}")
         return
-    test = result.test or {}
+    card, test = result.card, result.test
     stopped = " Training was stopped early by Stop; the best epoch before that was kept." \
-        if result.status == cards.STOPPED else ""
+        if result.status == Status.STOPPED else ""
     st.success(f"**{report.name}** saved to `{result.model_path}` with its model card "
                f"`{store.card_path(result.model_path).name}` (status: {result.status}, "
-               f"best epoch {result.card.get('best_epoch')} of {result.card.get('epochs_run')}).{stopped} "
+               f"best epoch {card.best_epoch} of {card.epochs_run}).{stopped} "
                "Pick it on the Layer visualizer or Sketch pad pages.")
-    _test_metrics(test, result.card.get("training_seconds", 0))
-    if not detail:
+    test_metrics(card)
+    if not detail or test is None:
         return
     left, right = st.columns(2)
-    right.plotly_chart(training_charts.per_class_bar(test["per_class_accuracy"]), key=f"{key}-{report.name}-classes")
+    named = f"{key}-{report.name}"
+    right.plotly_chart(training_charts.per_class_bar(test.per_class_accuracy), key=f"{named}-classes")
     if report.predicted is None:
-        left.plotly_chart(training_charts.confusion_heatmap(test["confusion"]), key=f"{key}-{report.name}-confusion")
+        left.plotly_chart(training_charts.confusion_heatmap(test.confusion), key=f"{named}-confusion")
         return
     with left:
         confusion_explorer(report.labels, report.predicted, report.images, f"{key}-{report.name}",
@@ -197,42 +205,5 @@ def _run_results(report: snapshots.RunReport, key: str, detail: bool) -> None:
     st.markdown(f"**Misclassified test images** ({len(wrong)} of {total} shown, every class in turn; "
                 "caption: true → predicted)")
     captions = [f"{CLASSES[report.labels[i]].char}→{CLASSES[report.predicted[i]].char}" for i in wrong]
-    st.plotly_chart(dataset.labelled_gallery(report.images[wrong], captions), key=f"{key}-{report.name}-wrong")
+    st.plotly_chart(dataset.labelled_gallery(report.images[wrong], captions), key=f"{named}-wrong")
 
-
-AUC_HELP = ("Area under the ROC curve, one class against the rest, averaged over the 10 classes: the chance "
-            "that a random image of a class gets a higher score for that class than a random image of "
-            "another class (1 = perfect, 0.5 = guessing).")
-
-
-def _test_metrics(test: dict, seconds: float) -> None:
-    columns = st.columns(4)
-    columns[0].metric("Test accuracy", f"{test.get('accuracy', float('nan')):.1%}")
-    columns[1].metric("Macro AUC", f"{test.get('macro_auc', float('nan')):.4f}", help=AUC_HELP)
-    columns[2].metric("Test loss", f"{test.get('loss', float('nan')):.3f}")
-    columns[3].metric("Training time", f"{seconds:.0f} s")
-
-
-# -- a model's card: where its data came from, how it was trained, how well it does -----------------------
-def model_card(entry: store.ModelEntry, expanded: bool = False) -> None:
-    """An expander with the model card of `entry`: data provenance, training config, test metrics."""
-    card = entry.card or {}
-    test = card.get("test") or {}
-    config = card.get("config") or {}
-    data = card.get("data") or {}
-    with st.expander(f"Model card: {entry.name}", expanded=expanded):
-        if not card:
-            st.warning(entry.problem or "This model has no card: the data it was trained on and its "
-                                        "accuracy are unknown.")
-            return
-        columns = st.columns(4)
-        columns[0].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "–")
-        columns[1].metric("Macro AUC", f"{test['macro_auc']:.4f}" if "macro_auc" in test else "–",
-                          help=AUC_HELP)
-        columns[2].metric("Parameters", f"{card.get('parameters', 0):,}")
-        columns[3].metric("Status", card.get("status", "unknown"))
-        if data:
-            note = ":material/verified:" if data.get("official") else ":material/warning:"
-            st.caption(f"{note} Trained on: {data.get('summary', data.get('name', 'unknown data'))}")
-        if config:
-            st.caption("Training config: " + ", ".join(f"{k} = {v}" for k, v in config.items()))

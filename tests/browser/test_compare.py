@@ -70,7 +70,7 @@ def click_cell(page, reruns: Reruns, cell: confusion.Cell) -> None:
     chart.scroll_into_view_if_needed()
     point = chart.evaluate(CELL, cell.index)
     page.mouse.move(point["x"] + 6, point["y"] - 5)
-    true, predicted = (f"{CLASSES[k].char} {CLASSES[k].romaji}" for k in cell)
+    true, predicted = (CLASSES[k].name for k in cell)
     chart.locator(".hoverlayer .hovertext").filter(has_text=f"true {true}").filter(
         has_text=f"predicted {predicted}").wait_for()
     asked = reruns.asked
