@@ -8,7 +8,7 @@ import streamlit as st
 from kmnist.charts import clicks, dataset
 from kmnist.data import explore
 from kmnist.data.classes import CLASSES
-from kmnist.data.files import ATTRIBUTION
+from kmnist.data.files import ATTRIBUTION, data_key
 from kmnist.data.pixels import upscale
 from kmnist.inspect import features as features_inspect
 from kmnist.pictures import compose as pictures
@@ -37,11 +37,6 @@ def reset_page() -> None:
 
 def step_page(delta: int, count: int) -> None:
     st.session_state[PAGE_KEY] = explore.clamp_page(st.session_state.get(PAGE_KEY, 1) + delta, count)
-
-
-def data_key(split: str) -> tuple:
-    """Identifies one split of one copy of the data, so cached results follow the files."""
-    return data.provenance.fingerprint, split
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -167,8 +162,9 @@ def projection() -> None:
         except ValueError as problem:  # a model without a hidden dense layer
             st.error(f"**No learned-features map for {entry.name}.** {problem}")
             model = None
-    pixels_key = ("pixels", *data_key(split))
-    learned_key = ("features", *data_key(split), str(entry.path), model_stamps(entry.path)) if model else None
+    split_key = data_key(data, split)  # cached results follow the files
+    pixels_key = ("pixels", split_key)
+    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if model else None
     wanted = [(key, method, size) for key in (pixels_key, learned_key) if key is not None]
 
     if method == "t-SNE":
@@ -214,7 +210,7 @@ def projection() -> None:
                        f"them apart, and {learned.agreement:.1%} now have a nearest neighbour of their own "
                        "class.")
     with preview_col:
-        map_hover(images, data.provenance.md5, split, hovered)
+        map_hover(images, split_key, split, hovered)
         st.subheader("Selected image")
         chosen_split, chosen, map_name = st.session_state.get(SELECTED_KEY, (None, None, None))
         if chosen_split != split or chosen is None or chosen >= len(labels):

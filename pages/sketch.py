@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from kmnist import drawing
 from kmnist.charts import layers as layers_charts
 from kmnist.data import explore
+from kmnist.data.files import data_key
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
 from kmnist.ui import keys
@@ -25,9 +26,9 @@ st.markdown(
 
 
 @st.cache_data(show_spinner=False)
-def example_sheet(_labels, _images, data_key: tuple, per_class: int = 5, seed: int = 0):
+def example_sheet(_labels, _images, key: str, per_class: int = 5, seed: int = 0):
     """A few real test images of every class, one row per class, composed into one picture.
-    Keyed by the data's fingerprint, so no rerun hashes the 2,000 test images again."""
+    Keyed by the data's kmnist.data.files.data_key, so no rerun hashes the 2,000 test images again."""
     return pictures.class_rows_picture(_images, explore.class_examples(_labels, per_class, seed), scale=2)
 
 
@@ -113,6 +114,6 @@ with examples:
     st.subheader("What to draw")
     data = get_data(stop=False)
     if data is not None:
-        st.image(example_sheet(data.y_test, data.x_test, data.provenance.fingerprint),
+        st.image(example_sheet(data.y_test, data.x_test, data_key(data)),
                  caption="Five test images of each class")
         provenance_note(data)

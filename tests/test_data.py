@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -33,9 +34,16 @@ def test_loads_synthetic_copy_as_not_official(synthetic_dir):
     assert "NOT the official" in data.provenance.summary
     assert data.provenance.md5["kmnist-train-imgs.npz"] == kdata.md5sum(
         synthetic_dir / "kmnist-train-imgs.npz")
-    fingerprint = data.provenance.fingerprint
-    write_split(synthetic_dir, "test", 20, labels=np.zeros(20, np.uint8))
-    assert kdata.load(synthetic_dir).provenance.fingerprint != fingerprint  # follows the files
+    key, test_key = kdata.data_key(data), kdata.data_key(data, "test")
+    assert len({key, test_key, kdata.data_key(data, "train")}) == 3 and len(key) == 16
+    moved = synthetic_dir / "elsewhere"
+    moved.mkdir()
+    for file in synthetic_dir.glob("*.npz"):
+        shutil.copy(file, moved / file.name)
+    assert kdata.data_key(kdata.load(moved)) == key  # the same files in another folder: the same key
+    write_split(moved, "test", 20, labels=np.zeros(20, np.uint8))
+    changed = kdata.load(moved)
+    assert kdata.data_key(changed) != key and kdata.data_key(changed, "test") != test_key  # follows the files
 
 
 def test_data_env_sets_default_dir(monkeypatch, synthetic_dir):

@@ -66,7 +66,7 @@ def test_pages_have_the_layout_size_and_the_last_only_its_rows():
 
 def test_written_pngs_decode_to_the_images(tmp_path):
     images = random_images(30, seed=3)
-    key = sprites.sprite_key({"a.npz": "0" * 32}, "train", SMALL)
+    key = sprites.sprite_key("0123456789abcdef", SMALL)
     paths = sprites.write_sheets(images, tmp_path / "sprites", key, SMALL)
     assert [p.name for p in paths] == [f"{key}-{page}.png" for page in range(3)]
     for position in range(len(images)):
@@ -85,13 +85,11 @@ def test_existing_pages_are_not_written_again(tmp_path):
     assert paths[0].read_bytes() == b"kept"
 
 
-def test_the_key_follows_the_data_the_split_and_the_layout():
-    md5 = {"kmnist-train-imgs.npz": "a" * 32, "kmnist-test-imgs.npz": "b" * 32}
-    key = sprites.sprite_key(md5, "train")
-    assert key == sprites.sprite_key(dict(reversed(md5.items())), "train")  # order does not matter
-    assert key != sprites.sprite_key(md5, "test")
-    assert key != sprites.sprite_key(md5 | {"kmnist-train-imgs.npz": "c" * 32}, "train")
-    assert key != sprites.sprite_key(md5, "train", SMALL)
+def test_the_key_follows_the_data_key_and_the_layout():
+    key = sprites.sprite_key("0123456789abcdef")  # kmnist.data.files.data_key of one split
+    assert key == sprites.sprite_key("0123456789abcdef") and len(key) == 16
+    assert key != sprites.sprite_key("fedcba9876543210")
+    assert key != sprites.sprite_key("0123456789abcdef", SMALL)
 
 
 def test_written_sprites_are_never_committed():

@@ -71,11 +71,6 @@ class Provenance:
             "from the official files, so accuracy here is not comparable to published KMNIST results"
         )
 
-    @property
-    def fingerprint(self) -> tuple:
-        """Identifies this copy of the files: a cache key that changes when the data changes."""
-        return self.directory, tuple(sorted(self.md5.items()))
-
     def checksum_rows(self) -> list[dict]:
         """One row per official file: this copy's md5, the official md5, and whether they agree."""
         return [{"file": name, "this copy": self.md5.get(name, "?"), "official": official,
@@ -101,6 +96,14 @@ class KMNISTData:
         if name not in SPLIT_FILES:
             raise ValueError(f"split must be 'train' or 'test', not {name!r}")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+
+
+def data_key(data: KMNISTData, split: str | None = None) -> str:
+    """A short name for this copy of the data, or for one `split` of it, made from its files' checksums:
+    the key of anything computed from the data (cached maps, sprite sheets, data sent to workers). It
+    changes whenever the files do and is the same in every folder and on every machine."""
+    text = repr((sorted(data.provenance.md5.items()), split))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def default_data_dir() -> Path:

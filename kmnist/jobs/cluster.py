@@ -5,13 +5,12 @@ to the scheduler (KMNIST_CLUSTER) and hands it one task per job. On the worker t
 a scratch folder, puts every streaming record on a distributed Queue and checks a distributed Event for
 Stop; each finished run's files (model, ONNX twin, card) travel back as bytes with its report, and the app
 writes them atomically into its own models folder (no shared filesystem). The data goes to each worker
-once, under a key made from its fingerprint, and stays there for later jobs.
+once, under its kmnist.data.files.data_key, and stays there for later jobs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import tempfile
 import threading
@@ -19,6 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from kmnist.data.files import data_key
 from kmnist.evaluation.metrics import predict_classes
 from kmnist.jobs import supervisor, wording
 from kmnist.registry.atomic import atomic_write
@@ -64,9 +64,9 @@ class Cluster:
         return self.client.status == "running"
 
     def data_on_workers(self, data):
-        """The future of `data` on the workers, scattered once per fingerprint (every worker gets one
+        """The future of `data` on the workers, scattered once per data_key (every worker gets one
         copy, the first time; a worker that joins later fetches it once, when it first needs it)."""
-        key = "kmnist-data-" + hashlib.sha256(repr(data.provenance.fingerprint).encode()).hexdigest()[:16]
+        key = "kmnist-data-" + data_key(data)
         with self._lock:
             if key not in self._data:
                 [self._data[key]] = self.client.scatter([data], broadcast=True, hash=False)

@@ -43,9 +43,10 @@ class Layout:
 LAYOUT = Layout()
 
 
-def sprite_key(md5: dict[str, str], split: str, layout: Layout = LAYOUT) -> str:
-    """A short name for one split of one copy of the data in one layout: changes when any of them does."""
-    text = repr((sorted(md5.items()), split, layout.columns, layout.rows, layout.tile))
+def sprite_key(data_key: str, layout: Layout = LAYOUT) -> str:
+    """A short name for the sheets of one split of one copy of the data (its kmnist.data.files.data_key) in
+    one layout: changes when either does."""
+    text = repr((data_key, layout.columns, layout.rows, layout.tile))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

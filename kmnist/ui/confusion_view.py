@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from kmnist.charts import training
+from kmnist.data.files import data_key
 from kmnist.data.pixels import to_float, to_model_input, upscale
 from kmnist.evaluation import confusion
 from kmnist.registry import store
@@ -66,7 +67,7 @@ def _picked(chart_key: str, points: list[dict], counts: list[list[int]]) -> conf
 
 
 @st.cache_data(show_spinner="Predicting the test set…", max_entries=16)
-def _predicted(path: str, stamps: tuple, data_key: tuple, _classifier, _images) -> np.ndarray:
+def _predicted(path: str, stamps: tuple, test_key: str, _classifier, _images) -> np.ndarray:
     return _classifier.probabilities(to_model_input(_images)).argmax(axis=1)
 
 
@@ -76,8 +77,8 @@ def model_results(entry: store.ModelEntry, data, key: str) -> None:
     if classifier is None:
         return
     provenance = data.provenance
-    data_key = (provenance.directory, tuple(sorted(provenance.md5.items())), len(data.y_test))
-    predicted = _predicted(str(entry.path), model_stamps(entry.path), data_key, classifier, data.x_test)
+    predicted = _predicted(str(entry.path), model_stamps(entry.path), data_key(data, "test"), classifier,
+                           data.x_test)
     right = float(np.mean(predicted == data.y_test))
     st.caption(f"{entry.name} on the {len(data.y_test):,} test images of {provenance.name}: {right:.1%} "
                f"right (predicted by {classifier.engine}).")

@@ -35,17 +35,18 @@ def _written_sheets(_images, key: str) -> dict:
             "pages": len(paths), **sprites.LAYOUT.as_args()}
 
 
-def served_sheets(images, md5: dict[str, str], split: str) -> dict:
-    """The sprite sheets of one split (written into SPRITES if missing) as the component's page needs them:
-    their URL pattern (relative to the page), how many images and pages, and the tile layout."""
-    return dict(_written_sheets(images, sprites.sprite_key(md5, split)))  # a copy: the cached one is shared
+def served_sheets(images, data_key: str) -> dict:
+    """The sprite sheets of one split, named by its kmnist.data.files.data_key (written into SPRITES if
+    missing), as the component's page needs them: their URL pattern (relative to the page), how many
+    images and pages, and the tile layout."""
+    return dict(_written_sheets(images, sprites.sprite_key(data_key)))  # a copy: the cached one is shared
 
 
-def map_hover(images, md5: dict[str, str], split: str, charts: dict[str, str]) -> None:
+def map_hover(images, data_key: str, split: str, charts: dict[str, str]) -> None:
     """Show the image under the pointer in the maps drawn by st.plotly_chart with the keys in `charts`
     (chart key -> the map's name, e.g. "pixel map"); their points' customdata[0] is the image's position."""
     try:
-        sheets = served_sheets(images, md5, split)
+        sheets = served_sheets(images, data_key)
     except (ModelError, OSError) as problem:  # e.g. a read-only install: the maps still work without
         st.caption(f"No thumbnails on hover: {problem}")
         return
