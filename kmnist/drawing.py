@@ -11,13 +11,38 @@ from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import IMAGE_SIDE, as_batch, to_float, to_uint8
 from kmnist.registry.inference import as_classifier
 
+# How a drawing becomes a 28x28 input. The in-page pad's preprocess.js receives these (pad_facts) and
+# computes exactly what to_kmnist computes (tests/browser/test_preprocess_parity.py).
 INK_THRESHOLD = 0.2      # ink level that counts as a stroke
+STROKE_LEVEL = 0.4       # ink level that counts when stroke_width measures a stroke
+ALPHA_SPREAD = 0.1       # alpha varying by more than this: a transparent background, the strokes are opaque
+ALL_INK = 0.85           # a canvas with more than this share of stroke pixels is all ink, not a drawing
 MIN_EXTENT = 0.04        # a drawing whose ink spans less than this share of the canvas is a dot
 TARGET_STROKE = 2.0      # KMNIST's median stroke width as stroke_width() measures it, in 28x28 pixels
 THIN_STROKE, THICK_STROKE = 1.1, 3.1  # 2nd-98th percentile of KMNIST: strokes outside are restroked
 DOT_RATIO = 2.5          # a drawing less than this many stroke widths across is a dot
 WORK_SIZE = 112          # strokes are measured and reshaped on a 4x grid before the final 28x28
+
+# Why a drawing cannot be classified: BlankDrawingError's message, in Python and in the pad.
+MESSAGES = {
+    "shape": "expected a 2-D image, got an array of shape {shape}",
+    "empty": "the canvas is empty: draw a character",
+    "blank": "the canvas shows no strokes (it is empty, or filled with one colour): clear it and draw a "
+             "character",
+    "all_ink": "the drawing is almost all ink: clear it and draw a character",
+    "dot": "the drawing is only a dot: draw a whole character",
+    "faint": "the strokes are too faint to read: draw with a darker or wider brush",
+}
+NOTHING_YET = "Nothing to classify yet: {reason}."  # the hint in place of a prediction
+
+# The pad itself: both the page's server path and the in-page pad offer these.
+CANVAS_SIZE = 280        # the square canvas, in pixels
+BRUSH_MIN, BRUSH_MAX = 6, 40
+BRUSH_DEFAULT = 18       # on the canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
 CONFIDENT = 0.6          # below this top probability the Sketch pad says the model is unsure
+UNSURE = (f"The model is unsure: no class reaches {round(CONFIDENT * 100)} %. Compare your drawing with the "
+          "examples; characters drawn large, in one piece and with KMNIST's stroke order look most like the "
+          "training data.")
 
 
 class BlankDrawingError(ValueError):
@@ -32,14 +57,14 @@ def ink_map(image) -> np.ndarray:
     """
     array = np.asarray(image.convert("RGBA") if isinstance(image, Image.Image) else image)
     if array.ndim not in (2, 3) or min(array.shape[:2]) < 2:
-        raise BlankDrawingError(f"expected a 2-D image, got an array of shape {array.shape}")
+        raise BlankDrawingError(MESSAGES["shape"].format(shape=array.shape))
     array = to_float(array)
     if array.ndim == 2:
         array = array[..., None]
     grey = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
     if array.shape[2] in (2, 4):
         alpha = array[..., -1]
-        if alpha.max() - alpha.min() > 0.1:  # transparent background: the strokes are the opaque part
+        if alpha.max() - alpha.min() > ALPHA_SPREAD:  # transparent background: the strokes are opaque
             return np.clip(alpha, 0, 1)
         grey = grey * alpha  # fully opaque or fully transparent image: use what is visible
     background = _border_median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
@@ -65,21 +90,20 @@ def to_kmnist(image) -> np.ndarray:
     ink = ink_map(image)
     strokes = ink > INK_THRESHOLD
     if not strokes.any():
-        raise BlankDrawingError("the canvas shows no strokes (it is empty, or filled with one "
-                                "colour): clear it and draw a character")
-    if strokes.mean() > 0.85:
-        raise BlankDrawingError("the drawing is almost all ink: clear it and draw a character")
+        raise BlankDrawingError(MESSAGES["blank"])
+    if strokes.mean() > ALL_INK:
+        raise BlankDrawingError(MESSAGES["all_ink"])
     crop = _crop_to_ink(ink)
     extent = max(crop.shape)
     if extent < MIN_EXTENT * max(ink.shape) or extent < DOT_RATIO * stroke_width(crop):
-        raise BlankDrawingError("the drawing is only a dot: draw a whole character")
+        raise BlankDrawingError(MESSAGES["dot"])
     work = _fit(crop, WORK_SIZE)
     width = stroke_width(work) * IMAGE_SIDE / WORK_SIZE
     if THIN_STROKE <= width <= THICK_STROKE:
         return _fit(crop, IMAGE_SIDE, centred=True)
     restroked = _restroke(work, width)
     if not (restroked > INK_THRESHOLD).any():
-        raise BlankDrawingError("the strokes are too faint to read: draw with a darker or wider brush")
+        raise BlankDrawingError(MESSAGES["faint"])
     return _fit(_crop_to_ink(restroked), IMAGE_SIDE, centred=True)
 
 
@@ -106,7 +130,7 @@ def _fit(ink: np.ndarray, side: int, centred: bool = False) -> np.ndarray:
 
 def stroke_width(ink: np.ndarray) -> float:
     """The mean stroke width in pixels: twice the ink area over its outline length (2A/P)."""
-    strokes = ink > 0.4
+    strokes = ink > STROKE_LEVEL
     area = int(strokes.sum())
     if area == 0:
         return 0.0
@@ -147,9 +171,22 @@ class Prediction:
 def predict_drawing(classifier, image) -> Prediction:
     """Preprocess `image` with to_kmnist and classify it (safe to call from many sessions at once).
 
-    `classifier` is a kmnist.registry.inference classifier (ONNX Runtime or Keras, see load_classifier); a Keras
-    model is accepted too and runs as a KerasClassifier.
+    `classifier` is a kmnist.registry.inference classifier (ONNX Runtime or Keras, see load_classifier); a
+    Keras model is accepted too and runs as a KerasClassifier.
     """
     glyph = to_kmnist(image)
     probabilities = as_classifier(classifier).probabilities(as_batch(glyph))[0]
     return Prediction(glyph, np.asarray(probabilities))
+
+
+def pad_facts() -> dict:
+    """The facts above as the in-page Sketch pad receives them (a component argument): its preprocess.js
+    and its page take every threshold, size, message and the brush from here, and state none of their own."""
+    return {
+        "INK_THRESHOLD": INK_THRESHOLD, "STROKE_LEVEL": STROKE_LEVEL, "ALPHA_SPREAD": ALPHA_SPREAD,
+        "ALL_INK": ALL_INK, "MIN_EXTENT": MIN_EXTENT, "TARGET_STROKE": TARGET_STROKE,
+        "THIN_STROKE": THIN_STROKE, "THICK_STROKE": THICK_STROKE, "DOT_RATIO": DOT_RATIO,
+        "WORK_SIZE": WORK_SIZE, "IMAGE_SIDE": IMAGE_SIDE, "MESSAGES": dict(MESSAGES),
+        "NOTHING_YET": NOTHING_YET, "CANVAS_SIZE": CANVAS_SIZE, "BRUSH_MIN": BRUSH_MIN,
+        "BRUSH_MAX": BRUSH_MAX, "BRUSH_DEFAULT": BRUSH_DEFAULT, "CONFIDENT": CONFIDENT, "UNSURE": UNSURE,
+    }

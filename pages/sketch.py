@@ -9,14 +9,10 @@ from kmnist.data import explore
 from kmnist.data.files import data_key
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
-from kmnist.ui import keys
 from kmnist.ui.jobs_view import model_card
-from kmnist.ui.navigation import LAYERS, SKETCH, page_header
+from kmnist.ui.navigation import SKETCH, open_in_layers, page_header
 from kmnist.ui.resources import get_classifier, get_data, model_picker, provenance_note
 from kmnist.ui.sketch_pad.component import BROWSER, SERVER, browser_twin, sketch_pad
-
-CANVAS_SIZE = 280
-DEFAULT_BRUSH = 18  # on a 280-pixel canvas, strokes end up about as wide as KMNIST's (~2-3 of 28 pixels)
 
 page_header(SKETCH)
 st.markdown(
@@ -57,12 +53,13 @@ def draw_and_classify(classifier) -> None:
     draw, result = st.columns([4, 3])
     with draw:
         st.subheader("Draw here")
-        brush = st.slider("Brush width", 6, 40, DEFAULT_BRUSH, key="brush",
+        brush = st.slider("Brush width", drawing.BRUSH_MIN, drawing.BRUSH_MAX, drawing.BRUSH_DEFAULT,
+                          key="brush",
                           help="The default gives strokes like KMNIST's when the character fills most of the "
                                "canvas; thinner or thicker strokes are adjusted before the model sees them.")
         with st.container(key="sketch_canvas"):  # a stable CSS class (st-key-sketch_canvas) for browser tests
             canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
-                               height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                               height=drawing.CANVAS_SIZE, width=drawing.CANVAS_SIZE, drawing_mode="freedraw",
                                update_streamlit=True, return_image_data=True,
                                key=f"canvas_{st.session_state.get('canvas_round', 0)}")
         st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=clear_canvas, key="clear_canvas")
@@ -74,10 +71,10 @@ def draw_and_classify(classifier) -> None:
         image = canvas.image_data if canvas is not None else None
         try:
             if image is None:
-                raise drawing.BlankDrawingError("the canvas is empty: draw a character")
+                raise drawing.BlankDrawingError(drawing.MESSAGES["empty"])
             prediction = drawing.predict_drawing(classifier, image)
         except drawing.BlankDrawingError as error:
-            st.info(f"Nothing to classify yet: {error}.", icon=":material/edit:")
+            st.info(drawing.NOTHING_YET.format(reason=error), icon=":material/edit:")
         if prediction is not None:
             best = prediction.top(1)[0]
             st.image(upscale(to_uint8(prediction.image), 6),
@@ -85,16 +82,12 @@ def draw_and_classify(classifier) -> None:
                      output_format="PNG")
             st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
             if not prediction.confident:
-                st.warning("The model is unsure: no class reaches 60 %. Compare your drawing with the "
-                           "examples; characters drawn large, in one piece and with KMNIST's stroke order "
-                           "look most like the training data.")
+                st.warning(drawing.UNSURE)
             st.plotly_chart(layers_charts.top_classes_bars(prediction.top(3)), key="top_classes")
         if st.button("Look inside", icon=":material/layers:", key="send_to_layers",
                      disabled=prediction is None,
                      help="Sends this drawing to the Layer visualizer: every layer's response to it."):
-            st.session_state[keys.LAST_DRAWING] = prediction.image
-            st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on the drawing
-            st.switch_page(LAYERS.path)
+            open_in_layers(prediction.image)
 
 
 sketching, examples = st.columns([7, 3])

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kmnist.data.classes import CLASSES
+from kmnist.ui.component_protocol import class_names
 
 PAGE = "../pages/dataset.py"
 
@@ -103,7 +104,7 @@ def test_pca_and_tsne_projections_render(page, kmnist_data):
     tsne = chart_spec(page, "projection_t-SNE_train")
     points = [p for trace in tsne["data"] for p in trace["customdata"]]
     assert len(points) == 300
-    assert all(CLASSES[kmnist_data.y_train[position]].label == label for position, label in points)
+    assert all(kmnist_data.y_train[position] == index for position, index in points)
 
 
 def hover_args(app) -> dict:
@@ -135,7 +136,7 @@ def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmn
     args = hover_args(page)
     assert args["charts"] == [{"key": "projection_PCA_train", "name": "pixel map"}]  # no model: one map
     assert args["split"] == "train"
-    assert [c["char"] for c in args["classes"]] == [k.char for k in CLASSES]
+    assert args["classes"] == class_names() and args["classes"][1] == "き (ki)"  # by the customdata's index
     train = args["sheets"]
     assert train["count"] == len(kmnist_data.x_train) and train["pages"] == -(-train["count"] // 1000)
     assert train["per_page"] == train["columns"] * train["rows"] == 1000 and train["tile"] == 28

@@ -13,7 +13,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from kmnist import drawing
 from kmnist.ui import keys
+from kmnist.ui.component_protocol import class_names
 from kmnist.ui.sketch_pad import component
 from kmnist.ui.sketch_pad.component import BROWSER, SERVER
 
@@ -47,6 +49,8 @@ def test_the_pad_runs_in_the_browser_by_default(page, models_copy):
     served = component.ASSETS / model["url"]  # the twin, gzipped once, under its sha256
     assert gzip.decompress(served.read_bytes()) == twin.read_bytes()
     assert model["outputs"] == ["probabilities", "first_conv", "first_pool"]
+    args = json.loads(pad.json_args)  # the pad's sizes, brush, thresholds and messages: kmnist.drawing's
+    assert args["drawing"] == drawing.pad_facts() and args["classes"] == class_names()
     assert any("NOT the official" in c.value for c in page.caption)      # example glyphs' provenance
     captions = [image.proto.imgs[0].caption for image in page.get("image")]
     assert "Five test images of each class" in captions
@@ -99,19 +103,20 @@ def test_look_inside_from_the_pad_opens_the_layer_visualizer_on_its_drawing(mode
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/sketch.py").run()
     at.session_state[component.KEY] = {"event": "look_inside", "image": image.ravel().tolist()}
-    at.session_state[keys.LOOK_INSIDE] = True  # what component._received sets before the rerun
-    at.session_state[keys.LAST_DRAWING] = image
+    at.session_state[keys.LOOK_INSIDE] = image  # what component._received sets before the rerun
     at.run()
     assert not at.exception
     assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"
+    np.testing.assert_array_equal(at.session_state[keys.LAST_DRAWING], image)
+    assert keys.LOOK_INSIDE not in at.session_state
 
 
 def test_the_pads_messages_are_handled(monkeypatch):
     state = {component.KEY: {"event": "look_inside", "image": [0.5] * 784}, keys.LAYERS_SOURCE: "x"}
     monkeypatch.setattr(component.st, "session_state", state)
     component._received()
-    assert state[keys.LAST_DRAWING].shape == (28, 28) and state[keys.LAST_DRAWING].dtype == np.float32
-    assert state[keys.LOOK_INSIDE] and keys.LAYERS_SOURCE not in state
+    assert state[keys.LOOK_INSIDE].shape == (28, 28) and state[keys.LOOK_INSIDE].dtype == np.float32
+    assert keys.LAST_DRAWING not in state  # the rerun opens the Layer visualizer on it (open_in_layers)
     state[component.KEY] = {"event": "fallback", "reason": "this browser has no WebAssembly"}
     component._received()
     assert state[keys.BROWSER_FAILED] == "this browser has no WebAssembly"

@@ -1,5 +1,9 @@
 """kmnist.drawing (the Sketch pad's work): drawings of any size and colour become KMNIST-like 28x28 inputs."""
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -7,8 +11,9 @@ from PIL import Image, ImageDraw
 from kmnist import drawing as kdrawing
 from kmnist.network.architectures import build_model
 
-CANVAS = 280
-BRUSH = 18  # the sketch pad's default brush width
+CANVAS = kdrawing.CANVAS_SIZE  # 280
+BRUSH = kdrawing.BRUSH_DEFAULT  # 18, the sketch pad's default brush width
+PAD = Path(kdrawing.__file__).parent / "ui" / "sketch_pad" / "assets"  # the in-page pad's files
 
 STROKES = [  # a rough お drawn on a 280x280 canvas
     [(40, 70), (200, 60)],
@@ -198,3 +203,60 @@ def test_strokes_too_faint_to_survive_restroking_get_a_hint_not_a_crash():
     canvas[..., 3] = np.asarray(alpha)
     with pytest.raises(kdrawing.BlankDrawingError, match="too faint"):
         kdrawing.to_kmnist(canvas)
+
+
+# -- The facts the in-page pad receives -------------------------------------------------------------------
+def test_the_pad_receives_this_modules_facts():
+    facts = kdrawing.pad_facts()
+    assert facts == {name: getattr(kdrawing, name) for name in facts}
+    assert facts["IMAGE_SIDE"] == 28 and facts["CANVAS_SIZE"] == 280
+    assert facts["MESSAGES"] == kdrawing.MESSAGES and facts["MESSAGES"]["dot"].startswith("the drawing is")
+    assert (facts["BRUSH_MIN"], facts["BRUSH_DEFAULT"], facts["BRUSH_MAX"]) == (6, 18, 40)
+    assert (facts["STROKE_LEVEL"], facts["ALPHA_SPREAD"], facts["ALL_INK"]) == (0.4, 0.1, 0.85)
+    assert "no class reaches 60 %" in facts["UNSURE"] and facts["CONFIDENT"] == 0.6
+    assert json.loads(json.dumps(facts)) == facts  # a component argument: plain JSON, as sent
+
+
+def test_the_pads_javascript_uses_every_fact_it_names_and_states_none_of_its_own():
+    facts = kdrawing.pad_facts()
+    preprocess, page = (PAD / "preprocess.js").read_text(), (PAD / "sketch_pad.js").read_text()
+    taken = re.search(r"const \{([^}]*)\} = facts;", preprocess).group(1)
+    named = {name.strip() for name in taken.split(",") if name.strip()}
+    named |= set(re.findall(r"facts\.([A-Z_]+)", page))
+    assert named <= set(facts), named - set(facts)
+    assert set(re.findall(r"MESSAGES\.(\w+)", preprocess + page)) <= set(kdrawing.MESSAGES)
+    assert named >= set(facts) - {"MESSAGES"}, set(facts) - named  # every fact is used in the page
+    html, css = (PAD / "index.html").read_text(), (PAD / "sketch_pad.css").read_text()
+    for literal in ("0.2", "0.4", "0.1", "0.85", "0.04", "2.5", "1.1", "3.1", "112", "28"):  # old literals
+        assert not re.search(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", preprocess + page), literal
+    for literal in ("280", "60 %", 'value="18"', 'max="40"', "canvas is empty", "only a dot"):
+        assert all(literal not in text for text in (preprocess, page, html, css)), literal
+
+
+def test_the_named_thresholds_and_messages_are_the_ones_used(monkeypatch):
+    faint = Image.new("L", (CANVAS, CANVAS), 0)
+    ImageDraw.Draw(faint).line(STROKES[1], fill=60, width=BRUSH, joint="curve")  # alpha 0.235: spread > 0.1
+    canvas = np.zeros((CANVAS, CANVAS, 4), "uint8")
+    canvas[..., 3] = np.asarray(faint)
+    assert kdrawing.to_kmnist(canvas).shape == (28, 28)
+    full = np.full((CANVAS, CANVAS, 4), 255, "uint8")
+    full[:2, :2, 3] = 0
+    with pytest.raises(kdrawing.BlankDrawingError) as all_ink:
+        kdrawing.to_kmnist(full)
+    assert str(all_ink.value) == kdrawing.MESSAGES["all_ink"]
+    line = np.zeros((100, 100), "float32")
+    line[40:46, 10:90] = 0.3
+    assert kdrawing.stroke_width(line) == 0.0  # below STROKE_LEVEL: no stroke to measure
+
+    monkeypatch.setattr(kdrawing, "ALPHA_SPREAD", 0.3)  # the faint alpha no longer marks a transparent canvas
+    with pytest.raises(kdrawing.BlankDrawingError) as blank:
+        kdrawing.to_kmnist(canvas)
+    assert str(blank.value) == kdrawing.MESSAGES["blank"]
+    monkeypatch.setattr(kdrawing, "ALL_INK", 1.0)
+    with pytest.raises(kdrawing.BlankDrawingError) as dot:  # one blob filling the canvas: not ink-only now
+        kdrawing.to_kmnist(full)
+    assert str(dot.value) == kdrawing.MESSAGES["dot"]
+    monkeypatch.setattr(kdrawing, "STROKE_LEVEL", 0.2)
+    assert kdrawing.stroke_width(line) == pytest.approx(6, rel=0.15)
+    with pytest.raises(kdrawing.BlankDrawingError, match=re.escape("got an array of shape (10,)")):
+        kdrawing.to_kmnist(np.zeros(10))

@@ -126,7 +126,8 @@ def test_dataset_charts_carry_data():
     coordinates = np.array([[0, 0], [1, 1], [2, 2]])
     scatter = dataset.projection_figure(coordinates, [0, 0, 5], [10, 11, 12], "t")
     assert [t.name for t in scatter.data] == [CLASSES[0].label, CLASSES[5].label]
-    assert [list(p) for p in scatter.data[1].customdata] == [[12, CLASSES[5].label]]
+    assert [list(p) for p in scatter.data[1].customdata] == [[12, 5]]  # position, class index
+    assert CLASSES[5].label in scatter.data[1].hovertemplate
 
 
 def test_page_clamping_and_tsne_sizes():

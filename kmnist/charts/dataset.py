@@ -40,7 +40,7 @@ def intensity_histogram_figure(counts, edges, log_y: bool = False, title: str | 
 
 def projection_figure(coordinates, labels, positions, title: str, axis_names=("x", "y"),
                       height: int = 520) -> go.Figure:
-    """A 2-D scatter of images coloured by class; each point carries [position, class label] as customdata.
+    """A 2-D scatter of images coloured by class; each point carries [position, class index] as customdata.
 
     One WebGL trace per class, so the legend toggles classes and thousands of points stay fast.
     """
@@ -54,8 +54,8 @@ def projection_figure(coordinates, labels, positions, title: str, axis_names=("x
             x=[float(coordinates[i][0]) for i in members], y=[float(coordinates[i][1]) for i in members],
             mode="markers", name=kana.label, marker=dict(size=5, opacity=0.75,
                                                          color=DATASET_CLASS_COLORS[kana.index]),
-            customdata=[[int(positions[i]), kana.label] for i in members],
-            hovertemplate="image #%{customdata[0]}<br>class %{customdata[1]}<extra></extra>"))
+            customdata=[[int(positions[i]), kana.index] for i in members],
+            hovertemplate=f"image #%{{customdata[0]}}<br>class {kana.label}<extra></extra>"))
     figure.update_layout(xaxis_title=axis_names[0], yaxis_title=axis_names[1], dragmode="pan",
                          clickmode="event+select")
     figure = styled(figure, title, height=height)

@@ -10,8 +10,7 @@ from kmnist.data.files import data_key
 from kmnist.data.pixels import to_float, to_model_input, upscale
 from kmnist.evaluation import confusion
 from kmnist.registry import store
-from kmnist.ui import keys
-from kmnist.ui.navigation import LAYERS
+from kmnist.ui.navigation import open_in_layers
 from kmnist.ui.resources import get_classifier, model_stamps
 
 MAX_SHOWN = 40  # images shown of one cell (the diagonal holds hundreds)
@@ -48,12 +47,8 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
                               format_func=lambda i: f"test image #{i}")
     if send.button("Open in the Layer visualizer", icon=":material/layers:", key=f"{key}-inspect",
                  help="Follows this image through every layer of the model you pick there."):
-        st.session_state[keys.INSPECT_IMAGE] = {
-            "image": to_float(images[position]), "truth": cell.true,
-            "caption": f"test image #{position}, {cell.words} by {model_name}",
-            "drawing": st.session_state.get(keys.LAST_DRAWING)}
-        st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on this image
-        st.switch_page(LAYERS.path)
+        open_in_layers(to_float(images[position]), truth=cell.true,
+                       caption=f"test image #{position}, {cell.words} by {model_name}")
 
 
 def _picked(chart_key: str, points: list[dict], counts: list[list[int]]) -> confusion.Cell | None:

@@ -7,5 +7,5 @@ LAYERS_SOURCE = "layers_source"  # the Layer visualizer's input choice; cleared 
 INSPECT_IMAGE = "inspect_image"
 NAVIGATION_CHECKED = "_navigation_checked"  # ensure_navigation already rerun this session
 OWNER_ID = "_owner_id"  # this session's private id: only the session that started a job may stop it
-LOOK_INSIDE = "_look_inside"  # the Sketch pad asked to open the Layer visualizer on its drawing
+LOOK_INSIDE = "_look_inside"  # the drawing the Sketch pad asked to open in the Layer visualizer
 BROWSER_FAILED = "_browser_failed"  # why the model could not run in this browser (the server classifies)

@@ -16,16 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 280
+from kmnist import drawing as kdrawing
+from kmnist.data.classes import CLASSES
+
+CANVAS = kdrawing.CANVAS_SIZE  # both pads' canvas
 MARGIN = 28         # canvas pixels left free around the character
 ROW_STEP = 2        # trace every second image row; the brush fills the rows between
 INK = 80            # an image pixel above this (of 255) is ink
-BRUSH = 18          # the sketch page's default brush width
+BRUSH = kdrawing.BRUSH_DEFAULT  # the sketch page's default brush width
 PAD_FRAME = "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"  # the in-page Sketch pad
 PAD_CANVAS = "#canvas"
 SERVER_CANVAS = ".st-key-sketch_canvas canvas.upper-canvas"  # the server path's streamlit-drawable-canvas
 DRAWN_CANVAS = ".st-key-sketch_canvas canvas.dc-canvas.lower-canvas"  # its strokes (not the background)
-BLANK_HINT = "Nothing to classify yet"
+BLANK_HINT = kdrawing.NOTHING_YET.split(":")[0]  # "Nothing to classify yet"
 PREDICTION = "[data-testid='kmnist-prediction']"
 
 Stroke = list[tuple[float, float]]
@@ -81,9 +84,6 @@ def choose_examples(model, data, classes, per_class: int = 1, candidates: int = 
                     threshold: float = 0.95) -> dict[int, list[Example]]:
     """For each class, the test images with the fewest strokes that the model reads correctly with at
     least `threshold` probability when drawn with thin, default and thick brushes."""
-    from kmnist import drawing as kdrawing
-    from kmnist.data.classes import CLASSES
-
     widths = (BRUSH - 4, BRUSH, BRUSH + 6)
     plans = [(int(position), scanline_strokes(data.x_test[position]))
              for label in classes for position in np.flatnonzero(data.y_test == label)[:candidates]]

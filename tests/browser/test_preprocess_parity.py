@@ -2,7 +2,9 @@
 kmnist.drawing.to_kmnist gives, in Chromium, on a few hundred synthetic drawings.
 
 No Streamlit server: page.route answers http://parity.test/ with a tiny page, the module and the
-drawings' alpha channels; the page imports the module and runs toKmnist on each drawing. Drawings
+drawings' alpha channels; the page imports the module and runs toKmnist, built on kmnist.drawing's facts as
+the component receives them (pad_facts), on each drawing. A second run on other facts (every threshold
+moved) shows that the module takes them all from there. Drawings
 are Pillow strokes (round-jointed lines, arcs, curves) on transparent canvases of several sizes, thin
 to thick brushes, small to large, off-centre, tall-narrow and wide-flat, some soft-edged, so every
 branch of to_kmnist runs: kept strokes, thickened (MaxFilter), thinned (MinFilter), Pillow's
@@ -30,9 +32,13 @@ PAGE = "<!doctype html><title>preprocess parity</title>"
 RANDOM_DRAWINGS = 260
 SIZES = [(280, 280)] * 6 + [(200, 320), (360, 180), (128, 128), (400, 400), (97, 151)]
 BRUSHES = [2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40]
+OTHER_DRAWINGS = 80  # drawings also prepared on OTHER_FACTS
+OTHER_FACTS = {"INK_THRESHOLD": 0.3, "STROKE_LEVEL": 0.5, "ALPHA_SPREAD": 0.25, "ALL_INK": 0.5,
+               "MIN_EXTENT": 0.1, "TARGET_STROKE": 2.4, "THIN_STROKE": 1.6, "THICK_STROKE": 2.6,
+               "DOT_RATIO": 4.0, "WORK_SIZE": 84}
 
-RUN_IN_PAGE = """async ({layout, timed}) => {
-    const pre = await import('/preprocess.js');
+RUN_IN_PAGE = """async ({layout, timed, facts}) => {
+    const pre = (await import('/preprocess.js')).preprocessing(facts);
     const bytes = new Uint8Array(await (await fetch('/drawings.bin')).arrayBuffer());
     const alphaOf = ([offset, w, h]) => [bytes.subarray(offset, offset + w * h), w, h];
     const results = layout.map((place) => {
@@ -160,7 +166,7 @@ def canvas(alpha: Image.Image) -> Image.Image:
 
 
 @pytest.mark.browser
-def test_javascript_preprocessing_matches_python(chromium):
+def test_javascript_preprocessing_matches_python(chromium, monkeypatch):
     rng = random.Random(20240611)
     cases = [random_drawing(rng) for _ in range(RANDOM_DRAWINGS)] + special_drawings()
     blob, layout = bytearray(), []
@@ -184,29 +190,20 @@ def test_javascript_preprocessing_matches_python(chromium):
         page = context.new_page()
         page.route(f"{ORIGIN}/**", answer)
         page.goto(f"{ORIGIN}/")
-        answers = page.evaluate(RUN_IN_PAGE, {"layout": layout, "timed": [i for _, i in timed.values()]})
+        answers = page.evaluate(RUN_IN_PAGE, {"layout": layout, "timed": [i for _, i in timed.values()],
+                                              "facts": drawing.pad_facts()})
+        with monkeypatch.context() as moved:
+            for name, value in OTHER_FACTS.items():
+                moved.setattr(drawing, name, value)
+            moved.setattr(drawing, "MESSAGES", {key: f"({key}) {text}" for key, text in
+                                                drawing.MESSAGES.items()})
+            other = page.evaluate(RUN_IN_PAGE, {"layout": layout[:OTHER_DRAWINGS], "timed": [],
+                                                "facts": drawing.pad_facts()})
+            other_mismatches = compare(cases[:OTHER_DRAWINGS], other["results"])[-1]
     finally:
         context.close()
 
-    branches, vertical_first, worst, exact, mismatches = Counter(), 0, 0.0, 0, []
-    for (name, alpha), answer in zip(cases, answers["results"], strict=True):
-        try:
-            expected, expected_error = drawing.to_kmnist(canvas(alpha)), None
-        except drawing.BlankDrawingError as error:
-            expected, expected_error = None, str(error)
-        taken, vertical = branch(alpha)
-        branches[taken] += 1
-        vertical_first += vertical
-        if expected_error is not None or "error" in answer:
-            if answer.get("error") != expected_error:
-                mismatches.append(f"{name}: Python says {expected_error!r}, JavaScript {answer}")
-            continue
-        got = np.array(answer["image"], dtype=np.float64)
-        difference = float(np.abs(got - expected.astype(np.float64).ravel()).max())
-        worst = max(worst, difference)
-        exact += difference == 0.0
-        if difference > 1e-6:
-            mismatches.append(f"{name}: images differ by up to {difference}")
+    branches, vertical_first, worst, exact, mismatches = compare(cases, answers["results"])
 
     images = sum(n for taken, n in branches.items() if not taken.startswith("error"))
     summary = ", ".join(f"{taken}: {n}" for taken, n in sorted(branches.items()))
@@ -224,3 +221,31 @@ def test_javascript_preprocessing_matches_python(chromium):
         assert branches[taken] >= 3, f"only {branches[taken]} drawings took the branch {taken!r}: {summary}"
     assert vertical_first >= 5, f"only {vertical_first} drawings resized vertical-first"
     assert all(math.isfinite(median) for median in answers["medians"])
+    assert not other_mismatches, "\n".join(other_mismatches[:20])  # on other facts, still Python's answers
+    changed = sum(a != b for a, b in zip(answers["results"], other["results"], strict=False))
+    assert changed >= OTHER_DRAWINGS // 2, f"other facts changed only {changed} answers"
+
+
+def compare(cases, results) -> tuple[Counter, int, float, int, list[str]]:
+    """The JavaScript `results` against Python's to_kmnist on `cases`: the branches Python took, how many
+    resized vertical-first, the largest difference, how many images are identical, and the mismatches."""
+    branches, vertical_first, worst, exact, mismatches = Counter(), 0, 0.0, 0, []
+    for (name, alpha), answer in zip(cases, results, strict=True):
+        try:
+            expected, expected_error = drawing.to_kmnist(canvas(alpha)), None
+        except drawing.BlankDrawingError as error:
+            expected, expected_error = None, str(error)
+        taken, vertical = branch(alpha)
+        branches[taken] += 1
+        vertical_first += vertical
+        if expected_error is not None or "error" in answer:
+            if answer.get("error") != expected_error:
+                mismatches.append(f"{name}: Python says {expected_error!r}, JavaScript {answer}")
+            continue
+        got = np.array(answer["image"], dtype=np.float64)
+        difference = float(np.abs(got - expected.astype(np.float64).ravel()).max())
+        worst = max(worst, difference)
+        exact += difference == 0.0
+        if difference > 1e-6:
+            mismatches.append(f"{name}: images differ by up to {difference}")
+    return branches, vertical_first, worst, exact, mismatches

@@ -31,6 +31,12 @@ from tests.browser.drawing import (
 from tests.browser.helpers import assert_no_errors, heading, open_page, record_timing, wait_for_app
 
 ANY_PREDICTION = prediction_pattern()
+PAD_FACTS_JS = """() => {
+    const $ = (id) => document.getElementById(id), canvas = $("canvas"), box = canvas.getBoundingClientRect();
+    return {brush: [$("brush").min, $("brush").max, $("brush").value, $("brush-value").textContent],
+            canvas: [canvas.width, canvas.height, box.width, box.height],
+            unsure: $("unsure").textContent, hint: $("hint").textContent};
+}"""
 
 
 def shown(page) -> str:
@@ -65,6 +71,11 @@ def test_sketch_pad_reads_characters_drawn_with_the_mouse_in_the_page(page, app_
     assert "in your browser" in pad(page).get_by_test_id("kmnist-engine").inner_text()
     pad(page).get_by_text(BLANK_HINT).wait_for()
     assert ink_pixels(page) == 0
+    facts = pad(page).locator("body").evaluate(PAD_FACTS_JS)  # what the page shows, from kmnist.drawing
+    assert facts == {"brush": [str(kdrawing.BRUSH_MIN), str(kdrawing.BRUSH_MAX), str(kdrawing.BRUSH_DEFAULT),
+                               str(kdrawing.BRUSH_DEFAULT)],
+                     "canvas": [kdrawing.CANVAS_SIZE] * 4, "unsure": kdrawing.UNSURE,
+                     "hint": kdrawing.NOTHING_YET.format(reason=kdrawing.MESSAGES["blank"])}, facts
     requests = []
     page.on("request", lambda request: requests.append(request))
     sent.clear()
@@ -74,6 +85,8 @@ def test_sketch_pad_reads_characters_drawn_with_the_mouse_in_the_page(page, app_
     assert ANY_PREDICTION.match(shown(page)), shown(page)
     assert pad(page).get_by_text("the 28x28 model input (enlarged)").is_visible()
     assert pad(page).locator("#bars span.share").count() == 3
+    top = max(pad_stats(page, "s.lastProbabilities"))  # a line: the warning shows when no class is likely
+    assert pad(page).locator("#unsure").is_visible() == (top < kdrawing.CONFIDENT), top
     clear(page)
 
     for label, chosen in examples.items():

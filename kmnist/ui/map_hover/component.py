@@ -2,9 +2,9 @@
 
 Streamlit tells Python nothing about hovers, so the component's page (assets/) listens to the Plotly maps'
 hover events in the page around it (same origin) and cuts the hovered image out of sprite sheets that
-this module writes once per copy of the data and split (kmnist.pictures.sprites) under assets/sprites/, where the
-component's route serves them. Hovering makes no script rerun and no websocket message; each sprite page
-is fetched once, when one of its images is first hovered (again only if the browser dropped it).
+this module writes once per copy of the data and split (kmnist.pictures.sprites) under assets/sprites/,
+where the component's route serves them. Hovering makes no script rerun and no websocket message; each
+sprite page is fetched once, when one of its images is first hovered (again only if the browser dropped it).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from kmnist.data.classes import CLASSES
 from kmnist.pictures import sprites
 from kmnist.registry.errors import ModelError
+from kmnist.ui.component_protocol import class_names
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SPRITES = ASSETS / "sprites"  # derived images, written on first use (not in git)
@@ -44,12 +44,12 @@ def served_sheets(images, data_key: str) -> dict:
 
 def map_hover(images, data_key: str, split: str, charts: dict[str, str]) -> None:
     """Show the image under the pointer in the maps drawn by st.plotly_chart with the keys in `charts`
-    (chart key -> the map's name, e.g. "pixel map"); their points' customdata[0] is the image's position."""
+    (chart key -> the map's name, e.g. "pixel map"); their points' customdata is [the image's position, its
+    class index] (kmnist.charts.dataset.projection_figure)."""
     try:
         sheets = served_sheets(images, data_key)
     except (ModelError, OSError) as problem:  # e.g. a read-only install: the maps still work without
         st.caption(f"No thumbnails on hover: {problem}")
         return
-    classes = [{"char": kana.char, "romaji": kana.romaji} for kana in CLASSES]
-    _component(sheets=sheets, classes=classes, split=split,
+    _component(sheets=sheets, classes=class_names(), split=split,
                charts=[{"key": key, "name": name} for key, name in charts.items()], key=KEY, default=None)

@@ -15,9 +15,8 @@ import numpy as np
 import streamlit as st
 import streamlit.components.v1 as components
 
-from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import IMAGE_SIDE
-from kmnist.drawing import CONFIDENT
+from kmnist.drawing import pad_facts
 from kmnist.network.architectures import POOLING_WORDS
 from kmnist.registry.atomic import atomic_write
 from kmnist.registry.errors import ModelError
@@ -25,7 +24,8 @@ from kmnist.registry.hashing import content_sha256
 from kmnist.registry.inference import verified_onnx
 from kmnist.registry.store import ModelEntry, read_card
 from kmnist.ui import keys
-from kmnist.ui.navigation import LAYERS
+from kmnist.ui.component_protocol import class_names
+from kmnist.ui.navigation import open_in_layers
 from kmnist.ui.resources import model_stamps
 from kmnist.ui.sketch_pad.vendor import ASSETS, served_files
 
@@ -89,26 +89,30 @@ def served_model(onnx_path: Path, sha256: str) -> str:
 
 
 def _received() -> None:
-    """The page's messages (a callback, before the rerun): Look inside, or "this browser cannot"."""
+    """The page's messages (a callback, before the rerun): Look inside (its drawing, opened by the rerun:
+    a callback cannot switch pages), or "this browser cannot"."""
     message = st.session_state.get(KEY) or {}
     if message.get("event") == "look_inside":
-        image = np.asarray(message["image"], "float32").reshape(IMAGE_SIDE, IMAGE_SIDE)
-        st.session_state[keys.LAST_DRAWING] = image
-        st.session_state.pop(keys.LAYERS_SOURCE, None)  # the Layer visualizer then opens on the drawing
-        st.session_state[keys.LOOK_INSIDE] = True
+        st.session_state[keys.LOOK_INSIDE] = np.asarray(message["image"], "float32").reshape(IMAGE_SIDE,
+                                                                                            IMAGE_SIDE)
     elif message.get("event") == "fallback":
         st.session_state[keys.BROWSER_FAILED] = message.get("reason") or "unknown reason"
 
 
-def sketch_pad(twin: Twin) -> None:
-    """Mount the Sketch pad on `twin`; Look inside then opens the Layer visualizer on the drawing."""
+def pad_args(twin: Twin) -> dict:
+    """The component's arguments: the model and runtime to load, the class names, the pooling caption, and
+    kmnist.drawing's facts (sizes, brush, thresholds, messages), which the page states nowhere else."""
     model = {"name": twin.name, "url": served_model(twin.path, twin.sha256), "sha256": twin.sha256,
              "outputs": list(twin.outputs)}
-    classes = [{"char": kana.char, "romaji": kana.romaji} for kana in CLASSES]
     captions = {"pool": f"{POOLING_WORDS[twin.pooling].capitalize()} pooling keeps "
                         f"{'the largest value' if twin.pooling == 'max' else 'the mean'} of each 2x2 window, "
                         "halving every map: the pattern is still found, with less detail about where."}
-    _component(model=model, vendor=served_files(), classes=classes, captions=captions, confident=CONFIDENT,
-               key=KEY, default=None, on_change=_received)
-    if st.session_state.pop(keys.LOOK_INSIDE, False):
-        st.switch_page(LAYERS.path)
+    return {"model": model, "vendor": served_files(), "classes": class_names(), "captions": captions,
+            "drawing": pad_facts()}
+
+
+def sketch_pad(twin: Twin) -> None:
+    """Mount the Sketch pad on `twin`; Look inside then opens the Layer visualizer on the drawing."""
+    _component(**pad_args(twin), key=KEY, default=None, on_change=_received)
+    if (drawing := st.session_state.pop(keys.LOOK_INSIDE, None)) is not None:
+        open_in_layers(drawing)

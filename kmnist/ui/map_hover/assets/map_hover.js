@@ -1,5 +1,6 @@
 // The Dataset explorer maps' hover thumbnails: listens to the Plotly maps' hover events in the page around
 // this frame and draws the hovered image, cut from sprite sheets the app serves, with no server round trip.
+import { connect } from "../kmnist.ui.component_protocol.assets/protocol.js";
 
 const $ = (id) => document.getElementById(id);
 const thumb = $("thumb");
@@ -21,17 +22,9 @@ function record(list, entry) {
   if (list.length > KEPT_ENTRIES) list.splice(0, list.length - KEPT_ENTRIES);
 }
 
-// -- The Streamlit component protocol (v1, the iframe one) ------------------------------------------
-function send(type, data = {}) {
-  window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
-}
-const fitFrame = () => send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
-new ResizeObserver(fitFrame).observe(document.body);
-
+// -- The component's arguments (the Streamlit component protocol: ../kmnist.ui.component_protocol.assets) --
 let args = null;
-window.addEventListener("message", (event) => {
-  if (event.data?.type !== "streamlit:render") return;
-  const next = event.data.args;
+connect((next) => {
   if (args && args.sheets.key !== next.sheets.key) {  // another split or copy of the data
     for (const bitmap of ready.values()) bitmap.close();
     ready.clear();
@@ -40,9 +33,7 @@ window.addEventListener("message", (event) => {
   }
   args = next;
   attachAll();
-  fitFrame();
 });
-send("streamlit:componentReady", { apiVersion: 1 });
 
 // -- The maps: Plotly graph divs in the page around this frame ----------------------------------------
 function host() {
@@ -169,9 +160,8 @@ function hovered(graph, data) {
   const custom = point.customdata ?? graph._fullData?.[point.curveNumber]?.customdata?.[point.pointNumber];
   const position = Number(custom?.[0]);
   if (!Number.isInteger(position) || position < 0 || position >= args.sheets.count) return;
-  const index = Number.parseInt(String(custom[1]), 10);  // the class label, e.g. "0 お (o)"
-  const kana = args.classes[index];
-  const name = kana ? `${kana.char} (${kana.romaji})` : String(custom[1]);
+  const index = Number(custom[1]);  // the class index
+  const name = args.classes[index] ?? `class ${custom[1]}`;
   const began = data.event?.timeStamp;  // in the page's clock, like window.parent.performance.now()
   const called = performance.now();
   const hover = ++current;

@@ -2,19 +2,11 @@
 //
 // Every float image in the Python code is to_float() of a uint8 image, so images here are uint8
 // "levels" {w, h, px} (row-major), turned into float32 (toFloat) only where Python compares or
-// divides them; Math.fround mirrors numpy's float32 arithmetic.
-// Parity with Python is checked by tests/browser/test_preprocess_parity.py.
+// divides them; Math.fround mirrors numpy's float32 arithmetic. The thresholds, sizes and messages are
+// kmnist.drawing's own (pad_facts(), a component argument): preprocessing(facts) builds the functions
+// on them. Parity with Python is checked by tests/browser/test_preprocess_parity.py.
 
-const INK_THRESHOLD = 0.2, MIN_EXTENT = 0.04, TARGET_STROKE = 2.0, THIN_STROKE = 1.1, THICK_STROKE = 3.1;
-const DOT_RATIO = 2.5, WORK_SIZE = 112, IMAGE_SIDE = 28, LANCZOS_SUPPORT = 3.0, PRECISION_BITS = 22;
-
-export const MESSAGES = {
-  blank: "the canvas shows no strokes (it is empty, or filled with one colour): "
-    + "clear it and draw a character",
-  allInk: "the drawing is almost all ink: clear it and draw a character",
-  dot: "the drawing is only a dot: draw a whole character",
-  faint: "the strokes are too faint to read: draw with a darker or wider brush",
-};
+const LANCZOS_SUPPORT = 3.0, PRECISION_BITS = 22;  // Pillow's Resample.c
 
 // images.to_float on one level: uint8 -> float32 / 255 (a float32 division).
 export const toFloat = (level) => Math.fround(level / 255);
@@ -22,9 +14,6 @@ export const toFloat = (level) => Math.fround(level / 255);
 export const toUint8 = (x) => Math.trunc(Math.fround(Math.min(Math.max(x, 0), 1) * 255));
 
 const table = (f) => Uint8Array.from({ length: 256 }, (_, level) => f(level));
-// `ink > 0.2` and `ink > 0.4` on float32 ink (numpy 2 compares with float32(0.2)), per level.
-const IS_INK = table((v) => toFloat(v) > Math.fround(INK_THRESHOLD));
-const IS_STROKE = table((v) => toFloat(v) > Math.fround(0.4));
 // to_uint8(to_float(level)): what a level becomes when Python hands float ink to Pillow.
 const REQUANTISE = table((v) => toUint8(toFloat(v)));
 
@@ -42,60 +31,6 @@ function lookUp(px, levels) {
 export function roundHalfEven(x) {
   const floor = Math.floor(x), rest = x - floor;
   return rest > 0.5 || (rest === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
-}
-
-// drawing.ink_map for a canvas (RGB 0, ink in alpha): the alpha levels, or none at all when alpha
-// spans <= 0.1 (ink_map then reads brightness * alpha, which is 0 everywhere on such a canvas).
-export function inkMap(alpha, w, h) {
-  if (Math.min(w, h) < 2) return { error: `expected a 2-D image, got an array of shape (${h}, ${w}, 4)` };
-  let lo = 255, hi = 0;
-  for (let i = 0; i < alpha.length; i++) {
-    if (alpha[i] < lo) lo = alpha[i];
-    if (alpha[i] > hi) hi = alpha[i];
-  }
-  const transparentBackground = Math.fround(toFloat(hi) - toFloat(lo)) > Math.fround(0.1);
-  return { ink: transparentBackground ? image(w, h, alpha) : image(w, h) };
-}
-
-// drawing._crop_to_ink: the bounding box of the levels above INK_THRESHOLD.
-export function cropToInk(img) {
-  let top = img.h, bottom = -1, left = img.w, right = -1;
-  for (let y = 0; y < img.h; y++) {
-    for (let x = 0, row = y * img.w; x < img.w; x++) {
-      if (!IS_INK[img.px[row + x]]) continue;
-      if (y < top) top = y;
-      bottom = y;
-      if (x < left) left = x;
-      if (x > right) right = x;
-    }
-  }
-  if (bottom < 0) throw new Error("no ink to crop (Python raises IndexError here)");
-  const out = image(right - left + 1, bottom - top + 1);
-  for (let y = 0; y < out.h; y++) {
-    const start = (top + y) * img.w + left;
-    out.px.set(img.px.subarray(start, start + out.w), y * out.w);
-  }
-  return out;
-}
-
-// drawing.stroke_width: 2 * area / outline of the pixels above 0.4; a pixel is inside (not outline)
-// when MinFilter(3) over the zero-padded strokes keeps it: all 9 pixels around it are strokes.
-export function strokeWidth(img) {
-  const { w, h, px } = img;
-  const across = new Uint8Array(w * h); // stroke with strokes left and right
-  let area = 0, outline = 0;
-  for (let i = 0; i < w * h; i++) {
-    const x = i % w;
-    area += IS_STROKE[px[i]];
-    across[i] = x > 0 && x < w - 1 && IS_STROKE[px[i - 1]] && IS_STROKE[px[i]] && IS_STROKE[px[i + 1]];
-  }
-  if (area === 0) return 0.0;
-  for (let i = 0; i < w * h; i++) {
-    if (!IS_STROKE[px[i]]) continue;
-    const inner = i >= w && i < w * (h - 1) && across[i - w] && across[i] && across[i + w];
-    if (!inner) outline++;
-  }
-  return (2.0 * area) / Math.max(outline, 1);
 }
 
 // Pillow's Lanczos kernel (Resample.c lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3)).
@@ -230,38 +165,107 @@ export function rankFilter(img, size, takeMax) {
   return image(w, h, flip(minPass(minPass(flip(img.px), w, h, r, true), w, h, r, false)));
 }
 
-// drawing._restroke: thicken (max filter) or thin (min filter) toward TARGET_STROKE on the work grid.
-export function restroke(work, width) {
-  const perPixel = WORK_SIZE / IMAGE_SIDE;
-  const radius = Math.max(1, roundHalfEven((Math.abs(TARGET_STROKE - width) / 2) * perPixel));
-  const padded = pad(work, radius + 1);
-  const requantised = image(padded.w, padded.h, lookUp(padded.px, REQUANTISE));
-  const changed = rankFilter(requantised, 2 * radius + 1, width < TARGET_STROKE);
-  return changed.px.some((v) => IS_INK[v]) ? changed : padded;
-}
+// The preprocessing on kmnist.drawing's `facts` (pad_facts(): its thresholds, sizes and messages):
+// {toKmnist, inkMap, cropToInk, strokeWidth, restroke}.
+export function preprocessing(facts) {
+  const {
+    INK_THRESHOLD, STROKE_LEVEL, ALPHA_SPREAD, ALL_INK, MIN_EXTENT, TARGET_STROKE, THIN_STROKE, THICK_STROKE,
+    DOT_RATIO, WORK_SIZE, IMAGE_SIDE, MESSAGES,
+  } = facts;
+  // `ink > INK_THRESHOLD` and `ink > STROKE_LEVEL` on float32 ink (numpy 2 compares with the float32 of
+  // the threshold), per level.
+  const IS_INK = table((v) => toFloat(v) > Math.fround(INK_THRESHOLD));
+  const IS_STROKE = table((v) => toFloat(v) > Math.fround(STROKE_LEVEL));
 
-// drawing.to_kmnist: canvas alpha levels (w * h) -> {image: Float32Array(784)} or {error: message}.
-export function toKmnist(alpha, width, height) {
-  if (alpha.length !== width * height) {
-    throw new Error(`expected ${width * height} alpha values, got ${alpha.length}`);
+  // drawing.ink_map for a canvas (RGB 0, ink in alpha): the alpha levels, or none at all when alpha
+  // spans <= ALPHA_SPREAD (ink_map then reads brightness * alpha, which is 0 everywhere on such a canvas).
+  function inkMap(alpha, w, h) {
+    if (Math.min(w, h) < 2) return { error: MESSAGES.shape.replace("{shape}", `(${h}, ${w}, 4)`) };
+    let lo = 255, hi = 0;
+    for (let i = 0; i < alpha.length; i++) {
+      if (alpha[i] < lo) lo = alpha[i];
+      if (alpha[i] > hi) hi = alpha[i];
+    }
+    const transparentBackground = Math.fround(toFloat(hi) - toFloat(lo)) > Math.fround(ALPHA_SPREAD);
+    return { ink: transparentBackground ? image(w, h, alpha) : image(w, h) };
   }
-  const { ink, error } = inkMap(alpha, width, height);
-  if (error) return { error };
-  let strokes = 0;
-  for (let i = 0; i < ink.px.length; i++) strokes += IS_INK[ink.px[i]];
-  if (strokes === 0) return { error: MESSAGES.blank };
-  if (strokes / ink.px.length > 0.85) return { error: MESSAGES.allInk };
-  const crop = cropToInk(ink);
-  const extent = Math.max(crop.w, crop.h);
-  if (extent < MIN_EXTENT * Math.max(height, width) || extent < DOT_RATIO * strokeWidth(crop)) {
-    return { error: MESSAGES.dot };
+
+  // drawing._crop_to_ink: the bounding box of the levels above INK_THRESHOLD.
+  function cropToInk(img) {
+    let top = img.h, bottom = -1, left = img.w, right = -1;
+    for (let y = 0; y < img.h; y++) {
+      for (let x = 0, row = y * img.w; x < img.w; x++) {
+        if (!IS_INK[img.px[row + x]]) continue;
+        if (y < top) top = y;
+        bottom = y;
+        if (x < left) left = x;
+        if (x > right) right = x;
+      }
+    }
+    if (bottom < 0) throw new Error("no ink to crop (Python raises IndexError here)");
+    const out = image(right - left + 1, bottom - top + 1);
+    for (let y = 0; y < out.h; y++) {
+      const start = (top + y) * img.w + left;
+      out.px.set(img.px.subarray(start, start + out.w), y * out.w);
+    }
+    return out;
   }
-  const work = fit(crop, WORK_SIZE);
-  const strokeAt28 = (strokeWidth(work) * IMAGE_SIDE) / WORK_SIZE;
-  if (THIN_STROKE <= strokeAt28 && strokeAt28 <= THICK_STROKE) {
-    return { image: fit(crop, IMAGE_SIDE, true) };
+
+  // drawing.stroke_width: 2 * area / outline of the pixels above STROKE_LEVEL; a pixel is inside (not
+  // outline) when MinFilter(3) over the zero-padded strokes keeps it: all 9 pixels around it are strokes.
+  function strokeWidth(img) {
+    const { w, h, px } = img;
+    const across = new Uint8Array(w * h); // stroke with strokes left and right
+    let area = 0, outline = 0;
+    for (let i = 0; i < w * h; i++) {
+      const x = i % w;
+      area += IS_STROKE[px[i]];
+      across[i] = x > 0 && x < w - 1 && IS_STROKE[px[i - 1]] && IS_STROKE[px[i]] && IS_STROKE[px[i + 1]];
+    }
+    if (area === 0) return 0.0;
+    for (let i = 0; i < w * h; i++) {
+      if (!IS_STROKE[px[i]]) continue;
+      const inner = i >= w && i < w * (h - 1) && across[i - w] && across[i] && across[i + w];
+      if (!inner) outline++;
+    }
+    return (2.0 * area) / Math.max(outline, 1);
   }
-  const restroked = restroke(work, strokeAt28);
-  if (!restroked.px.some((v) => IS_INK[v])) return { error: MESSAGES.faint };
-  return { image: fit(cropToInk(restroked), IMAGE_SIDE, true) };
+
+  // drawing._restroke: thicken (max filter) or thin (min filter) toward TARGET_STROKE on the work grid.
+  function restroke(work, width) {
+    const perPixel = WORK_SIZE / IMAGE_SIDE;
+    const radius = Math.max(1, roundHalfEven((Math.abs(TARGET_STROKE - width) / 2) * perPixel));
+    const padded = pad(work, radius + 1);
+    const requantised = image(padded.w, padded.h, lookUp(padded.px, REQUANTISE));
+    const changed = rankFilter(requantised, 2 * radius + 1, width < TARGET_STROKE);
+    return changed.px.some((v) => IS_INK[v]) ? changed : padded;
+  }
+
+  // drawing.to_kmnist: canvas alpha levels (w * h) -> {image: Float32Array(784)} or {error: message}.
+  function toKmnist(alpha, width, height) {
+    if (alpha.length !== width * height) {
+      throw new Error(`expected ${width * height} alpha values, got ${alpha.length}`);
+    }
+    const { ink, error } = inkMap(alpha, width, height);
+    if (error) return { error };
+    let strokes = 0;
+    for (let i = 0; i < ink.px.length; i++) strokes += IS_INK[ink.px[i]];
+    if (strokes === 0) return { error: MESSAGES.blank };
+    if (strokes / ink.px.length > ALL_INK) return { error: MESSAGES.all_ink };
+    const crop = cropToInk(ink);
+    const extent = Math.max(crop.w, crop.h);
+    if (extent < MIN_EXTENT * Math.max(height, width) || extent < DOT_RATIO * strokeWidth(crop)) {
+      return { error: MESSAGES.dot };
+    }
+    const work = fit(crop, WORK_SIZE);
+    const strokeAt28 = (strokeWidth(work) * IMAGE_SIDE) / WORK_SIZE;
+    if (THIN_STROKE <= strokeAt28 && strokeAt28 <= THICK_STROKE) {
+      return { image: fit(crop, IMAGE_SIDE, true) };
+    }
+    const restroked = restroke(work, strokeAt28);
+    if (!restroked.px.some((v) => IS_INK[v])) return { error: MESSAGES.faint };
+    return { image: fit(cropToInk(restroked), IMAGE_SIDE, true) };
+  }
+
+  return { toKmnist, inkMap, cropToInk, strokeWidth, restroke };
 }

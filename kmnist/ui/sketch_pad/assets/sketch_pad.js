@@ -1,8 +1,9 @@
 // The Sketch pad in the page: draw, turn the drawing into the model's 28x28 input, classify it with
 // onnxruntime-web, and show the answer and the first layers' feature maps, with no server round trip.
-import { toKmnist } from "./preprocess.js";
+// Sizes, brush, thresholds and messages are kmnist.drawing's (pad_facts), the component's `drawing` argument.
+import { connect, setValue } from "../kmnist.ui.component_protocol.assets/protocol.js";
+import { preprocessing } from "./preprocess.js";
 
-const SIDE = 28;
 const canvas = document.getElementById("canvas");
 const pen = canvas.getContext("2d", { willReadFrequently: true });
 const $ = (id) => document.getElementById(id);
@@ -13,27 +14,35 @@ const stats = window.kmnistSketch = {
   lastProbabilities: null, classify: null,
 };
 
-// -- The Streamlit component protocol (v1, the iframe one) ------------------------------------------
-function send(type, data = {}) {
-  window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
-}
-const setValue = (value) => send("streamlit:setComponentValue", { value, dataType: "json" });
-const fitFrame = () => send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight });
-new ResizeObserver(fitFrame).observe(document.body);
-
+// -- The component's arguments (the Streamlit component protocol: ../kmnist.ui.component_protocol.assets) --
 let args = null;
+let facts = null;    // kmnist.drawing's facts, from the first render
+let prepare = null;  // the preprocessing on them
 let loading = null;  // the model (sha256) being loaded or loaded
-window.addEventListener("message", (event) => {
-  if (event.data?.type !== "streamlit:render") return;
-  args = event.data.args;
+connect((next) => {
+  args = next;
+  if (!facts) setUp(args.drawing);
   if (args.captions?.pool) $("pool-maps").previousElementSibling.textContent = args.captions.pool;
   if (loading !== args.model.sha256) {
     loading = args.model.sha256;
     start(args).catch(fail);
   }
-  fitFrame();
 });
-send("streamlit:componentReady", { apiVersion: 1 });
+
+const nothingYet = (reason) => facts.NOTHING_YET.replace("{reason}", reason);
+
+// The pad as kmnist.drawing describes it: canvas, brush, hint and warning (once: a later render keeps the
+// drawing and the brush as they are).
+function setUp(given) {
+  facts = given;
+  prepare = preprocessing(facts);
+  canvas.width = canvas.height = facts.CANVAS_SIZE;
+  document.documentElement.style.setProperty("--canvas", `${facts.CANVAS_SIZE}px`);
+  Object.assign($("brush"), { min: facts.BRUSH_MIN, max: facts.BRUSH_MAX, value: facts.BRUSH_DEFAULT });
+  $("brush-value").textContent = brush();
+  $("unsure").textContent = facts.UNSURE;
+  $("hint").textContent = nothingYet(facts.MESSAGES.empty);
+}
 
 // -- Assets: fetched once, kept in the browser (IndexedDB) under their sha256 -------------------------
 function openStore() {
@@ -128,7 +137,8 @@ function fail(error) {
 
 // One 28x28 input -> the model's outputs by name (probabilities, then the first layers' maps).
 async function classify(image) {
-  const input = new ort.Tensor("float32", Float32Array.from(image), [1, SIDE, SIDE, 1]);
+  const side = facts.IMAGE_SIDE;
+  const input = new ort.Tensor("float32", Float32Array.from(image), [1, side, side, 1]);
   const outputs = await session.run({ [session.inputNames[0]]: input });
   return Object.fromEntries(args.model.outputs.map((name) => [name, outputs[name]]));
 }
@@ -214,7 +224,7 @@ async function update(released) {
     const pixels = pen.getImageData(0, 0, canvas.width, canvas.height).data;
     const alpha = new Uint8Array(canvas.width * canvas.height);
     for (let i = 0; i < alpha.length; i++) alpha[i] = pixels[4 * i + 3];
-    const prepared = toKmnist(alpha, canvas.width, canvas.height);
+    const prepared = prepare.toKmnist(alpha, canvas.width, canvas.height);
     if (prepared.error) {
       showBlank(prepared.error);
     } else {
@@ -241,7 +251,7 @@ async function update(released) {
 // -- Showing --------------------------------------------------------------------------------------------
 function showBlank(reason) {
   stats.lastImage = stats.lastProbabilities = null;
-  $("hint").textContent = `Nothing to classify yet: ${reason}.`;
+  $("hint").textContent = nothingYet(reason);
   $("hint").hidden = false;
   $("seen").hidden = $("maps").hidden = true;
   $("look-inside").disabled = true;
@@ -253,10 +263,10 @@ function show(image, outputs) {
   stats.lastImage = image;
   stats.lastProbabilities = Array.from(probabilities);
   const order = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, 3);
-  const label = (index) => `${args.classes[index].char} (${args.classes[index].romaji})`;
+  const label = (index) => args.classes[index];
   const percent = (p) => `${Math.round(100 * p)}%`;
   $("prediction").textContent = `Prediction: ${label(order[0])} ${percent(probabilities[order[0]])}`;
-  $("unsure").hidden = probabilities[order[0]] >= args.confident;
+  $("unsure").hidden = probabilities[order[0]] >= facts.CONFIDENT;
   $("bars").replaceChildren(...order.flatMap((index) => {
     const name = Object.assign(document.createElement("span"), { textContent: label(index) });
     const bar = Object.assign(document.createElement("div"), { className: "bar" });
@@ -267,7 +277,7 @@ function show(image, outputs) {
                                 { className: "share", textContent: `${(100 * probabilities[index]).toFixed(1)}%` });
     return [name, track, share];
   }));
-  paint($("input"), image, SIDE, SIDE, 0, 1);
+  paint($("input"), image, facts.IMAGE_SIDE, facts.IMAGE_SIDE, 0, 1);
   showMaps($("conv-maps"), $("conv-shape"), outputs[convName]);
   showMaps($("pool-maps"), $("pool-shape"), outputs[poolName]);
   $("hint").hidden = true;
