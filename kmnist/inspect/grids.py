@@ -53,6 +53,11 @@ def strongest_maps(maps: np.ndarray, count: int | None = None) -> np.ndarray:
     return np.argsort(-mean, kind="stable")[:count]
 
 
+def strongest_map(maps: np.ndarray) -> int:
+    """The channel of (H, W, C) maps with the highest mean activation (ties: the first)."""
+    return int(strongest_maps(maps, 1)[0])
+
+
 def peak_position(feature: np.ndarray) -> tuple[int, int]:
     """(row, col) of the strongest value of one (H, W) map (ties: the first)."""
     row, col = np.unravel_index(int(np.argmax(feature)), np.shape(feature))
