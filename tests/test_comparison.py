@@ -51,7 +51,7 @@ def test_metrics_and_per_class_rows_are_formatted_side_by_side():
     assert rows[1]["validation accuracy"] == comparison.MISSING and rows[0]["training time"] == "12.5 s"
     assert rows[0]["macro AUC"] == "0.9900" and rows[0]["epochs run"] == "2"
     classes = comparison.per_class_rows(runs)
-    assert len(classes) == 10 and classes[0] == {"class": "お o", "m": "50.0%", "v": comparison.MISSING}
+    assert len(classes) == 10 and classes[0] == {"class": "0 お (o)", "m": "50.0%", "v": comparison.MISSING}
     assert classes[1]["m"] == "100.0%" and classes[9]["m"] == comparison.MISSING  # NaN: no test image
     figure = training_charts.per_class_comparison(comparison.per_class_accuracy(runs))
     assert [trace.name for trace in figure.data] == ["m", "v"]

@@ -97,7 +97,7 @@ def per_class_accuracy(cards: dict[str, dict]) -> dict[str, list[float | None]]:
 def per_class_rows(cards: dict[str, dict]) -> list[dict]:
     """One row per class, ready to show: each model's test accuracy on that class side by side."""
     accuracy = per_class_accuracy(cards)
-    return [{"class": f"{kana.char} {kana.romaji}",
+    return [{"class": kana.label,
              **{name: _percent(values[kana.index]) for name, values in accuracy.items()}}
             for kana in CLASSES]
 

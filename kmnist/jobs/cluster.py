@@ -68,7 +68,8 @@ class Cluster:
         copy, the first time; a worker that joins later fetches it once, when it first needs it)."""
         key = "kmnist-data-" + data_key(data)
         with self._lock:
-            if key not in self._data:
+            known = self._data.get(key)
+            if known is None or known.status != "finished":  # new, or lost with the workers that held it
                 [self._data[key]] = self.client.scatter([data], broadcast=True, hash=False)
             return self._data[key]
 
@@ -103,8 +104,9 @@ class ClusterRun:
             self._future = self.cluster.client.submit(
                 worker_main, supervisor.TRAINER, self.job.runs, self.cluster.data_on_workers(self.job.data),
                 self.names, key=f"kmnist-job-{self.job.number}-{id(self):x}", pure=False, retries=0)
-        except Exception as error:  # the scheduler went away between two jobs
-            self.job.finish("failed", wording.cluster_lost(self.cluster.address, error))
+        except Exception as error:  # the scheduler went away between two jobs, or the task cannot be sent
+            self.job.finish("failed", wording.cluster_lost(self.cluster.address, error)
+                            if not self.cluster.connected else wording.describe_failure(error))
             return False
         threading.Thread(target=self._watch, name=f"kmnist-cluster-watch-{self.job.number}",
                          daemon=True).start()
@@ -165,7 +167,7 @@ class ClusterRun:
         keras_name = next(name for name in files if name.endswith(".keras"))
         target = self.job.folder / keras_name
         for name, content in sorted(files.items(), key=lambda item: item[0] == keras_name):
-            atomic_write(self.job.folder / name, lambda path, content=content: path.write_bytes(content))
+            atomic_write(self.job.folder / name, lambda path, data=content: Path(path).write_bytes(data))
         return target
 
     def _check_on_the_task(self):
@@ -208,6 +210,9 @@ class _StopFlag:
 
     def is_set(self) -> bool:
         return self._flag.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._flag.wait(timeout)
 
     def close(self) -> None:
         self._done.set()

@@ -1,0 +1,156 @@
+"""The cluster executor against a real Dask cluster on 127.0.0.1: a scheduler and two workers, started and
+stopped by these tests. A job streams its records and saves its model here; Stop; a worker killed
+mid-run; the scheduler stopped mid-run; an address where nothing answers."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kmnist.jobs import cluster, executors, ledger, snapshots, supervisor
+from kmnist.network.config import TrainConfig
+from kmnist.registry import store
+from tests.conftest import ROOT
+from tests.fault_trainers import HELD_IN_EPOCH_2
+
+TINY = dict(epochs=2, limit=300, batch_size=32, patience=5, seed=3)
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class LocalCluster:
+    """`dask scheduler` and `dask worker`s as a school would start them, on this machine's loopback."""
+
+    def __init__(self, workers: int = 2):
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.scheduler = self._spawn("scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                                     "--no-dashboard")
+        self.workers = [self._spawn("worker", self.address, "--nthreads", "1", "--name", f"lab-{n}",
+                                    "--no-dashboard") for n in range(1, workers + 1)]
+
+    def _spawn(self, *args) -> subprocess.Popen:
+        return subprocess.Popen([DASK, *args], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def connect(self, workers: int = 2) -> executors.ClusterExecutor:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                executor = executors.ClusterExecutor(self.address)
+                break
+            except cluster.ClusterError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        executor.cluster.client.wait_for_workers(workers, timeout=60)
+        return executor
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@pytest.fixture
+def lab(monkeypatch):
+    """A fresh cluster for each test (the faults below break it), used by the ledger as its executor."""
+    lab = LocalCluster()
+    executor = lab.connect()
+    before = ledger.executor()
+    ledger.use(executor)
+    yield lab, executor
+    ledger.use(before)
+    executor.cluster.close()
+    lab.stop()
+
+
+def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, tmp_path, kmnist_data):
+    _, executor = lab
+    job = ledger.start([snapshots.Run("remote", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
+    assert job.wait(240), "the job did not end"
+    snap = job.snapshot()
+    assert snap.state == snapshots.FINISHED, snap.error
+    assert job.where and job.where.startswith("lab-")  # trained on a worker, which it names
+    kinds = [record["kind"] for record in snap.records]
+    assert kinds.count("batch") == 2 * 8 and kinds.count("epoch") == 2  # 240 images / 32 a batch, 2 epochs
+    saved = store.model_path("remote", tmp_path)
+    assert saved.exists() and store.onnx_path(saved).exists()
+    card = store.read_card(saved)
+    assert card.status.value == "complete" and card.test.accuracy > 0.2
+    [report] = snap.reports
+    assert report.result.model_path == saved and len(report.predicted) == len(kmnist_data.y_test)
+    assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no temporary file is left
+
+
+def test_stop_on_the_cluster_ends_the_run_at_the_held_batch(lab, tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    job = ledger.start([snapshots.Run("stopped", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
+    epoch, batch = HELD_IN_EPOCH_2
+    assert wait_until(lambda: job.progress().epoch == epoch and job.progress().batch == batch, 240)
+    job.stop(by="Aiko")
+    assert job.wait(60)
+    assert job.state == snapshots.STOPPED
+    card = store.read_card(store.model_path("stopped", tmp_path))
+    assert card.status.value == "stopped" and card.best_epoch == 1  # epoch 1's model came back
+
+
+def test_a_worker_killed_mid_run_fails_its_job_naming_the_worker_and_the_line_moves_on(
+        lab, tmp_path, kmnist_data, monkeypatch):
+    lab_cluster, executor = lab
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    first = ledger.start([snapshots.Run("doomed", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
+    assert wait_until(lambda: first.where is not None and first.progress().epoch == 2, 240)
+    address = first.where.split("(")[1].rstrip(")")
+    pid = executor.cluster.client.run(os.getpid, workers=[address])[address]
+    os.kill(pid, signal.SIGKILL)
+    assert first.wait(30)
+    assert first.state == snapshots.FAILED and first.where.split(" ")[0] in first.snapshot().error
+    assert "died" in first.snapshot().error
+    monkeypatch.setattr(supervisor, "TRAINER", "kmnist.training.run:train")
+    after = ledger.start([snapshots.Run("after", TrainConfig(**TINY))], "Ben", kmnist_data, tmp_path)
+    assert after.wait(240) and after.state == snapshots.FINISHED, after.snapshot().error
+
+
+def test_the_scheduler_going_down_mid_run_fails_the_job_within_ten_seconds(lab, tmp_path, kmnist_data,
+                                                                          monkeypatch):
+    lab_cluster, _ = lab
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    job = ledger.start([snapshots.Run("orphan", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
+    assert wait_until(lambda: job.progress().epoch == 2, 240)
+    os.killpg(lab_cluster.scheduler.pid, signal.SIGKILL)
+    started = time.monotonic()
+    assert job.wait(15)
+    assert time.monotonic() - started <= 10 + cluster.POLL
+    assert job.state == snapshots.FAILED and "stopped answering" in job.snapshot().error
+    assert lab_cluster.address in job.snapshot().error
+
+
+def test_an_address_where_no_scheduler_answers_says_so_within_ten_seconds():
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(cluster.ClusterError, match="cannot be reached") as refused:
+        executors.from_settings({cluster.CLUSTER_ENV: address})
+    assert time.monotonic() - started <= 10
+    assert address in str(refused.value) and "dask scheduler" in str(refused.value)
