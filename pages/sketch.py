@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from kmnist import drawing
 from kmnist.charts import layers as layers_charts
 from kmnist.data import explore
+from kmnist.data.classes import CLASSES
 from kmnist.data.files import data_key
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
@@ -80,7 +81,7 @@ def draw_and_classify(classifier) -> None:
             st.image(upscale(to_uint8(prediction.image), 6),
                      caption="the 28x28 model input (enlarged)",
                      output_format="PNG")
-            st.markdown(f"### Prediction: {best['char']} ({best['romaji']}) {best['prob']:.0%}")
+            st.markdown(f"### Prediction: {CLASSES[best['class']].name} {best['prob']:.0%}")
             if not prediction.confident:
                 st.warning(drawing.UNSURE)
             st.plotly_chart(layers_charts.top_classes_bars(prediction.top(3)), key="top_classes")
