@@ -22,7 +22,7 @@ from kmnist.data.files import data_key
 from kmnist.evaluation.metrics import predict_classes
 from kmnist.jobs import supervisor, wording
 from kmnist.registry.atomic import atomic_write
-from kmnist.registry.store import card_path, model_path, onnx_path
+from kmnist.registry.store import MODEL_SUFFIX, card_path, model_path, onnx_path
 
 CLUSTER_ENV = "KMNIST_CLUSTER"   # the scheduler's address, e.g. tcp://HOST:8786; unset: train on this server
 CONNECT_TIMEOUT = 5.0            # seconds to reach the scheduler before saying it cannot be reached
@@ -164,7 +164,7 @@ class ClusterRun:
     def _bring_back(self, files: dict[str, bytes]) -> Path:
         """Write a run's files into the job's models folder, each atomically, the model last (a model
         file is what makes a model exist, so it never appears without its card)."""
-        keras_name = next(name for name in files if name.endswith(".keras"))
+        keras_name = next(name for name in files if name.endswith(MODEL_SUFFIX))
         target = self.job.folder / keras_name
         for name, content in sorted(files.items(), key=lambda item: item[0] == keras_name):
             atomic_write(self.job.folder / name, lambda path, data=content: Path(path).write_bytes(data))

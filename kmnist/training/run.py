@@ -15,7 +15,7 @@ from kmnist.network.config import ConfigError, TrainConfig
 from kmnist.registry import cards
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import CHECK_IMAGES, write_onnx
-from kmnist.registry.store import library_versions, load_model, now, save_model, write_card
+from kmnist.registry.store import MODEL_SUFFIX, library_versions, load_model, now, save_model, write_card
 from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
 from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
 
@@ -76,8 +76,8 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
 
     config.validate(len(data.y_train))
     out_path = Path(out_path)
-    if out_path.suffix != ".keras":
-        raise ConfigError(f"the output must be a .keras file, not {out_path.name}")
+    if out_path.suffix != MODEL_SUFFIX:
+        raise ConfigError(f"the output must be a {MODEL_SUFFIX} file, not {out_path.name}")
     if out_path.exists() and not overwrite:
         raise ModelError(f"{out_path} already exists; choose another name or delete it first "
                          "(models are never overwritten silently)")
