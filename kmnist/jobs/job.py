@@ -53,7 +53,10 @@ class Job:
         self.queued_at = time.time()      # when it was asked for
         self.started_at: float | None = None  # time.time() when its executor took it
         self.ended_at: float | None = None
-        self.joined_estimate: float | None = None  # seconds to its start, estimated when it joined the line
+        # Its first estimated start, in seconds from estimate_taken_at: taken when it joined the line, or as
+        # soon after as the pace of the jobs ahead was known (the ledger checks it against the real start).
+        self.joined_estimate: float | None = None
+        self.estimate_taken_at: float | None = None
         self._clock: float | None = None  # perf_counter() when its executor took it
         self._lock = threading.Lock()
         self._ended = threading.Event()
@@ -152,6 +155,8 @@ class Job:
                     self._pace["from"] = mark
                 self._pace["latest"] = mark
                 self._pace_seen = time.perf_counter()
+        if record["kind"] == "batch" and self.ledger is not None:
+            self.ledger.note_estimates()
 
     def finish(self, outcome: str, detail: str | None) -> None:
         """The executor's last word: "done", "stopped" (ended after Stop) or "failed" with why."""

@@ -9,6 +9,7 @@ starts a job when a slot is free and hears when it ends. Only a job's owner may 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -49,10 +50,12 @@ class Ledger:
         self.waiting: list[Job] = []
         self.last: Job | None = None
         self.pace = Pace()
+        self._noted = 0.0  # time.time() of the last note_estimates() pass
 
     def submit(self, job: Job) -> Job:
         with self.lock:
-            if len(self.running) < self.executor.slots() and not self.waiting:
+            runs_now = len(self.running) < self.executor.slots() and not self.waiting
+            if runs_now:
                 self.running.append(job)
             elif len(self.waiting) >= MAX_WAITING:
                 ahead = self.running[0].snapshot() if self.running else None
@@ -60,9 +63,10 @@ class Ledger:
                                                  len(self.waiting)))
             else:
                 self.waiting.append(job)
-                job.joined_estimate = self.estimated_start(job)
-                return job
-        self.launch([job])
+        if runs_now:
+            self.launch([job])
+        else:
+            self.note_estimates(now_please=True)
         return job
 
     def launch(self, jobs: list[Job]) -> None:
@@ -95,6 +99,21 @@ class Ledger:
                 self.running.append(following)
                 started.append(following)
         return started
+
+    def note_estimates(self, now_please: bool = False) -> None:
+        """Take the first estimate of each waiting job that has none yet: at once for a job that joins
+        (`now_please`), at most once a second as batches come in."""
+        now = time.time()
+        with self.lock:
+            if now - self._noted < 1.0 and not now_please:
+                return
+            self._noted = now
+            line = [job for job in self.waiting if job.joined_estimate is None]
+        for job in line:
+            seconds = self.estimated_start(job)
+            if seconds is None:
+                return  # the pace is not known yet: nor for the jobs behind it
+            job.joined_estimate, job.estimate_taken_at = seconds, now
 
     def estimated_start(self, job: Job) -> float | None:
         """Seconds until a waiting `job` should start (0 for a running one, None when it is neither or
