@@ -8,7 +8,7 @@ from kmnist.network import config as config_net
 from kmnist.network import recipes
 from kmnist.network.architectures import ARCHITECTURE_NOTES, ARCHITECTURES, POOLING_WORDS, POOLINGS
 from kmnist.registry import store
-from kmnist.registry.pairs import pair_name
+from kmnist.ui.classroom import default_model_name, name_field, training_place, where_training_runs
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import TRAINING, page_header
 from kmnist.ui.resources import get_data, provenance_note
@@ -25,10 +25,12 @@ st.markdown(
     "10 classes.")
 data = get_data()
 provenance_note(data)
+place = training_place()
+name_field()
 folder = store.models_dir()
 train_size = len(data.y_train)
 state = st.session_state
-DEFAULT_NAME = pair_name("my-model", "<pooling>")  # a model trained here unnamed: my-model-max, my-model-avg
+DEFAULT_NAME = default_model_name("<pooling>")  # this session's model name when none is typed
 
 
 def load_recipe() -> None:
@@ -94,9 +96,8 @@ with st.form("train-form"):
                             help=f"Saved as <name>{store.MODEL_SUFFIX} in the models folder; "
                                  f"leave empty for {DEFAULT_NAME} (numbered if taken). Existing models are "
                                  "never overwritten.")
-        owner = b.text_input("Your name (shown to others while it trains)", value="", key="owner")
     submitted = st.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
-                                      key="start")
+                                      key="start", disabled=place is None)
 
 config = config_net.with_settings(recipes.RECIPES[chosen], pooling=pooling,
                                 limit=config_net.subset_limit(limit, train_size),
@@ -104,13 +105,14 @@ config = config_net.with_settings(recipes.RECIPES[chosen], pooling=pooling,
 changed = config_net.differences(config, recipes.RECIPES[chosen])
 st.caption(f"Models are saved in `{folder}`. This run changes {chosen}'s "
            + (", ".join(f"{key} to {value}" for key, value in changed.items()) or "nothing")
-           + ". One training job runs at a time on this server, in a process of its own; others wait in "
-             "line. Everybody can watch it live below, only you can stop yours, and it keeps running when "
-             "you change page.")
+           + ". Runs wait in one line for a place to train; you watch yours live below, only you can stop "
+             "it, and it keeps running when you change page.")
+if place is not None:
+    where_training_runs(place)
 
 if submitted:
-    start_job([snapshots.Run(name.strip() or store.free_name(pair_name("my-model", pooling)), config)], owner,
-              data)
+    typed = name.strip()
+    start_job([snapshots.Run(typed or default_model_name(pooling), config)], data, free_names=not typed)
 
 st.divider()
 if jobs.current() is None:

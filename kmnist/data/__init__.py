@@ -1,1 +1,1 @@
-"""The data: the ten classes, pixel conversions, the KMNIST files (find, download, verify, load), the explorer's numbers."""
+"""The data: the ten classes, pixel conversions, the KMNIST files, the Dataset explorer's numbers."""

@@ -1,1 +1,1 @@
-"""Look inside a trained CNN: layer outputs, feature-map grids, one convolution worked out, pooling, Grad-CAM."""
+"""Inside a trained CNN: layer outputs, feature-map grids, one convolution worked out, pooling, Grad-CAM."""

@@ -46,7 +46,7 @@ def conv_input(layer: ConvLayer, outputs: dict[str, np.ndarray], image) -> np.nd
 
 def worked_convolution(layer: ConvLayer, outputs: dict[str, np.ndarray], image, row: int, col: int,
                        filter: int) -> Worked:
-    """Output (row, col, filter) of `layer` for `image`, one multiplication at a time (kmnist.inspect.convolution);
-    `outputs` are layer_outputs for the same image."""
+    """Output (row, col, filter) of `layer` for `image`, one multiplication at a time
+    (kmnist.inspect.convolution); `outputs` are layer_outputs for the same image."""
     return work_out(conv_input(layer, outputs, image), layer.kernel, layer.bias, row, col, filter,
                     layer.strides, layer.padding, layer.activation)

@@ -27,7 +27,7 @@ class LocalExecutor:
     kind = "local"
 
     def __init__(self, slots: int | None = None):
-        self._slots = slots or default_slots()
+        self._slots = slots or configured_slots() or default_slots()
 
     def slots(self) -> int:
         return self._slots
@@ -63,14 +63,22 @@ class ClusterExecutor:
                 f"{self.slots()} job{'s' if self.slots() != 1 else ''} at a time")
 
 
+def configured_slots(environ=os.environ) -> int | None:
+    """The local slots KMNIST_SLOTS sets (a whole number of at least 1), or None."""
+    value = environ.get(SLOTS_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def cluster_address(environ=os.environ) -> str | None:
+    """The Dask scheduler KMNIST_CLUSTER names, or None to train on this server."""
+    return environ.get(CLUSTER_ENV, "").strip() or None
+
+
 def from_settings(environ=os.environ):
     """The executor the settings name: the cluster at KMNIST_CLUSTER, else local with KMNIST_SLOTS slots.
     ClusterError when the cluster is named but cannot be reached."""
-    address = environ.get(CLUSTER_ENV, "").strip()
-    if address:
-        return ClusterExecutor(address)
-    slots = environ.get(SLOTS_ENV, "").strip()
-    return LocalExecutor(int(slots) if slots.isdigit() and int(slots) > 0 else None)
+    address = cluster_address(environ)
+    return ClusterExecutor(address) if address else LocalExecutor(configured_slots(environ))
 
 
 __all__ = ["ClusterError", "ClusterExecutor", "LocalExecutor", "default_slots", "from_settings"]

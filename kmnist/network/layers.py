@@ -1,4 +1,4 @@
-"""A built network's layers by role: which are spatial (conv, pooling), dense, or pooling, and of what kind."""
+"""A built network's layers by role: spatial (conv, pooling), dense, pooling and of what kind."""
 
 from __future__ import annotations
 

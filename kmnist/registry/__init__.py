@@ -1,1 +1,1 @@
-"""Trained models on disk: store, cards, ONNX export, inference; one lock per model, atomic writes, checksums."""
+"""Trained models on disk: store, cards, ONNX export, inference, locks, atomic writes, checksums."""

@@ -11,20 +11,25 @@ from kmnist.charts import training as training_charts
 from kmnist.data.classes import CLASSES
 from kmnist.evaluation import metrics
 from kmnist.jobs import ledger as jobs
-from kmnist.jobs import snapshots, wording
+from kmnist.jobs import snapshots
 from kmnist.network import config as config_net
 from kmnist.pictures import training as glimpses
 from kmnist.registry import store
 from kmnist.registry.cards import Status
+from kmnist.ui import line_view
+from kmnist.ui.classroom import student_name
 from kmnist.ui.confusion_view import confusion_explorer
 from kmnist.ui.model_card import test_metrics
-from kmnist.ui.resources import owner_id, session_label
+from kmnist.ui.resources import owner_id
 
 
-def start_job(runs: list[snapshots.Run], owner: str, data, pair: bool = False) -> jobs.Job | None:
-    """Start training `runs` in the background (or queue them), or show why not (full queue, bad settings)."""
+def start_job(runs: list[snapshots.Run], data, pair: bool = False,
+              free_names: bool = False) -> jobs.Job | None:
+    """Start training `runs` in the background (or queue them), or show why not (full line, bad
+    settings). The owner is this session's student (kmnist.ui.classroom); with `free_names` a default
+    name already taken becomes the next free one instead of a refusal."""
     try:
-        job = jobs.start(runs, owner.strip() or session_label(), data, pair=pair, owner_id=owner_id())
+        job = jobs.start(runs, student_name(), data, pair=pair, owner_id=owner_id(), free_names=free_names)
     except jobs.JobBusy as busy:
         st.warning(f"**Not started.** {busy}.")
     except jobs.JobError as error:
@@ -32,8 +37,9 @@ def start_job(runs: list[snapshots.Run], owner: str, data, pair: bool = False) -
                  + "\n".join(f"- {problem}" for problem in error.problems))
     else:
         if job.state == snapshots.QUEUED:
-            st.info(f"**Queued**, number {jobs.position(job)} in line: it starts by itself when the jobs "
-                    "ahead of it have ended (see below). You can cancel it until then.")
+            names = "`, `".join(run.name for run in job.runs)
+            st.info(f"**Queued**, number {jobs.position(job)} in line: `{names}` starts by itself when a "
+                    "place to train is free (see below). You can cancel it until then.")
         return job
     return None
 
@@ -46,34 +52,46 @@ STATUS_SECONDS = 2.0
 CHART_SECONDS = 5.0
 
 
+def watched() -> jobs.Job | None:
+    """The job this session watches: its own running or last job, else the first running one (or the
+    last that ended, so its results stay visible)."""
+    mine = jobs.latest_of(owner_id())
+    if mine is not None and mine.state != snapshots.QUEUED:
+        return mine
+    return jobs.current()
+
+
 def _scene(job: jobs.Job | None) -> tuple:
-    """What decides the monitor's layout: which job is current (`job`), its state, who waits."""
-    return (job.number, job.state) if job else None, tuple(j.number for j in jobs.waiting())
+    """What decides the monitor's layout: the watched job and its state, who runs, who waits."""
+    return ((job.number, job.state) if job else None, tuple(j.number for j in jobs.running()),
+            tuple(j.number for j in jobs.waiting()))
 
 
 def training_monitor(key: str, detail: bool = True) -> None:
-    """Watch the server's jobs, whoever started them: the running (or last) one with progress, live charts,
-    Stop and then its results; the waiting ones with their place in line.
+    """Watch the server's jobs: this session's own run (or, without one, the first running one) with
+    progress, live charts, Stop and then its results; who else trains; the line, with this session's
+    place and estimated start.
 
     Only the session that started a job can stop or cancel it; everyone else sees it read-only. While a
     job runs or waits, two fragments redraw themselves (the status every STATUS_SECONDS, the charts every
     CHART_SECONDS); when a job starts or ends the whole page reruns once, so the page shows the results
     and polls only while there is something to watch.
     """
-    job = jobs.current()
+    job = watched()
     scene = _scene(job)
-    if scene == (None, ()):
+    if scene == (None, (), ()):
         return
     running = job is not None and job.state in snapshots.ACTIVE
-    polling = running or bool(scene[1])
+    polling = bool(scene[1] or scene[2])
 
     @st.fragment(run_every=STATUS_SECONDS if polling else None)
     def status():
-        if polling and _scene(jobs.current()) != scene:
+        if polling and _scene(watched()) != scene:
             st.rerun()
+        line_view.my_place(key)
         if job is not None:
             _job_status(job, job.snapshot(), key)
-        _waiting_view(key)
+        line_view.the_class(job, key)
 
     @st.fragment(run_every=CHART_SECONDS if running else None)
     def live_charts():
@@ -109,7 +127,7 @@ def _job_status(job: jobs.Job, snap: snapshots.Snapshot, key: str) -> None:
                 "Stop training", icon=":material/stop_circle:", key=f"{key}-stop", disabled=not mine,
                 help="Ends training at the next batch; the best epoch so far stays saved." if mine else
                 f"Only {snap.owner}, who started this run, can stop it."):
-            _stop(job)
+            line_view.stop(job)
             st.info("Stopping at the next batch: the best checkpoint so far is kept.")
     elif snap.state == snapshots.FAILED:
         st.error(snap.error)
@@ -147,33 +165,6 @@ def _inside_view(records: list, key: str) -> None:
     right.image(filters.picture)
     right.caption("The first layer's filters, redrawn after each epoch: they start as random noise and "
                   "turn into detectors of edges and strokes (red wants ink, blue wants background).")
-
-
-def _stop(job: jobs.Job) -> None:
-    """Stop or cancel `job` for this session; the server checks it is this session's job."""
-    try:
-        job.stop(by=owner_id())
-    except jobs.NotOwner as refused:
-        st.warning(f"**Not stopped:** {refused}.")
-
-
-def _waiting_view(key: str) -> None:
-    line = jobs.waiting()
-    if not line:
-        return
-    st.markdown(f"**Waiting their turn** ({len(line)} of at most {jobs.MAX_WAITING}; each starts when the "
-                "one before it ends):")
-    for place, job in enumerate(line, start=1):
-        snap = job.snapshot()
-        eta = jobs.estimated_start(job)
-        when = "estimating…" if eta is None else f"starts in about {wording.format_seconds(eta)}"
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"{place}. `{'`, `'.join(snap.names)}` · by **{snap.owner}** · {when}")
-        mine = snap.owner_id == owner_id()
-        if button.button("Cancel", key=f"{key}-cancel-{snap.number}", disabled=not mine,
-                         help="Take it out of the line." if mine else f"Only {snap.owner} can cancel it."):
-            _stop(job)
-            st.rerun()
 
 
 def _run_results(report: snapshots.RunReport, key: str, detail: bool) -> None:

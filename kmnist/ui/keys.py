@@ -9,3 +9,5 @@ NAVIGATION_CHECKED = "_navigation_checked"  # ensure_navigation already rerun th
 OWNER_ID = "_owner_id"  # this session's private id: only the session that started a job may stop it
 LOOK_INSIDE = "_look_inside"  # the drawing the Sketch pad asked to open in the Layer visualizer
 BROWSER_FAILED = "_browser_failed"  # why the model could not run in this browser (the server classifies)
+STUDENT_NAME = "student_name"  # the name a student gave, shown as the owner of their jobs on every page
+STUDENT_LABEL = "_student_label"  # "Student N": this session's owner name until its student gives one
