@@ -1,4 +1,4 @@
-"""Unit tests of kmnist.registry.store and pairs: atomic saving, cards, loading checks, listing, max/avg pairs."""
+"""kmnist.registry.store and pairs: atomic saving, cards, loading checks, listing a folder, max/avg pairs."""
 
 import errno
 import json
