@@ -6,7 +6,7 @@ from kmnist.registry import pairs as pairs_registry
 from kmnist.registry import store
 from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.confusion_view import model_results
-from kmnist.ui.jobs_view import model_card
+from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import COMPARE, page_header
 from kmnist.ui.resources import get_data, provenance_note
 

@@ -10,9 +10,9 @@ from kmnist.inspect import gradcam, probes
 from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
-from kmnist.ui.jobs_view import model_card
 from kmnist.ui.layer_input import choose_input
 from kmnist.ui.layers_view import convolution_worked_out, network_at_a_glance
+from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import LAYERS, page_header
 from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
 

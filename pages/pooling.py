@@ -13,7 +13,7 @@ from kmnist.inspect import grids, pooling, probes
 from kmnist.jobs import ledger as jobs
 from kmnist.network import layers as layers_net
 from kmnist.network.architectures import POOLING_WORDS, POOLINGS
-from kmnist.network.config import BOUNDS, TrainConfig, subset_limit
+from kmnist.network.config import BOUNDS, subset_limit
 from kmnist.network.recipes import DEFAULT_RECIPE, quick_run, quick_run_words, recipe
 from kmnist.registry import pairs as pairs_registry
 from kmnist.registry import store
@@ -135,7 +135,7 @@ else:
 
 with st.expander("Retrain a max/avg pair (in the background, same live charts as the Training page)",
                  icon=":material/refresh:"):
-    base = TrainConfig.from_dict(pair[0].card["config"]) if pairs else recipe(DEFAULT_RECIPE)
+    base = pair[0].card.config if pairs else recipe(DEFAULT_RECIPE)
     train_size = len(data.y_train)
     quick = quick_run(base, train_size)  # the selected pair's settings as a quick run
     with st.form("pair-form"):

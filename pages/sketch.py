@@ -10,7 +10,7 @@ from kmnist.data.classes import CLASSES
 from kmnist.data.files import data_key
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
-from kmnist.ui.jobs_view import model_card
+from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import SKETCH, open_in_layers, page_header
 from kmnist.ui.resources import get_classifier, get_data, model_picker, provenance_note
 from kmnist.ui.sketch_pad.component import BROWSER, SERVER, browser_twin, sketch_pad

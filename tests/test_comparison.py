@@ -1,11 +1,17 @@
-"""kmnist.evaluation.comparison (runs compared by their cards) and kmnist.evaluation.confusion (the cells a click picks)."""
+"""kmnist.evaluation.comparison (runs compared by their cards) and .confusion (the cells a click picks)."""
 
 import numpy as np
 import pytest
 
 from kmnist.charts import training as training_charts
 from kmnist.evaluation import comparison, confusion
+from kmnist.registry.cards import Card
 from tests.conftest import sample_card
+
+
+def typed(runs: dict) -> dict:
+    """The Cards of `runs` (card dicts by model name), as store.read_card gives them."""
+    return {name: Card.from_dict(card) for name, card in runs.items()}
 
 
 def three_runs():
@@ -14,7 +20,7 @@ def three_runs():
     base["data"] = {"name": "kmnist-offline", "official": False}
     other_seed = {**base, "config": {**base["config"], "seed": 2}}
     no_augment = {**base, "config": {**base["config"], "augment": False, "learning_rate": 0.001}}
-    return {"a": base, "b": other_seed, "c": no_augment}
+    return typed({"a": base, "b": other_seed, "c": no_augment})
 
 
 def test_exactly_the_differing_settings_are_listed_and_the_rest_noted_as_shared():
@@ -33,17 +39,18 @@ def test_exactly_the_differing_settings_are_listed_and_the_rest_noted_as_shared(
 
 def test_twins_differ_only_in_pooling_and_a_missing_setting_counts_as_a_difference():
     twins = {"m": sample_card("max"), "v": sample_card("avg")}
-    assert [row["setting"] for row in comparison.settings_compared(twins)[0]] == ["pooling"]
+    assert [row["setting"] for row in comparison.settings_compared(typed(twins))[0]] == ["pooling"]
     del twins["v"]["config"]["seed"]
-    differ = comparison.settings_compared(twins)[0]
+    differ = comparison.settings_compared(typed(twins))[0]
     assert differ[-1] == {"setting": "seed", "m": "0", "v": comparison.MISSING}
-    assert comparison.settings_compared({"m": sample_card("max"), "n": sample_card("max")})[0] == []
+    assert comparison.settings_compared(typed({"m": sample_card("max"), "n": sample_card("max")}))[0] == []
 
 
 def test_metrics_and_per_class_rows_are_formatted_side_by_side():
     runs = {"m": sample_card("max", accuracy=0.9125), "v": sample_card("avg", accuracy=0.89)}
     runs["m"] |= {"parameters": 325_018, "validation": {"val_accuracy": 0.95}}
     runs["m"]["test"]["per_class_accuracy"] = [0.5, 1.0, *[0.9] * 7, float("nan")]
+    runs = typed(runs)
     rows = comparison.metrics_rows(runs)
     assert [row["model"] for row in rows] == ["m", "v"]
     assert rows[0]["test accuracy"] == "91.2%" and rows[1]["test accuracy"] == "89.0%"
@@ -58,7 +65,7 @@ def test_metrics_and_per_class_rows_are_formatted_side_by_side():
 
 
 def test_curve_records_tag_each_epoch_with_its_run():
-    records = comparison.curve_records({"m": sample_card("max"), "a": sample_card("avg")})
+    records = comparison.curve_records(typed({"m": sample_card("max"), "a": sample_card("avg")}))
     assert [(r["run"], r["epoch"], r["kind"]) for r in records] == [
         ("m", 1, "epoch"), ("m", 2, "epoch"), ("a", 1, "epoch"), ("a", 2, "epoch")]
     figure = training_charts.training_curves(records)

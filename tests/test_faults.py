@@ -10,6 +10,7 @@ import time
 import pytest
 
 from kmnist.registry import store
+from kmnist.registry.cards import Status
 from tests.conftest import ROOT
 
 
@@ -34,7 +35,7 @@ def test_killed_training_leaves_best_checkpoint_and_a_card_saying_interrupted(da
         if process.poll() is None:
             process.kill()
     card = store.read_card(model)
-    assert card["status"] == "training" and card["best_epoch"] >= 2
+    assert card.status is Status.TRAINING and card.best_epoch >= 2
     assert store.load_model(model).output_shape == (None, 10)  # the checkpoint is whole
     entry = next(e for e in store.list_models(tmp_path) if e.name == "crash")
     assert entry.usable and "interrupted" in entry.problem

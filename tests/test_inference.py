@@ -1,8 +1,9 @@
-"""kmnist.registry.inference: ONNX Runtime on a verified twin; Keras when it is missing, corrupt or mismatching."""
+"""kmnist.registry.inference: ONNX Runtime on a verified twin; Keras when it is missing, corrupt or wrong."""
 
 import shutil
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from kmnist.data.pixels import to_model_input
 from kmnist.drawing import predict_drawing
 from kmnist.registry import locks, store
+from kmnist.registry.cards import OnnxRecord
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import export_command
 from kmnist.registry.hashing import content_sha256
@@ -46,14 +48,14 @@ def keras_max(trained_models):
 
 def set_card_sha(model_path, sha256):
     card = store.read_card(model_path)
-    store.write_card(model_path, card | {"onnx": card["onnx"] | {"sha256": sha256}})
+    store.write_card(model_path, replace(card, onnx=replace(card.onnx, sha256=sha256)))
 
 
 def test_a_valid_twin_answers_with_onnx_runtime_like_keras(folder, images, keras_max):
     path = folder / "studio-max.keras"
     twin = verified_onnx(path)
     assert twin.path == folder / "studio-max.onnx"
-    assert twin.sha256 == store.read_card(path)["onnx"]["sha256"] == content_sha256(twin.path.read_bytes())
+    assert twin.sha256 == store.read_card(path).onnx.sha256 == content_sha256(twin.path.read_bytes())
     classifier = load_classifier(path)
     assert isinstance(classifier, OnnxClassifier)
     assert classifier.engine == ONNX_RUNTIME and classifier.fallback_reason is None
@@ -120,11 +122,10 @@ def test_a_card_copied_from_another_model_does_not_lend_it_its_twin(folder, kera
 def test_a_card_without_a_twin_record_falls_back_to_keras(folder, keras_max, images):
     path = folder / "studio-max.keras"
     card = store.read_card(path)
-    store.write_card(path, card | {"onnx": {"error": "could not write the ONNX twin: disk full"}})
+    store.write_card(path, replace(card, onnx=OnnxRecord(error="could not write the ONNX twin: disk full")))
     assert "twin was not written (could not write the ONNX twin: disk full)" in problem_and_fallback(
         path, keras_max, images)
-    card.pop("onnx")
-    store.write_card(path, card)  # a card from before twins existed
+    store.write_card(path, replace(card, onnx=None))  # a card from before twins existed
     assert "studio-max has no ONNX twin yet" in problem_and_fallback(path, keras_max, images)
 
 

@@ -14,6 +14,7 @@ from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots, supervisor, wording
 from kmnist.network.config import TrainConfig
 from kmnist.registry import store
+from kmnist.registry.cards import Status
 from kmnist.registry.store import card_path
 
 QUICK = dict(epochs=1, limit=300, batch_size=64, augment=False, seed=3)
@@ -85,7 +86,7 @@ def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_dat
         assert card_path(report.result.model_path).is_file()
         assert report.predicted.shape == kmnist_data.y_test.shape
         assert report.labels is kmnist_data.y_test and report.images is kmnist_data.x_test  # kept with it
-        assert report.result.card["config"]["pooling"] == report.name.split("-")[1]
+        assert report.result.card.config.pooling == report.name.split("-")[1]
     kinds = {(r["run"], r["kind"]) for r in snap.records}
     assert {("pair-max", "batch"), ("pair-avg", "epoch"), ("pair-avg", "end")} <= kinds
     with pytest.raises(TypeError):
@@ -127,7 +128,7 @@ def test_stop_after_an_epoch_keeps_the_best_checkpoint(tmp_path, kmnist_data):
     result = snap.reports[0].result
     assert snap.state == snapshots.STOPPED and result.status == "stopped"
     assert result.model_path == tmp_path / "kept.keras" and result.model_path.is_file()
-    assert result.card["status"] == "stopped" and result.card["epochs_run"] < 4
+    assert result.card.status is Status.STOPPED and result.card.epochs_run < 4
     progress = snap.progress
     assert progress.epoch >= 1 and progress.steps == 20
     print(f"Stop -> training ended in the child: {stopped_after:.2f} s")
@@ -137,7 +138,7 @@ def test_a_child_killed_mid_epoch_leaves_the_server_up_and_its_card_interrupted(
     job = jobs.start([snapshots.Run("killed", TrainConfig(**QUICK | dict(epochs=20, batch_size=16, limit=400)))],
                      "tester", kmnist_data, tmp_path)
     card = store.card_path(tmp_path / "killed.keras")
-    assert wait_until(lambda: card.exists() and store.read_card(tmp_path / "killed.keras")["best_epoch"] >= 1
+    assert wait_until(lambda: card.exists() and store.read_card(tmp_path / "killed.keras").best_epoch >= 1
                       and job.snapshot().progress.epoch >= 2, 120)
     os.kill(job.pid, signal.SIGKILL)
     assert job.wait(60)

@@ -1,11 +1,14 @@
 """Shipped models: present, small, a max/avg pair that differs only in pooling, cards that tell the truth."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation.metrics import evaluate
 from kmnist.registry import store
+from kmnist.registry.cards import Status
 from kmnist.registry.export import OPSET, OUTPUT_NAMES
 from kmnist.registry.hashing import content_sha256
 from kmnist.registry.inference import ONNX_RUNTIME, load_classifier, verified_onnx
@@ -21,21 +24,22 @@ def test_shipped_model_has_a_complete_card_and_fits_in_git(name):
     assert path.is_file(), f"{path} missing: retrain it (see README, 'Shipped models')"
     assert path.stat().st_size < 5_000_000
     card = store.read_card(path)
-    assert card["status"] == "complete"
-    assert {"official", "sizes", "md5", "summary"} <= set(card["data"])
-    if not card["data"]["official"]:
-        assert "NOT the official KMNIST release" in card["data"]["summary"]
-    assert 0 < card["test"]["accuracy"] <= 1 and len(card["test"]["per_class_accuracy"]) == 10
-    assert card["training_seconds"] > 0 and card["versions"]["keras"].startswith("3.")
+    assert card.status is Status.COMPLETE
+    data = card.data
+    assert None not in (data.official, data.sizes, data.md5, data.summary)
+    if not data.official:
+        assert "NOT the official KMNIST release" in data.summary
+    assert 0 < card.test.accuracy <= 1 and len(card.test.per_class_accuracy) == 10
+    assert card.training_seconds > 0 and card.versions["keras"].startswith("3.")
 
 
 def test_the_pair_differs_only_in_pooling():
     cards = [store.read_card(store.model_path(name, SHIPPED)) for name in PAIR]
-    configs = [dict(card["config"]) for card in cards]
-    assert [c.pop("pooling") for c in configs] == ["max", "avg"]
-    assert configs[0] == configs[1]
-    assert cards[0]["data"]["md5"] == cards[1]["data"]["md5"]
-    assert cards[0]["parameters"] == cards[1]["parameters"]
+    assert [card.config.pooling for card in cards] == ["max", "avg"]
+    assert replace(cards[0].config, pooling="avg") == cards[1].config
+    assert cards[0].config_fields == cards[1].config_fields
+    assert cards[0].data.md5 == cards[1].data.md5
+    assert cards[0].parameters == cards[1].parameters
 
 
 @pytest.mark.real_data
@@ -44,20 +48,20 @@ def test_card_accuracy_is_what_the_model_scores(name, kmnist_data):
     path = store.model_path(name, SHIPPED)
     card = store.read_card(path)
     scores = evaluate(store.load_model(path), kmnist_data.x_test, kmnist_data.y_test)
-    if card["data"]["md5"] == kmnist_data.provenance.md5:  # the very data it was tested on
-        assert scores["accuracy"] == pytest.approx(card["test"]["accuracy"], abs=1e-6)
+    if card.data.md5 == kmnist_data.provenance.md5:  # the very data it was tested on
+        assert scores["accuracy"] == pytest.approx(card.test.accuracy, abs=1e-6)
     assert scores["accuracy"] > 0.95
 
 
 @pytest.mark.parametrize("name", PAIR)
 def test_shipped_model_has_the_onnx_twin_its_card_records(name):
     path = store.model_path(name, SHIPPED)
-    record = store.read_card(path)["onnx"]
+    record = store.read_card(path).onnx
     twin = verified_onnx(path)
-    assert twin.path == SHIPPED / f"{name}.onnx" == SHIPPED / record["file"], "run `python -m kmnist export`"
-    assert twin.sha256 == record["sha256"] == content_sha256(twin.path.read_bytes())
-    assert record["keras_sha256"] == content_sha256(path.read_bytes())  # made from this very model
-    assert record["opset"] == OPSET and [output["name"] for output in record["outputs"]] == list(OUTPUT_NAMES)
+    assert twin.path == SHIPPED / f"{name}.onnx" == SHIPPED / record.file, "run `python -m kmnist export`"
+    assert twin.sha256 == record.sha256 == content_sha256(twin.path.read_bytes())
+    assert record.keras_sha256 == content_sha256(path.read_bytes())  # made from this very model
+    assert record.opset == OPSET and [output.name for output in record.outputs] == list(OUTPUT_NAMES)
     assert twin.path.stat().st_size < 5_000_000
 
 

@@ -12,6 +12,7 @@ from kmnist.network.architectures import build_model
 from kmnist.registry import atomic as atomic_registry
 from kmnist.registry import pairs as pairs_registry
 from kmnist.registry import store
+from kmnist.registry.cards import Card, Status, TestMetrics
 from kmnist.registry.errors import ModelError
 from kmnist.registry.store import ModelEntry
 from tests.conftest import sample_card as card
@@ -28,7 +29,7 @@ def test_save_and_load_round_trip_with_card(tmp_path, small_model):
     loaded = store.load_model(path)
     image = np.random.default_rng(0).random((1, 28, 28, 1)).astype("float32")
     assert np.allclose(loaded(image), small_model(image), atol=1e-6)
-    assert store.read_card(path)["status"] == "complete"
+    assert store.read_card(path) == Card(status=Status.COMPLETE, test=TestMetrics(accuracy=0.5))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.card.json", "m.keras"]
 
 
@@ -45,7 +46,7 @@ def test_disk_full_while_saving_keeps_the_previous_model(tmp_path, small_model, 
     monkeypatch.setattr(keras.Model, "save", full_disk)
     with pytest.raises(ModelError, match="No space left on device.*previous file.*unchanged"):
         store.save_model(small_model, path, {"status": "new"})
-    assert path.read_bytes() == before and store.read_card(path)["status"] == "complete"
+    assert path.read_bytes() == before and store.read_card(path).status is Status.COMPLETE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.card.json", "m.keras"]
 
 
@@ -135,7 +136,7 @@ def test_model_summary_row_says_what_data_trained_it(tmp_path, small_model):
 def entry(tmp_path: Path, name: str, card: dict | None) -> ModelEntry:
     path = tmp_path / f"{name}.keras"
     path.write_bytes(b"x")
-    return ModelEntry(name, path, card)
+    return ModelEntry(name, path, None if card is None else Card.from_dict(card))
 
 
 def test_find_pairs_matches_configs_that_differ_only_in_pooling(tmp_path):
@@ -146,8 +147,10 @@ def test_find_pairs_matches_configs_that_differ_only_in_pooling(tmp_path):
                entry(tmp_path, "nocard", None)]
     pairs = pairs_registry.find_pairs(entries)
     assert [(m.name, a.name) for m, a in pairs] == [("studio-max", "studio-avg"), ("a-max", "a-avg")]
-    assert pairs_registry.pair_key(card("max")) == pairs_registry.pair_key(card("avg"))
-    assert pairs_registry.pair_key(None) is None
+    key = pairs_registry.pair_key
+    assert key(Card.from_dict(card("max"))) == key(Card.from_dict(card("avg"))) is not None
+    assert key(Card.from_dict(card("max", seed=3))) != key(Card.from_dict(card("avg")))
+    assert key(None) is None and key(Card.from_dict({"config": {"seed": 1}})) is None  # no pooling
 
 
 def test_the_pair_naming_rule_is_prefix_dash_pooling(tmp_path):

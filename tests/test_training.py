@@ -6,6 +6,7 @@ import pytest
 
 from kmnist.network.config import ConfigError, TrainConfig
 from kmnist.registry import store
+from kmnist.registry.cards import Status
 from kmnist.registry.errors import ModelError
 from kmnist.training.run import train
 
@@ -18,16 +19,17 @@ def test_two_epochs_learn_well_above_chance_and_write_a_card(kmnist_data, tmp_pa
     result = train(config, kmnist_data, tmp_path / "m.keras", [records.append])
     assert result.status == "complete" and result.model_path.is_file()
     card = store.read_card(result.model_path)
-    assert card["test"]["accuracy"] > 0.6, card["test"]  # chance is 0.10
-    assert card["test"]["macro_auc"] > 0.9
-    assert card["config"]["epochs"] == 2 and card["config"]["pooling"] == "max"
-    assert card["data"]["official"] is False and card["data"]["used"] == {
-        "train": 5600, "validation": 1400, "test": 2000}
-    assert len(card["test"]["per_class_accuracy"]) == 10 and len(card["history"]) == 2
-    assert card["training_seconds"] > 0 and card["versions"]["keras"].startswith("3.")
+    assert card == result.card and card.status is Status.COMPLETE
+    assert card.test.accuracy > 0.6, card.test  # chance is 0.10
+    assert card.test.macro_auc > 0.9
+    assert card.config == config
+    assert card.data.official is False and card.data.used == {"train": 5600, "validation": 1400, "test": 2000}
+    assert len(card.test.per_class_accuracy) == 10 and len(card.history) == 2
+    assert card.training_seconds > 0 and card.versions["keras"].startswith("3.")
+    assert result.message.startswith(f"{card.headline()}: best epoch ")
     assert [r["kind"] for r in records].count("epoch") == 2
     reloaded = store.load_model(result.model_path)
-    assert reloaded.count_params() == card["parameters"]
+    assert reloaded.count_params() == card.parameters
 
 
 def test_stop_keeps_the_best_checkpoint(kmnist_data, tmp_path):
@@ -41,7 +43,7 @@ def test_stop_keeps_the_best_checkpoint(kmnist_data, tmp_path):
     result = train(config, kmnist_data, tmp_path / "m.keras", [stop_in_second_epoch], event)
     assert result.status == "stopped" and "best epoch 1" in result.message
     card = store.read_card(tmp_path / "m.keras")
-    assert card["status"] == "stopped" and card["best_epoch"] == 1 and "test" in card
+    assert card.status is Status.STOPPED and card.best_epoch == 1 and card.test is not None
 
 
 def test_stop_in_the_first_epoch_saves_nothing(kmnist_data, tmp_path):
@@ -68,7 +70,7 @@ def test_a_crash_mid_training_leaves_the_checkpoint_and_says_so(kmnist_data, tmp
     with pytest.raises(MemoryError):
         train(TrainConfig(epochs=3, limit=500, batch_size=64), kmnist_data, tmp_path / "m.keras")
     card = store.read_card(tmp_path / "m.keras")
-    assert card["status"] == "failed" and "simulated out of memory" in card["error"]
+    assert card.status is Status.FAILED and "simulated out of memory" in card.error and card.test is None
     assert store.load_model(tmp_path / "m.keras").output_shape == (None, 10)
 
 

@@ -75,10 +75,10 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
         print(f"  training the {name} model ({config.epochs} epochs)…", flush=True)
         result = train(config, dataset, model_path(name, folder))
         epoch_seconds = [r["seconds"] for r in result.history[1:]] or [r["seconds"] for r in result.history]
-        runs[name] = {"accuracy": result.card["test"]["accuracy"],
-                      "macro_auc": result.card["test"]["macro_auc"],
-                      "seconds": result.card["training_seconds"], "epochs": result.card["epochs_run"],
-                      "images_per_second": result.card["data"]["used"]["train"]
+        card = result.card
+        runs[name] = {"accuracy": card.test.accuracy, "macro_auc": card.test.macro_auc,
+                      "seconds": card.training_seconds, "epochs": card.epochs_run,
+                      "images_per_second": card.data.used["train"]
                       / statistics.median(epoch_seconds),
                       "time_to": time_to_accuracy(result.history)}
     runs["peak_memory_mb"] = peak_memory_mb()

@@ -121,9 +121,7 @@ def cmd_train(args) -> int:
     result = train(config, dataset, args.out, [report], overwrite=args.overwrite)
     print(result.message)
     if result.card:
-        test = result.card["test"]
-        print(f"test accuracy {test['accuracy']:.4f}  macro AUC {test['macro_auc']:.4f}  "
-              f"training {result.card['training_seconds']:.1f}s")
+        print(f"training took {result.card.training_seconds:.1f} s")
     return 0 if result.model_path else 1
 
 
@@ -215,11 +213,11 @@ def cmd_export(args) -> int:
         images, checked_on = None, "noise images"
     exported = export_model(path, images)
     record = exported.record
-    outputs = ", ".join(f"{output['name']} ({output['layer']})" for output in record["outputs"])
+    outputs = ", ".join(f"{output.name} ({output.layer})" for output in record.outputs)
     differences = ", ".join(f"{name} {value:.1e}" for name, value in exported.max_difference.items())
-    print(f"wrote {path.with_name(record['file'])} in {exported.seconds:.2f} s")
-    print(f"  sha256   {record['sha256']}")
-    print(f"  opset    {record['opset']}")
+    print(f"wrote {path.with_name(record.file)} in {exported.seconds:.2f} s")
+    print(f"  sha256   {record.sha256}")
+    print(f"  opset    {record.opset}")
     print(f"  outputs  {outputs}")
     print(f"  max |ONNX Runtime - Keras| on {exported.checked_on} {checked_on}: {differences}")
     return 0

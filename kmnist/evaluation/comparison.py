@@ -6,6 +6,7 @@ from dataclasses import fields
 
 from kmnist.data.classes import CLASSES
 from kmnist.network.config import TrainConfig
+from kmnist.registry.cards import Card, TestMetrics
 
 # The settings a card records, in TrainConfig's order, then the data it was trained on.
 SETTINGS = (*(f.name for f in fields(TrainConfig)), "data")
@@ -14,17 +15,15 @@ SETTINGS = (*(f.name for f in fields(TrainConfig)), "data")
 MISSING = "–"  # a setting or metric the card does not record (e.g. a run interrupted early)
 
 
-def setting_value(card: dict, name: str) -> str:
+def setting_value(card: Card, name: str) -> str:
     """One setting of a card as a word: numbers as written, on/off for switches, "all" for no image limit."""
     if name == "data":
-        data = card.get("data") or {}
-        if "name" not in data:
+        if card.data is None or card.data.name is None:
             return MISSING
-        return data["name"] + ("" if data.get("official") else " (not official)")
-    config = card.get("config") or {}
-    if name not in config:
+        return card.data.name + ("" if card.data.official else " (not official)")
+    if card.config is None or name not in card.config_fields:
         return MISSING
-    value = config[name]
+    value = getattr(card.config, name)
     if value is None and name == "limit":
         return "all"
     if isinstance(value, bool):
@@ -34,7 +33,7 @@ def setting_value(card: dict, name: str) -> str:
     return str(value)
 
 
-def settings_compared(cards: dict[str, dict]) -> tuple[list[dict], dict[str, str]]:
+def settings_compared(cards: dict[str, Card]) -> tuple[list[dict], dict[str, str]]:
     """(rows, shared): one row per setting whose value differs between the cards ({"setting": name,
     model: value, ...}), and the settings all cards share, name -> value."""
     rows, shared = [], {}
@@ -66,35 +65,34 @@ def _count(value) -> str:
     return MISSING if value is None else f"{value:,}"
 
 
-def metrics_rows(cards: dict[str, dict]) -> list[dict]:
+def metrics_rows(cards: dict[str, Card]) -> list[dict]:
     """One row per model card, ready to show: test accuracy, macro AUC, test loss, best validation
     accuracy, training time, parameters, epochs run, best epoch, how the run ended."""
     rows = []
     for name, card in cards.items():
-        test = card.get("test") or {}
+        test = card.test or TestMetrics()
         rows.append({
             "model": name,
-            "test accuracy": _percent(test.get("accuracy")),
-            "macro AUC": _number(test.get("macro_auc"), 4),
-            "test loss": _number(test.get("loss"), 3),
-            "validation accuracy": _percent((card.get("validation") or {}).get("val_accuracy")),
-            "training time": MISSING if card.get("training_seconds") is None
-            else f"{card['training_seconds']:,.1f} s",
-            "parameters": _count(card.get("parameters")),
-            "epochs run": _count(card.get("epochs_run", len(card.get("history") or []))),
-            "best epoch": _count(card.get("best_epoch")),
-            "status": card.get("status", MISSING),
+            "test accuracy": _percent(test.accuracy),
+            "macro AUC": _number(test.macro_auc, 4),
+            "test loss": _number(test.loss, 3),
+            "validation accuracy": _percent((card.validation or {}).get("val_accuracy")),
+            "training time": MISSING if card.training_seconds is None else f"{card.training_seconds:,.1f} s",
+            "parameters": _count(card.parameters),
+            "epochs run": _count(len(card.history or ()) if card.epochs_run is None else card.epochs_run),
+            "best epoch": _count(card.best_epoch),
+            "status": MISSING if card.status is None else card.status.value,
         })
     return rows
 
 
-def per_class_accuracy(cards: dict[str, dict]) -> dict[str, list[float | None]]:
+def per_class_accuracy(cards: dict[str, Card]) -> dict[str, list[float | None]]:
     """Each card's test accuracy per class (None for every class when the card has none)."""
-    return {name: list((card.get("test") or {}).get("per_class_accuracy") or [None] * len(CLASSES))
+    return {name: list(card.test and card.test.per_class_accuracy or [None] * len(CLASSES))
             for name, card in cards.items()}
 
 
-def per_class_rows(cards: dict[str, dict]) -> list[dict]:
+def per_class_rows(cards: dict[str, Card]) -> list[dict]:
     """One row per class, ready to show: each model's test accuracy on that class side by side."""
     accuracy = per_class_accuracy(cards)
     return [{"class": kana.label,
@@ -102,7 +100,7 @@ def per_class_rows(cards: dict[str, dict]) -> list[dict]:
             for kana in CLASSES]
 
 
-def curve_records(cards: dict[str, dict]) -> list[dict]:
+def curve_records(cards: dict[str, Card]) -> list[dict]:
     """The epoch records of each card's "history", tagged with the model name (for charts.training_curves)."""
     return [{**record, "kind": record.get("kind", "epoch"), "run": name}
-            for name, card in cards.items() for record in card.get("history") or []]
+            for name, card in cards.items() for record in card.history or ()]

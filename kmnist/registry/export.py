@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from kmnist.network.architectures import INPUT_SHAPE, POOLING_LAYERS
 from kmnist.network.layers import spatial_layers
 from kmnist.registry.atomic import atomic_write
+from kmnist.registry.cards import OnnxOutput, OnnxRecord
 from kmnist.registry.errors import ModelError
 from kmnist.registry.hashing import content_sha256
 from kmnist.registry.store import load_model, models_dir, onnx_path, read_card, write_card
@@ -35,7 +36,7 @@ CHECK_TOLERANCE = 1e-4   # the largest difference a twin may show (float32 noise
 class Exported:
     """A twin just written: the card's "onnx" record, seconds it took, and its agreement with Keras."""
 
-    record: dict
+    record: OnnxRecord
     seconds: float
     max_difference: dict[str, float]  # output name -> max |ONNX Runtime - Keras| on the check images
     checked_on: int                   # how many images that was
@@ -149,9 +150,8 @@ def write_onnx(model, model_path: Path, check_images=None) -> Exported:
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
         found["differences"] = _check(tmp, twin, images)
-        found["outputs"] = [{"name": name, "layer": layer, "shape": list(output.shape)}
-                            for name, layer, output in zip(OUTPUT_NAMES, twin_layers(model), twin.outputs,
-                                                           strict=True)]
+        named = zip(OUTPUT_NAMES, twin_layers(model), twin.outputs, strict=True)
+        found["outputs"] = tuple(OnnxOutput(name, layer, tuple(out.shape)) for name, layer, out in named)
         found["sha256"] = content_sha256(Path(tmp).read_bytes())
 
     try:
@@ -162,8 +162,8 @@ def write_onnx(model, model_path: Path, check_images=None) -> Exported:
         raise ModelError(f"could not write the ONNX twin {target.name} ({type(error).__name__}: "
                          f"{str(error)[:300]}); the .keras model is unaffected and works without it: "
                          f"try `{export_command(model_path)}` again") from error
-    record = {"file": target.name, "sha256": found["sha256"], "opset": OPSET, "outputs": found["outputs"],
-              "keras_sha256": found["keras_sha256"]}
+    record = OnnxRecord(file=target.name, sha256=found["sha256"], opset=OPSET, outputs=found["outputs"],
+                        keras_sha256=found["keras_sha256"])
     return Exported(record, time.perf_counter() - started, found["differences"], len(images))
 
 
@@ -177,5 +177,5 @@ def export_model(model_path: Path, check_images=None) -> Exported:
         raise ModelError(f"{model_path.name} has no model card, so its ONNX twin's checksum has nowhere "
                          "to be recorded; retrain it with KMNIST Studio (`python -m kmnist train`)")
     exported = write_onnx(model, model_path, check_images)
-    write_card(model_path, card | {"onnx": exported.record})
+    write_card(model_path, replace(card, onnx=exported.record))
     return exported

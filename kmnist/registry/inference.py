@@ -56,28 +56,28 @@ def _open_twin(model_path: Path):
     if card is None:
         raise ModelError(f"{model_path.name} has no model card, so its ONNX twin cannot be verified; "
                          "retrain it with KMNIST Studio")
-    record = card.get("onnx")
+    record = card.onnx
     if record is None:
         raise ModelError(f"{model_path.stem} has no ONNX twin yet (its card records none): {fix}")
-    if "error" in record:
-        raise ModelError(f"{model_path.stem}'s ONNX twin was not written ({record['error']}): {fix}")
+    if record.error is not None:
+        raise ModelError(f"{model_path.stem}'s ONNX twin was not written ({record.error}): {fix}")
     path = onnx_path(model_path)
-    if record["file"] != path.name:
-        raise ModelError(f"the card of {model_path.stem} records the twin {record['file']}, not {path.name} "
+    if record.file != path.name:
+        raise ModelError(f"the card of {model_path.stem} records the twin {record.file}, not {path.name} "
                          f"(was it copied from another model?): {fix}")
     if not path.is_file():
         raise ModelError(f"{path.name} is missing (the card of {model_path.stem} records it): {fix}")
     if not model_path.is_file():
         raise ModelError(f"{model_path.name} is missing, so its ONNX twin {path.name} is not used; "
                          "retrain the model or pick another")
-    if content_sha256(model_path.read_bytes()) != record["keras_sha256"]:
+    if content_sha256(model_path.read_bytes()) != record.keras_sha256:
         raise ModelError(f"{path.name} was made from another {model_path.name} (the model file changed "
                          f"since): {fix}")
     content = path.read_bytes()  # hashed and loaded from the same bytes: no file swap in between
     sha256 = content_sha256(content)
-    if sha256 != record["sha256"]:
+    if sha256 != record.sha256:
         raise ModelError(f"{path.name} does not match the card of {model_path.stem} (sha256 {sha256[:12]}…, "
-                         f"card {record['sha256'][:12]}…): it was changed or belongs to another model; {fix}")
+                         f"card {record.sha256[:12]}…): it was changed or belongs to another model; {fix}")
     try:
         session = onnxruntime.InferenceSession(content, session_options(), providers=["CPUExecutionProvider"])
     except Exception as error:

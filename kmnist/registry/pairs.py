@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kmnist.network.architectures import POOLINGS
+from kmnist.registry.cards import Card
 from kmnist.registry.store import DEFAULT_MODEL, ModelEntry, free_name
 
 # -- the naming rule: the models of pair PREFIX are PREFIX-max and PREFIX-avg --------------------------------
@@ -31,12 +32,13 @@ DEFAULT_PAIR = pair_prefix(DEFAULT_MODEL)  # "studio": the shipped pair, studio-
 
 
 # -- finding pairs: models whose training differs only in pooling ------------------------------------------
-def pair_key(card: dict | None) -> tuple | None:
-    """What a max/avg pair must share: the whole training config except pooling (None without a card)."""
-    config = (card or {}).get("config")
-    if not config or config.get("pooling") not in POOLINGS:
+def pair_key(card: Card | None) -> tuple | None:
+    """What a max/avg pair must share: the whole training config except pooling (None without a card,
+    or a config that records no pooling)."""
+    if card is None or card.config is None or "pooling" not in card.config_fields:
         return None
-    return tuple(sorted((k, repr(v)) for k, v in config.items() if k != "pooling"))
+    return tuple(sorted((name, repr(getattr(card.config, name))) for name in card.config_fields
+                        if name != "pooling"))
 
 
 def find_pairs(entries: list[ModelEntry], preferred: str = DEFAULT_PAIR) -> list[tuple]:
@@ -49,7 +51,7 @@ def find_pairs(entries: list[ModelEntry], preferred: str = DEFAULT_PAIR) -> list
     for entry in entries:
         key = pair_key(entry.card) if entry.usable else None
         if key is not None:
-            groups.setdefault(key, {p: [] for p in POOLINGS})[entry.card["config"]["pooling"]].append(entry)
+            groups.setdefault(key, {p: [] for p in POOLINGS})[entry.card.config.pooling].append(entry)
     pairs = []
     for members in groups.values():
         for max_entry in members["max"]:

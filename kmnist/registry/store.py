@@ -14,10 +14,10 @@ from pathlib import Path
 from kmnist.data.classes import NUM_CLASSES
 from kmnist.network.architectures import INPUT_SHAPE
 from kmnist.registry.atomic import atomic_write
-from kmnist.registry.cards import TRAINING, card_problems
+from kmnist.registry.cards import Card, Status, card_problems
 from kmnist.registry.errors import ModelError
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the project's models/, beside kmnist/
 
 
 MODELS_ENV = "KMNIST_MODELS"
@@ -63,8 +63,11 @@ def check_name(name: str) -> str:
     return name
 
 
-def write_card(model_path: Path, card: dict) -> Path:
+def write_card(model_path: Path, card: dict | Card) -> Path:
+    """Write `card` (a Card, or the dict training builds as the run goes on) beside the model, atomically."""
     path = card_path(model_path)
+    if isinstance(card, Card):
+        card = card.to_dict()
 
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -77,8 +80,8 @@ def write_card(model_path: Path, card: dict) -> Path:
     return path
 
 
-def read_card(model_path: Path) -> dict | None:
-    """The model's card (None when it has none), checked against kmnist.cards.SCHEMA.
+def read_card(model_path: Path) -> Card | None:
+    """The model's card (None when it has none), checked against kmnist.registry.cards.SCHEMA.
 
     Raises ModelError for a card that is not JSON or does not fit the schema, naming each problem.
     """
@@ -93,10 +96,10 @@ def read_card(model_path: Path) -> dict | None:
         shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
         raise ModelError(f"model card {path.name} is not a KMNIST Studio card ({shown}); "
                          "delete it or retrain the model")
-    return card
+    return Card.from_dict(card)
 
 
-def save_model(model, model_path: Path, card: dict | None = None) -> Path:
+def save_model(model, model_path: Path, card: dict | Card | None = None) -> Path:
     """Save `model` as .keras (and its card) atomically: readers never see half a file."""
     model_path = Path(model_path)
     atomic_write(model_path, lambda tmp: model.save(tmp))
@@ -155,12 +158,13 @@ class ModelEntry:
 
     name: str
     path: Path
-    card: dict | None
+    card: Card | None
     problem: str | None = None
 
     @property
     def status(self) -> str:
-        return (self.card or {}).get("status", "unknown")
+        """The card's status word, or "unknown" without a card (or a status in it)."""
+        return self.card.status.value if self.card and self.card.status else "unknown"
 
     @property
     def usable(self) -> bool:
@@ -168,13 +172,13 @@ class ModelEntry:
 
     def summary(self) -> dict:
         """One row for a table of models: name, status, test accuracy, data, problem."""
-        card = self.card or {}
-        data = card.get("data") or {}
-        trained_on = ("unknown" if not data else
-                      f"{'official' if data.get('official') else 'not official'} copy, "
-                      f"{(data.get('used') or {}).get('train', 0):,} train images")
+        data = self.card.data if self.card else None
+        trained_on = ("unknown" if data is None else
+                      f"{'official' if data.official else 'not official'} copy, "
+                      f"{(data.used or {}).get('train', 0):,} train images")
+        test = self.card.test if self.card else None
         return {"model": self.name, "status": self.status,
-                "test accuracy": (card.get("test") or {}).get("accuracy"), "trained on": trained_on,
+                "test accuracy": test.accuracy if test else None, "trained on": trained_on,
                 "problem": self.problem or ""}
 
 
@@ -219,8 +223,9 @@ def list_models(folder: Path | None = None) -> list[ModelEntry]:
                        "deleted or never finished saving")
         elif card is None and problem is None:
             problem = "no model card: what data trained it and how well it does are unknown"
-        elif card and card.get("status") == TRAINING:
+        elif card and card.status == Status.TRAINING:
+            best = "?" if card.best_epoch is None else card.best_epoch
             problem = ("its card says training never finished (the run was interrupted): this is "
-                       f"the best checkpoint, from epoch {card.get('best_epoch', '?')}")
+                       f"the best checkpoint, from epoch {best}")
         entries.append(ModelEntry(name, path, card, problem))
     return entries

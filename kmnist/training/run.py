@@ -12,28 +12,31 @@ from kmnist.data.pixels import to_model_input
 from kmnist.evaluation.metrics import evaluate
 from kmnist.network.architectures import build_model, compile_model
 from kmnist.network.config import ConfigError, TrainConfig
-from kmnist.registry import cards
+from kmnist.registry.cards import Card, OnnxRecord, Status, TestMetrics
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import CHECK_IMAGES, write_onnx
 from kmnist.registry.store import MODEL_SUFFIX, library_versions, load_model, now, save_model, write_card
 from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
 from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
 
-STOPPED_EMPTY = "stopped-empty"  # a TrainResult status: stopped before the first epoch ended, nothing saved
+# A TrainResult's own status, never a card's (no card is left): stopped before the first epoch ended.
+STOPPED_EMPTY = "stopped-empty"
 
 
 @dataclass
 class TrainResult:
-    status: str  # a card status (kmnist.registry.cards) of the saved model, or STOPPED_EMPTY: nothing was saved
+    """How a run ended: the saved model's card (and its status), or STOPPED_EMPTY when nothing was saved."""
+
+    status: Status | str  # the saved card's Status, or STOPPED_EMPTY
     message: str
     history: list[dict] = field(default_factory=list)
     model_path: Path | None = None
-    card: dict | None = None
+    card: Card | None = None
     model: object | None = None
 
     @property
-    def test(self) -> dict | None:
-        return (self.card or {}).get("test")
+    def test(self) -> TestMetrics | None:
+        return self.card.test if self.card else None
 
 
 def choose_strategy():
@@ -97,7 +100,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
 
     history: list[dict] = []
     card = {
-        "name": out_path.stem, "status": cards.TRAINING, "created": now(),
+        "name": out_path.stem, "status": Status.TRAINING.value, "created": now(),
         "config": asdict(config),
         "data": data.provenance.to_dict() | {
             "used": {"train": len(y_train), "validation": len(y_val), "test": len(data.y_test)}},
@@ -122,7 +125,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
         model.fit(train_set, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     except BaseException as error:
         if checkpoint.best_epoch is not None and out_path.exists():
-            card.update(status=cards.FAILED, error=f"{type(error).__name__}: {error}", finished=now())
+            card.update(status=Status.FAILED.value, error=f"{type(error).__name__}: {error}", finished=now())
             write_card(out_path, card)
         raise
     seconds = time.perf_counter() - started
@@ -131,21 +134,22 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
         return TrainResult(STOPPED_EMPTY, "Stopped during epoch 1, before any epoch finished: "
                            "no model was saved.", history)
     best = load_model(out_path)  # without its optimizer: the final file is a third of a checkpoint
-    status = (cards.STOPPED if stopper.stopped else
-              cards.EARLY_STOPPED if streaming.epochs_done < config.epochs else cards.COMPLETE)
-    card.update(status=status, finished=now(), training_seconds=round(seconds, 2),
+    status = (Status.STOPPED if stopper.stopped else
+              Status.EARLY_STOPPED if streaming.epochs_done < config.epochs else Status.COMPLETE)
+    card.update(status=status.value, finished=now(), training_seconds=round(seconds, 2),
                 epochs_run=streaming.epochs_done,
                 test=evaluate(best, data.x_test, data.y_test))
     save_model(best, out_path)
     # The final model (never a checkpoint: each conversion takes a while) gets its ONNX twin; if that fails, the model stays
     # and its card says why the twin is missing.
     try:
-        card["onnx"] = write_onnx(best, out_path, to_model_input(data.x_test[:CHECK_IMAGES])).record
+        twin = write_onnx(best, out_path, to_model_input(data.x_test[:CHECK_IMAGES])).record
     except ModelError as error:
-        card["onnx"] = {"error": str(error)}
+        twin = OnnxRecord(error=str(error))
+    card["onnx"] = twin.to_dict()
     write_card(out_path, card)
-    message = (f"{status}: best epoch {checkpoint.best_epoch} of {streaming.epochs_done} kept in "
-               f"{out_path} (test accuracy {card['test']['accuracy']:.1%})"
-               + ("; its ONNX twin could not be written (its card says why)" if "error" in card["onnx"]
-                  else ""))
-    return TrainResult(status, message, history, out_path, card, best)
+    typed = Card.from_dict(card)
+    message = (f"{typed.headline()}: best epoch {checkpoint.best_epoch} of {streaming.epochs_done} kept in "
+               f"{out_path}" + ("; its ONNX twin could not be written (its card says why)" if twin.error
+                                 else ""))
+    return TrainResult(status, message, history, out_path, typed, best)

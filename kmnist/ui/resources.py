@@ -99,9 +99,7 @@ def model_picker(label: str = "Model", key: str | None = None) -> store.ModelEnt
 
 
 def _model_label(entry: store.ModelEntry) -> str:
-    test = (entry.card or {}).get("test") or {}
-    accuracy = f" · test acc {test['accuracy']:.1%}" if "accuracy" in test else ""
-    return f"{entry.name}{accuracy}"
+    return entry.card.headline(entry.name) if entry.card else entry.name
 
 
 def owner_id() -> str:

@@ -56,8 +56,8 @@ def _verified(model_path: str, stamps: tuple) -> tuple[Twin | None, str | None]:
     except ModelError as problem:
         return None, str(problem)
     card = read_card(path)
-    outputs = tuple(output["name"] for output in card["onnx"]["outputs"])
-    return Twin(path.stem, file.path, file.sha256, outputs, card["config"]["pooling"]), None
+    outputs = tuple(output.name for output in card.onnx.outputs)
+    return Twin(path.stem, file.path, file.sha256, outputs, card.config.pooling), None
 
 
 def browser_twin(entry: ModelEntry) -> tuple[Twin | None, str | None]:
