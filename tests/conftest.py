@@ -81,7 +81,7 @@ def kmnist_data(data_dir):
 
 @pytest.fixture(scope="session")
 def trained_models(tmp_path_factory, kmnist_data) -> Path:
-    """A models folder with a small max model and its avg twin (1 epoch, 1,500 images each).
+    """A models folder with a small max model and its avg twin (2 epochs on 1,500 images each).
 
     Named like the shipped models so pages find their defaults; shared by the whole session.
     """

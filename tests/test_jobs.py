@@ -16,9 +16,10 @@ from kmnist.network.config import TrainConfig
 from kmnist.registry import store
 from kmnist.registry.cards import Status
 from kmnist.registry.store import card_path
+from kmnist.training.run import STOPPED_EMPTY
+from tests.fault_trainers import HELD_IN_EPOCH_1, HELD_IN_EPOCH_2
 
 QUICK = dict(epochs=1, limit=300, batch_size=64, augment=False, seed=3)
-
 
 
 def wait_until(condition, timeout=60.0):
@@ -52,7 +53,8 @@ def test_problems_lists_every_bad_setting_and_name(tmp_path):
 def test_invalid_job_starts_nothing(tmp_path):
     before = jobs.current()
     with pytest.raises(jobs.JobError) as raised:
-        jobs.start([snapshots.Run("x", TrainConfig(batch_size=10_000, limit=300))], "tester", FAKE_DATA, tmp_path)
+        jobs.start([snapshots.Run("x", TrainConfig(batch_size=10_000, limit=300))], "tester", FAKE_DATA,
+                   tmp_path)
     assert any("batch size 10000 is larger than the 240 training images" in p for p in raised.value.problems)
     assert jobs.current() is before
     assert list(tmp_path.iterdir()) == []
@@ -63,14 +65,6 @@ def test_pair_runs_differ_only_in_pooling():
     assert (first.name, second.name) == ("cmp-max", "cmp-avg")
     assert (first.config.pooling, second.config.pooling) == ("max", "avg")
     assert {**vars(first.config), "pooling": None} == {**vars(second.config), "pooling": None}
-
-
-def test_format_seconds_and_failure_wording():
-    assert wording.format_seconds(5.4) == "5 s"
-    assert wording.format_seconds(125) == "2 min 05 s"
-    assert "ran out of memory" in wording.describe_failure(MemoryError())
-    message = wording.describe_failure(RuntimeError("boom"))
-    assert "RuntimeError: boom" in message and "Traceback" not in message
 
 
 def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_data):
@@ -95,59 +89,82 @@ def test_pair_job_trains_both_runs_and_keeps_tagged_records(tmp_path, kmnist_dat
     assert snap.report("pair-avg") is snap.reports[1]
 
 
-def test_a_second_job_waits_its_turn_and_stop_in_epoch_one_saves_nothing(tmp_path, kmnist_data):
+def batch_records(job) -> list[tuple[int, int]]:
+    """(epoch, batch) of every batch record the job has kept so far."""
+    return [(r["epoch"], r["batch"]) for r in job.snapshot().records if r["kind"] == "batch"]
+
+
+def held(job, at: tuple[int, int]) -> bool:
+    """Whether the job's child has reached batch `at` of a held trainer (where it waits for Stop)."""
+    return at in batch_records(job)
+
+
+def test_a_second_job_waits_its_turn_and_stop_in_epoch_one_saves_nothing(tmp_path, kmnist_data, monkeypatch):
+    trainer = supervisor.TRAINER
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")
     job = jobs.start([snapshots.Run("slow", TrainConfig(**QUICK | dict(epochs=3, batch_size=8)))],
                      "Alice", kmnist_data, tmp_path)
     assert job.pid is not None and job.pid != os.getpid()  # trained in a process of its own
     later = jobs.start([snapshots.Run("other", TrainConfig(**QUICK))], "Bob", kmnist_data, tmp_path)
     assert later.state == snapshots.QUEUED and jobs.position(later) == 1 and later.pid is None
-    assert wait_until(lambda: any(r["kind"] == "batch" for r in job.snapshot().records))
+    assert wait_until(lambda: held(job, HELD_IN_EPOCH_1), 120)
+    monkeypatch.setattr(supervisor, "TRAINER", trainer)  # the next in line trains for real
     job.stop(by="Alice")
     assert job.state in (snapshots.STOPPING, snapshots.STOPPED)
     assert job.wait(120)
     snap = job.snapshot()
     assert snap.state == snapshots.STOPPED
-    assert snap.reports[0].result.status == "stopped-empty"
+    assert batch_records(job) == [(1, batch) for batch in range(1, HELD_IN_EPOCH_1[1] + 1)]  # no batch after
+    end = next(r for r in snap.records if r["kind"] == "end")
+    assert end["stopped"] and end["epochs_done"] == 0
+    assert [r.get("interrupted") for r in snap.records if r["kind"] == "epoch"] == [True]  # not validated
+    assert snap.reports[0].result.status == STOPPED_EMPTY
     assert "no model was saved" in snap.reports[0].result.message
     assert not snap.reports[0].saved and not (tmp_path / "slow.keras").exists()
+    assert not store.card_path(tmp_path / "slow.keras").exists()
     assert wait_until(lambda: later.pid is not None, 30)  # the next in line starts by itself
     assert jobs.current() is later and later.pid not in (None, job.pid)
     assert later.wait(120) and later.state == snapshots.FINISHED and (tmp_path / "other.keras").is_file()
 
 
-def test_stop_after_an_epoch_keeps_the_best_checkpoint(tmp_path, kmnist_data):
+def test_stop_in_epoch_two_keeps_the_checkpoint_of_epoch_one(tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
     job = jobs.start([snapshots.Run("kept", TrainConfig(**QUICK | dict(epochs=4, batch_size=16, limit=400)))],
                      "tester", kmnist_data, tmp_path)
-    assert wait_until(lambda: any(r["kind"] == "epoch" for r in job.snapshot().records))
-    asked = time.monotonic()
+    assert wait_until(lambda: held(job, HELD_IN_EPOCH_2), 120)
     job.stop(by="tester")
-    assert wait_until(lambda: any(r["kind"] == "end" for r in job.snapshot().records), 30)
-    stopped_after = time.monotonic() - asked
     assert job.wait(120)
     snap = job.snapshot()
     result = snap.reports[0].result
-    assert snap.state == snapshots.STOPPED and result.status == "stopped"
+    assert snap.state == snapshots.STOPPED and result.status == Status.STOPPED
+    assert batch_records(job)[-1] == HELD_IN_EPOCH_2 and len(batch_records(job)) == 20 + HELD_IN_EPOCH_2[1]
+    assert [r.get("interrupted", False) for r in snap.records if r["kind"] == "epoch"] == [False, True]
     assert result.model_path == tmp_path / "kept.keras" and result.model_path.is_file()
-    assert result.card.status is Status.STOPPED and result.card.epochs_run < 4
+    card = store.read_card(result.model_path)
+    assert card.status == Status.STOPPED and card.best_epoch == 1 and card.epochs_run == 1
+    assert f"best epoch 1 of 1 kept in {result.model_path}" in result.message
     progress = snap.progress
-    assert progress.epoch >= 1 and progress.steps == 20
-    print(f"Stop -> training ended in the child: {stopped_after:.2f} s")
+    assert (progress.epoch, progress.batch, progress.steps) == (*HELD_IN_EPOCH_2, 20)
 
 
-def test_a_child_killed_mid_epoch_leaves_the_server_up_and_its_card_interrupted(tmp_path, kmnist_data):
-    job = jobs.start([snapshots.Run("killed", TrainConfig(**QUICK | dict(epochs=20, batch_size=16, limit=400)))],
-                     "tester", kmnist_data, tmp_path)
-    card = store.card_path(tmp_path / "killed.keras")
-    assert wait_until(lambda: card.exists() and store.read_card(tmp_path / "killed.keras").best_epoch >= 1
-                      and job.snapshot().progress.epoch >= 2, 120)
+def test_a_child_killed_mid_epoch_leaves_the_server_up_and_its_card_interrupted(tmp_path, kmnist_data,
+                                                                                monkeypatch):
+    trainer = supervisor.TRAINER
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    config = TrainConfig(**QUICK | dict(epochs=20, batch_size=16, limit=400))
+    job = jobs.start([snapshots.Run("killed", config)], "tester", kmnist_data, tmp_path)
+    assert wait_until(lambda: held(job, HELD_IN_EPOCH_2), 120)  # epoch 1's checkpoint is saved by then
     os.kill(job.pid, signal.SIGKILL)
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.state == snapshots.FAILED and "killed by signal SIGKILL" in snap.error
     assert "best checkpoint saved so far is kept" in snap.error
+    card = store.read_card(tmp_path / "killed.keras")
+    assert card.status == Status.TRAINING and card.best_epoch == 1  # the run never got to say how it ended
     entry = next(e for e in store.list_models(tmp_path) if e.name == "killed")
     assert entry.usable and "interrupted" in entry.problem  # its card says training never finished
     assert jobs.current() is job  # the server is free for the next job
+    monkeypatch.setattr(supervisor, "TRAINER", trainer)
     again = jobs.start([snapshots.Run("after", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
     assert again.state == snapshots.RUNNING
 
@@ -226,33 +243,23 @@ def test_two_sessions_pressing_start_at_once_one_runs_the_other_waits(tmp_path, 
         assert job.wait(30)
 
 
-def test_an_estimated_start_follows_the_running_job(tmp_path, kmnist_data):
-    job = jobs.start([snapshots.Run("timed", TrainConfig(**QUICK | dict(epochs=3, batch_size=16, limit=400)))],
-                     "tester", kmnist_data, tmp_path)
+def test_an_estimated_start_is_what_is_left_of_the_running_job(tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")
+    config = TrainConfig(**QUICK | dict(epochs=3, batch_size=16, limit=400))
+    job = jobs.start([snapshots.Run("timed", config)], "tester", kmnist_data, tmp_path)
     later = jobs.start([snapshots.Run("next", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
     assert jobs.position(later) == 1
-    assert wait_until(lambda: job.snapshot().progress.eta is not None, 120)
-    eta = jobs.estimated_start(later)
-    assert eta is not None and eta >= job.snapshot().progress.eta * 0.5
-    assert jobs.estimated_start(job) is None  # not waiting
+    assert wait_until(lambda: held(job, HELD_IN_EPOCH_1), 120)  # the pace of batches 2 to 5 is known
+    before = time.perf_counter()
+    eta = job.progress().eta
+    start = jobs.estimated_start(later)
+    counted_down = time.perf_counter() - before  # the ETA counts down between batches
+    assert eta is not None and start is not None
+    assert max(0.0, eta - counted_down) <= start <= eta  # first in line: it starts when the running job ends
+    assert jobs.estimated_start(job) == 0.0  # running already
     later.stop()
     job.stop()
     assert job.wait(120)
-
-
-def test_progress_text_reads_naturally():
-    progress = snapshots.Progress(run_index=2, runs=2, epoch=3, epochs=5, batch=7, steps=20, fraction=0.7,
-                             elapsed=70, eta=30)
-    assert progress.text == "run 2/2 · epoch 3/5 · batch 7/20 · 1 min 10 s elapsed · about 30 s left"
-    waiting = snapshots.Progress(1, 1, 0, 5, 0, 0, 0.0, 3, None)
-    assert "preparing data" in waiting.text
-
-
-def test_seconds_left_projects_the_pace_between_two_batch_marks():
-    assert snapshots.seconds_left(None, None, 100) is None
-    assert snapshots.seconds_left((2, 10.0), (3, 10.5), 100) is None  # one batch apart: not yet
-    assert snapshots.seconds_left((2, 10.0), (4, 11.0), 100) == 50.0  # 0.5 s per batch
-    assert snapshots.seconds_left((2, 10.0), (4, 11.0), 0) == 0.0
 
 
 def test_eta_is_finite_after_a_few_batches_and_ignores_the_slow_first_one(tmp_path):
@@ -261,19 +268,21 @@ def test_eta_is_finite_after_a_few_batches_and_ignores_the_slow_first_one(tmp_pa
     job._state = snapshots.RUNNING  # as launch() leaves it, without a child process
 
     def batch(step, elapsed):
-        job._keep("record", None, {"kind": "batch", "epoch": 1, "batch": step, "step": step,
-                                   "elapsed": elapsed, "run": "eta-max"})
+        job.keep("record", None, {"kind": "batch", "epoch": 1, "batch": step, "step": step,
+                                  "elapsed": elapsed, "run": "eta-max"})
 
-    job._keep("run", 0, None)
-    job._keep("record", None, {"kind": "begin", "epochs": 2, "steps": 10, "run": "eta-max"})
+    job.keep("run", 0, None)
+    job.keep("record", None, {"kind": "begin", "epochs": 2, "steps": 10, "run": "eta-max"})
     assert job.progress().eta is None
     batch(1, 30.0)  # building and compiling the train step: slow
     assert "estimating…" in job.progress().text
     batch(2, 30.1)
     batch(3, 30.2)
     assert job.progress().eta is None
+    before = time.perf_counter()
     batch(4, 30.3)
-    eta = job.progress().eta  # 0.1 s per batch: 16 left in this run and 20 in the avg run
-    assert eta == pytest.approx(3.6) and "about 4 s left" in job.progress().text
-    job._keep("run", 1, None)  # the next run measures its own pace
+    progress = job.progress()  # 0.1 s per batch: 16 left in this run and 20 in the avg run, counted down
+    assert 3.6 - (time.perf_counter() - before) - 1e-9 <= progress.eta <= 3.6 + 1e-9  # since batch 4 came
+    assert progress.text.endswith(f"about {wording.format_seconds(progress.eta)} left")
+    job.keep("run", 1, None)  # the next run measures its own pace
     assert job.progress().eta is None
