@@ -77,18 +77,26 @@ def test_a_worker_killed_mid_run_fails_its_job_naming_the_worker_and_the_line_mo
     assert after.wait(240) and after.state == snapshots.FINISHED, after.snapshot().error
 
 
-def test_the_scheduler_going_down_mid_run_fails_the_job_within_ten_seconds(lab, tmp_path, kmnist_data,
-                                                                          monkeypatch):
+def test_the_scheduler_going_down_mid_run_fails_its_jobs_within_ten_seconds_and_says_the_line_is_lost(
+        lab, tmp_path, kmnist_data, monkeypatch):
     lab_cluster, _ = lab
     monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
-    job = ledger.start([snapshots.Run("orphan", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
-    assert wait_until(lambda: job.progress().epoch == 2, 240)
+    jobs = [ledger.start([snapshots.Run(f"run-{n}", TrainConfig(**TINY))], f"S{n}", kmnist_data, tmp_path)
+            for n in range(4)]
+    running, waiting = jobs[:2], jobs[2:]  # two workers, one thread each: two train, two wait
+    assert ledger.waiting() == tuple(waiting)
+    assert wait_until(lambda: all(job.progress().epoch == 2 for job in running), 240)
     os.killpg(lab_cluster.scheduler.pid, signal.SIGKILL)
     started = time.monotonic()
-    assert job.wait(15)
+    for job in running:
+        assert job.wait(15)
     assert time.monotonic() - started <= 10 + cluster.POLL
-    assert job.state == snapshots.FAILED and "stopped answering" in job.snapshot().error
-    assert lab_cluster.address in job.snapshot().error
+    for job in running:
+        assert job.state == snapshots.FAILED and "stopped answering" in job.snapshot().error
+        assert lab_cluster.address in job.snapshot().error
+    for job in waiting:  # the line is not kept on a cluster that is gone, and each job says so
+        assert job.wait(15) and job.state == snapshots.FAILED
+        assert "was waiting" in job.snapshot().error and "not kept" in job.snapshot().error
 
 
 def test_an_address_where_no_scheduler_answers_says_so_within_ten_seconds():

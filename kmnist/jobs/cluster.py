@@ -26,7 +26,7 @@ from kmnist.registry.store import MODEL_SUFFIX, card_path, model_path, onnx_path
 
 CLUSTER_ENV = "KMNIST_CLUSTER"   # the scheduler's address, e.g. tcp://HOST:8786; unset: train on this server
 CONNECT_TIMEOUT = 5.0            # seconds to reach the scheduler before saying it cannot be reached
-LOST_AFTER = 8.0                 # seconds without an answer from the scheduler before a run counts as lost
+LOST_AFTER = 4.0                 # seconds without an answer from the scheduler before a run counts as lost
 POLL = 0.5                       # seconds between looks at the queue, the worker and the scheduler
 
 
@@ -48,14 +48,19 @@ class Cluster:
         self._data: dict[str, object] = {}  # data key -> the future of that data on the workers
         self._lock = threading.Lock()
 
-    def workers(self) -> dict[str, dict]:
-        """Worker address -> its info (name, nthreads) as the scheduler knows them now."""
-        return self.client.scheduler_info(n_workers=-1)["workers"]
+    def workers(self) -> dict[str, int]:
+        """Worker address -> its number of threads, asked of the scheduler now (the client's own copy of
+        the scheduler's state is refreshed only every few seconds)."""
+        return self.client.nthreads()
+
+    def worker_names(self) -> list[str]:
+        return sorted(str(info.get("name", address))
+                      for address, info in self.client.scheduler_info(n_workers=-1)["workers"].items())
 
     def slots(self) -> int:
         """Jobs the cluster can train at once: one per worker thread (at least one, so jobs queue)."""
         try:
-            return max(1, sum(info.get("nthreads", 1) for info in self.workers().values()))
+            return max(1, sum(self.workers().values()))
         except Exception:  # the scheduler is gone: nothing more starts until it answers again
             return 1
 
@@ -105,7 +110,7 @@ class ClusterRun:
                 worker_main, supervisor.TRAINER, self.job.runs, self.cluster.data_on_workers(self.job.data),
                 self.names, key=f"kmnist-job-{self.job.number}-{id(self):x}", pure=False, retries=0)
         except Exception as error:  # the scheduler went away between two jobs, or the task cannot be sent
-            self.job.finish("failed", wording.cluster_lost(self.cluster.address, error)
+            self.job.finish("failed", wording.waiting_not_kept(self.cluster.address)
                             if not self.cluster.connected else wording.describe_failure(error))
             return False
         threading.Thread(target=self._watch, name=f"kmnist-cluster-watch-{self.job.number}",

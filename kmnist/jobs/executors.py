@@ -56,10 +56,10 @@ class ClusterExecutor:
         return ClusterRun(job, self.cluster)
 
     def describe(self) -> str:
-        workers = self.cluster.workers() if self.cluster.connected else {}
-        names = ", ".join(sorted(str(info.get("name", address)) for address, info in workers.items()))
-        return (f"on the Dask cluster at {self.address}: {len(workers)} worker"
-                f"{'s' if len(workers) != 1 else ''}{f' ({names})' if names else ''}, "
+        names = self.cluster.worker_names() if self.cluster.connected else []
+        listed = f" ({', '.join(names)})" if names else ""
+        return (f"on the Dask cluster at {self.address}: {len(names)} worker"
+                f"{'s' if len(names) != 1 else ''}{listed}, "
                 f"{self.slots()} job{'s' if self.slots() != 1 else ''} at a time")
 
 

@@ -98,3 +98,8 @@ def worker_died(where: str) -> str:
 def worker_restarted(grace: float, where: str | None) -> str:
     return (f"The run did not stop within {grace:.0f} s of Stop, so its worker {where or ''} was restarted; "
             "nothing of this run was saved.")
+
+
+def waiting_not_kept(address: str) -> str:
+    return (f"This run was waiting when the training cluster's scheduler at {address} stopped answering: it "
+            "was not kept. Start it again once the scheduler runs again.")
