@@ -1,14 +1,20 @@
 """AppTest of the Training page: the form, validation errors, a real background run, Stop, a busy server."""
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kmnist.data.classes import CLASSES
+from kmnist.evaluation import confusion, metrics
 from kmnist.jobs import ledger as jobs
-from kmnist.jobs import snapshots
+from kmnist.jobs import snapshots, supervisor, wording
+from kmnist.network import recipes
 from kmnist.network.config import BOUNDS, TrainConfig
+from kmnist.registry.pairs import pair_name
+from tests.fault_trainers import HELD_IN_EPOCH_1, HELD_IN_EPOCH_2
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training.py")
 
@@ -26,14 +32,24 @@ def fill(at, **values):
     return at
 
 
-def poll_until_done(at, timeout=150):
+def run_when_done(at, job, timeout=150):
+    """Wait for `job` to end, then run the page once more: what it shows of the ended job."""
+    assert job.wait(timeout), "training did not end in time"
+    return at.run()
+
+
+def charts(at) -> dict[str, dict]:
+    """The page's Plotly figures (as JSON) by their keys."""
+    return {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+
+
+def wait_until_held(job, at: tuple[int, int], timeout=120) -> None:
+    """Wait until the job's child is held at batch `at` (tests.fault_trainers.held_at): there it waits for
+    Stop, so the run cannot move on or end while the test looks."""
     deadline = time.monotonic() + timeout
-    while jobs.current().state in snapshots.ACTIVE and time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-    at.run()
-    assert jobs.current().state not in snapshots.ACTIVE, "training did not end in time"
-    return at
+    while not any(r["kind"] == "batch" and (r["epoch"], r["batch"]) == at for r in job.snapshot().records):
+        assert time.monotonic() < deadline, f"the run never reached batch {at}"
+        time.sleep(0.1)
 
 
 def test_page_renders_its_explanation_and_form(page, kmnist_data):
@@ -47,8 +63,12 @@ def test_page_renders_its_explanation_and_form(page, kmnist_data):
     assert page.number_input(key="limit").max == len(kmnist_data.y_train)
     assert page.radio(key="pooling").options == ["max pooling", "average pooling"]
     assert page.slider(key="dropout").value == 0.25 and page.toggle(key="augment").value is True
-    assert page.text_input(key="model_name") is not None
-    assert page.button(key="start") is not None
+    start = recipes.quick_run_settings(recipes.DEFAULT_RECIPE, len(kmnist_data.y_train))  # the form starts so
+    for key in ("epochs", "batch_size", "learning_rate", "patience", "seed", "limit"):
+        assert page.number_input(key=key).value == start[key], key
+    name = page.text_input(key="model_name")
+    assert name.value == "" and name.placeholder == pair_name("my-model", "<pooling>")
+    assert page.button(key="start").label == "Start training"
 
 
 def test_invalid_hyperparameters_show_each_problem_and_start_nothing(page, models_copy):
@@ -71,54 +91,88 @@ def test_a_quick_run_trains_in_the_background_and_shows_results(page, models_cop
     page.text_input(key="model_name").set_value("quick")
     page.radio(key="pooling").set_value("avg")
     fill(page, epochs=1, limit=400, batch_size=64).button(key="start").click().run()
-    assert not page.error and jobs.current().runs[0].name == "quick"
-    assert jobs.current().runs[0].config.pooling == "avg"
-    poll_until_done(page)
+    job = jobs.current()
+    assert not page.error and job.runs[0].name == "quick"
+    assert job.runs[0].config.pooling == "avg"
+    run_when_done(page, job)
     assert not page.exception
-    assert jobs.current().state == snapshots.FINISHED
+    assert job.state == snapshots.FINISHED
+    report = job.snapshot().reports[0]
+    card, records = report.result.card, job.snapshot().records
     success = " ".join(s.value for s in page.success)
     assert "quick" in success and str(models_copy / "quick.keras") in success
+    assert "best epoch 1 of 1" in success
     assert (models_copy / "quick.keras").is_file() and (models_copy / "quick.card.json").is_file()
-    assert {m.label for m in page.metric} >= {"Test accuracy", "Macro AUC"}
-    assert len(page.get("plotly_chart")) >= 4  # curves, confusion, per-class, mistakes gallery
-    assert any("Misclassified test images" in m.value for m in page.markdown)
+    shown = {m.label: m.value for m in page.metric}
+    assert shown["Test accuracy"] == f"{card.test.accuracy:.1%}"
+    assert shown["Macro AUC"] == f"{card.test.macro_auc:.4f}"
+    figures = charts(page)
+    assert set(figures) == {"training-curves", "training-quick-classes", "training-quick-confusion",
+                            "training-quick-wrong"}
+
+    # the curves hold this run's records: every batch's loss, the epoch's validation loss
+    curves = {(t["name"], t.get("xaxis", "x")): t for t in figures["training-curves"]["data"]}
+    batch_losses = [r["batch_loss"] for r in records if r["kind"] == "batch"]
+    assert curves["train (per batch)", "x"]["y"] == pytest.approx(batch_losses)
+    assert len(batch_losses) == job.snapshot().progress.steps  # one epoch
+    epoch = next(r for r in records if r["kind"] == "epoch")
+    assert curves["validation (per epoch)", "x"]["y"] == pytest.approx([epoch["val_loss"]])
+    assert curves["validation (per epoch)", "x3"]["y"] == pytest.approx([epoch["val_accuracy"]])
+
+    # per-class accuracy, the confusion matrix and the mistakes are those of the saved model's test run
+    assert figures["training-quick-classes"]["data"][0]["y"] == pytest.approx(card.test.per_class_accuracy)
+    counts = confusion.matrix(report.labels, report.predicted)
+    assert [list(row) for row in card.test.confusion] == counts  # the child's predictions: the card's model
+    markers = figures["training-quick-confusion"]["data"][1]
+    assert markers["customdata"] == [counts[cell.true][cell.predicted] for cell in confusion.CELLS]
+    wrong = metrics.misclassified(report.labels, report.predicted, limit=40)
+    captions = [a["text"] for a in figures["training-quick-wrong"]["layout"]["annotations"]]
+    kana = [(CLASSES[report.labels[i]].char, CLASSES[report.predicted[i]].char) for i in wrong]
+    assert captions == [f"{true}→{predicted}" for true, predicted in kana]
+    total = int((report.labels != report.predicted).sum())
+    assert any(m.value.startswith(f"**Misclassified test images** ({len(wrong)} of {total} shown")
+               for m in page.markdown)
 
 
-def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy):
+@pytest.mark.parametrize("trainer, held_at, kept", [("held_in_epoch_1", HELD_IN_EPOCH_1, False),
+                                                     ("held_in_epoch_2", HELD_IN_EPOCH_2, True)])
+def test_stop_ends_the_run_and_says_what_was_kept(page, models_copy, monkeypatch, trainer, held_at, kept):
+    monkeypatch.setattr(supervisor, "TRAINER", f"tests.fault_trainers:{trainer}")  # waits for Stop there
     page.text_input(key="model_name").set_value("halted")
     fill(page, epochs=5, limit=400, batch_size=8).button(key="start").click().run()
     job = jobs.current()
-    deadline = time.monotonic() + 60
-    while not any(r["kind"] == "batch" for r in job.snapshot().records) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until_held(job, held_at)
     page.run()
+    assert f"epoch {held_at[0]}/5 · batch {held_at[1]}/40" in page.get("progress")[0].proto.text
     page.button(key="training-stop").click().run()
     assert job.state in (snapshots.STOPPING, snapshots.STOPPED)
-    poll_until_done(page)
-    assert job.state == snapshots.STOPPED
+    assert "Stopping at the next batch" in " ".join(i.value for i in page.info)
+    run_when_done(page, job)
+    assert not page.exception and job.state == snapshots.STOPPED
     shown = " ".join(w.value for w in page.warning) + " ".join(s.value for s in page.success)
-    result = job.snapshot().reports[0].result
-    if result.status == "stopped-empty":
-        assert "no model was saved" in shown and not (models_copy / "halted.keras").exists()
+    if kept:  # epoch 1 ended: its checkpoint is the model
+        assert "stopped early by Stop" in shown and "best epoch 1 of 1" in shown
+        assert (models_copy / "halted.keras").is_file()
     else:
-        assert "stopped early by Stop" in shown and (models_copy / "halted.keras").is_file()
+        assert "halted**: Stopped during epoch 1" in shown and "no model was saved" in shown
+        assert not (models_copy / "halted.keras").exists()
 
 
-def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta(page):
+def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta(page, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")  # waits for Stop there
     page.text_input(key="model_name").set_value("watched")
     page.slider(key="label_smoothing").set_value(0.0)
     fill(page, epochs=5, limit=400, batch_size=8).button(key="start").click().run()
     job = jobs.current()
-    deadline = time.monotonic() + 90
-    while not any(r["kind"] == "glimpse" for r in job.snapshot().records) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until_held(job, HELD_IN_EPOCH_2)  # epoch 1 has ended: its glimpse is in
     eta = job.progress().eta
-    assert eta is not None and 0 <= eta < 600  # finite and sane, measured from the batches so far
+    assert eta is not None and eta > 0  # measured from the batches so far
     page.run()
     assert not page.exception
+    assert page.get("progress")[0].proto.text.endswith(f"about {wording.format_seconds(eta)} left")
     titles = [m.value for m in page.markdown]
-    assert any(t.startswith("**Validation strip after epoch") for t in titles)
-    assert any(t.startswith("**First conv layer: 16 filters of 3×3, after epoch") for t in titles)
+    assert "**Validation strip after epoch 1**" in titles
+    assert "**First conv layer: 16 filters of 3×3, after epoch 1**" in titles
     assert len(page.get("image")) == 2  # the strip and the filters, each one picture
     captions = [c.value for c in page.caption]
     note = next(c for c in captions if c.startswith("Why validation can beat training"))
@@ -128,18 +182,21 @@ def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta
     assert job.wait(120)
 
 
-def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data):
+def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data,
+                                                                          monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")  # Alice's run goes on
     job = jobs.start([snapshots.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
                      kmnist_data, owner_id="alice-session")
     page.text_input(key="model_name").set_value("mine")
     fill(page, epochs=1, limit=300).button(key="start").click().run()
     assert not page.exception and not page.error
     assert "Queued**, number 1 in line" in " ".join(i.value for i in page.info)
-    assert any("started by **Alice**" in m.value for m in page.markdown)
+    assert any("by **Alice** · started at" in m.value for m in page.markdown)
     stop = page.button(key="training-stop")
     assert stop.disabled and "Only Alice" in stop.help  # read-only for everyone but Alice
     line = next(m.value for m in page.markdown if m.value.startswith("1. `mine`"))
-    assert "by **session" in line
+    assert "by **Student " in line and "(you)" in line  # no name given: this session's "Student N"
+    assert "is number **1** in line" in " ".join(i.value for i in page.info)
     mine = jobs.waiting()[0]
     assert page.button(key=f"training-cancel-{mine.snapshot().number}").disabled is False
     page.button(key=f"training-cancel-{mine.snapshot().number}").click().run()
