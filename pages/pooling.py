@@ -156,6 +156,6 @@ with st.expander("Retrain a max/avg pair (in the background, same live charts as
         retrain = st.form_submit_button("Train the pair", icon=":material/play_arrow:", key="pair_start")
     if retrain:
         config = replace(quick, epochs=int(epochs), seed=int(seed), limit=subset_limit(limit, train_size))
-        start_job(jobs.pair_runs(prefix.strip(), config), "", data, pair=True)
+        start_job(jobs.pair_runs(prefix.strip(), config), data, pair=True)
 if pooling_state.shows_monitor(jobs.current(), jobs.waiting()):
     training_monitor("pooling", detail=False)

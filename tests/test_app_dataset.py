@@ -220,7 +220,7 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
             return function(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(explore, "learned_features", counted("features", features))
+    monkeypatch.setattr(features_inspect, "learned_features", counted("features", features))
     monkeypatch.setattr(explore, "map_2d", counted("maps", map_2d))
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
     app = AppTest.from_file(PAGE, default_timeout=180).run()

@@ -140,8 +140,8 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
                 epochs_run=streaming.epochs_done,
                 test=evaluate(best, data.x_test, data.y_test))
     save_model(best, out_path)
-    # The final model (never a checkpoint: each conversion takes a while) gets its ONNX twin; if that fails, the model stays
-    # and its card says why the twin is missing.
+    # The final model (never a checkpoint: each conversion takes a while) gets its ONNX twin; if that
+    # fails, the model stays and its card says why the twin is missing.
     try:
         twin = write_onnx(best, out_path, to_model_input(data.x_test[:CHECK_IMAGES])).record
     except ModelError as error:
