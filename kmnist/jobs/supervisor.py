@@ -2,7 +2,7 @@
 
 The child (spawned: TensorFlow is not fork-safe) sends every streaming record, tagged with its run's
 name, each run's result and a last word ("done"/"failed") over a pipe. The watcher hands each message to
-the job (kmnist.jobs.ledger) and ends the job when the child has ended, whatever way it ended. Stop is an
+the job (kmnist.jobs.job) and ends the job when the child has ended, whatever way it ended. Stop is an
 event the child's trainer checks at every batch; a child that does not stop within STOP_GRACE seconds is
 terminated, then killed.
 """
