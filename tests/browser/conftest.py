@@ -61,13 +61,14 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120) -
 
 
 @contextlib.contextmanager
-def streamlit_server(data_dir: Path, models: Path, log_name: str):
-    """`streamlit run app.py` on a free port; yields its URL, start time, log path and models folder."""
+def streamlit_server(data_dir: Path, models: Path, log_name: str, environment: dict | None = None):
+    """`streamlit run app.py` on a free port (`environment` added to its own); yields its URL, start time,
+    log path and models folder."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = ARTIFACTS / log_name
     env = os.environ | {"KMNIST_DATA": str(data_dir), "KMNIST_MODELS": str(models),
-                        "PYTHONUNBUFFERED": "1"}
+                        "PYTHONUNBUFFERED": "1"} | (environment or {})
     # As the README starts it (`streamlit run app.py`, settings from .streamlit/config.toml); only where
     # it listens and that no browser should open are given here.
     command = [str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless", "true",
