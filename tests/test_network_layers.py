@@ -9,13 +9,10 @@ from kmnist.network.architectures import ARCHITECTURES, POOLINGS, build_model
 
 
 @pytest.fixture(scope="module")
-def studio():
-    return build_model("max", "studio")
-
-
-@pytest.fixture(scope="module")
-def classic():
-    return build_model("avg", "classic")
+def networks():
+    """Every network we build, untrained, by (architecture, pooling)."""
+    return {(architecture, pooling): build_model(pooling, architecture)
+            for architecture in ARCHITECTURES for pooling in POOLINGS}
 
 
 @pytest.fixture(scope="module")
@@ -33,23 +30,22 @@ def separate_relus():
     return keras.Model(inputs, layers.Dense(10, activation="softmax", name="out")(x))
 
 
-def test_model_layers_leave_out_the_input_placeholder(classic):
+def test_model_layers_leave_out_the_input_placeholder(networks):
+    classic = networks["classic", "avg"]
     names = [layer.name for layer in roles.model_layers(classic)]
     assert names == ["conv1", "conv2", "pool1", "dropout1", "flatten", "dense", "dropout_dense", "softmax"]
     assert roles.layer_type(classic.get_layer("pool1")) == "AveragePooling2D"
 
 
-def test_every_layer_type_of_our_networks_has_its_role_explained():
-    for architecture in ARCHITECTURES:
-        for pooling in POOLINGS:
-            model = build_model(pooling, architecture)
-            types = {roles.layer_type(layer) for layer in roles.model_layers(model)}
-            missing = types - set(roles.LAYER_ROLES)
-            assert not missing, f"{architecture}/{pooling}: {missing}"
+def test_every_layer_type_of_our_networks_has_its_role_explained(networks):
+    for name, model in networks.items():
+        types = {roles.layer_type(layer) for layer in roles.model_layers(model)}
+        assert types <= set(roles.LAYER_ROLES), f"{name}: {types - set(roles.LAYER_ROLES)}"
     assert "maximum" in roles.LAYER_ROLES["MaxPooling2D"] and "mean" in roles.LAYER_ROLES["AveragePooling2D"]
 
 
-def test_our_units_are_one_layer_each(studio, classic):
+def test_our_units_are_one_layer_each(networks):
+    studio, classic = networks["studio", "max"], networks["classic", "avg"]
     assert [(s.name, s.type, s.output) for s in roles.spatial_layers(classic)] == [
         ("conv1", "Conv2D", "conv1"), ("conv2", "Conv2D", "conv2"), ("pool1", "AveragePooling2D", "pool1")]
     assert [s.name for s in roles.spatial_layers(studio)] == ["conv1", "conv2", "pool1", "conv3", "conv4",
@@ -68,10 +64,8 @@ def test_a_unit_ends_after_its_followers_of_the_same_shape(separate_relus):
                                                   roles.ShownLayer("d2", "Dense", "d2_act")]
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_the_first_pooling_layer_its_kind_and_the_maps_it_pools(architecture):
-    for pooling in POOLINGS:
-        model = build_model(pooling, architecture)
+def test_the_first_pooling_layer_its_kind_and_the_maps_it_pools(networks):
+    for (_, pooling), model in networks.items():
         assert roles.pooling_kind(model) == pooling
         assert [layer.name for layer in roles.pooling_layers(model)][0] == "pool1"
         assert roles.pooled_input_name(model) == "conv2"
