@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,13 @@ def sample_card(pooling_mode, seed=0, epochs=2, accuracy=0.9):
             "test": {"accuracy": accuracy, "macro_auc": 0.99, "loss": 0.3},
             "history": [{"kind": "epoch", "epoch": 1, "loss": 1.0},
                         {"kind": "epoch", "epoch": 2, "loss": 0.5}]}
+
+
+def wait_until(condition, timeout: float = 60.0) -> bool:
+    """True as soon as `condition()` is, False if `timeout` seconds pass first (polled, not a blind sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

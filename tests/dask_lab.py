@@ -21,14 +21,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 class LocalCluster:
     """`dask scheduler` and `dask worker`s as a school would start them, on this machine's loopback."""

@@ -59,7 +59,7 @@ def wait_for_job(at, timeout=150) -> AppTest:
 def test_out_of_memory_inside_training_is_shown_and_the_page_stays_usable(models_copy, kmnist_data,
                                                                           monkeypatch):
     real_trainer = supervisor.TRAINER
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:out_of_memory")  # inside the child process
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:out_of_memory")  # in the child process
     at = wait_for_job(start_training(open_page("training"), "oom", epochs=1, limit=300))
     assert not at.exception and jobs.current().state == snapshots.FAILED
     assert "ran out of memory" in shown(at, ("error",)) and "smaller batch size" in shown(at, ("error",))
@@ -83,7 +83,7 @@ def test_a_models_folder_that_cannot_be_created_starts_nothing(tmp_path, monkeyp
 
 def test_a_full_disk_while_saving_keeps_every_model_and_says_so(models_copy, kmnist_data, monkeypatch):
     before = {p.name: p.read_bytes() for p in models_copy.iterdir()}
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:full_disk")  # the disk fills in the child
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:full_disk")  # a full disk in the child
     at = wait_for_job(start_training(open_page("training"), "full", epochs=1, limit=300, batch_size=64))
     assert not at.exception and jobs.current().state == snapshots.FAILED
     message = shown(at, ("error",))

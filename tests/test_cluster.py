@@ -11,7 +11,8 @@ import pytest
 from kmnist.jobs import cluster, executors, ledger, snapshots, supervisor
 from kmnist.network.config import TrainConfig
 from kmnist.registry import store
-from tests.dask_lab import LocalCluster, free_port, wait_until
+from tests.conftest import wait_until
+from tests.dask_lab import LocalCluster, free_port
 from tests.fault_trainers import HELD_IN_EPOCH_2
 
 TINY = dict(epochs=2, limit=300, batch_size=32, patience=5, seed=3)

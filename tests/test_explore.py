@@ -155,7 +155,7 @@ def test_learned_features_are_the_hidden_dense_layer_and_reproducible(untrained_
     features = features_inspect.learned_features(untrained_studio, images)
     assert features.shape == (40, 256) and features.dtype == np.float32
     assert features.min() >= 0 and features.max() > 0  # ReLU units, not all silent
-    again = features_inspect.learned_features(untrained_studio, images, batch_size=7)  # batching changes nothing
+    again = features_inspect.learned_features(untrained_studio, images, batch_size=7)  # same features
     np.testing.assert_allclose(again, features, rtol=1e-4, atol=1e-5)
     assert not np.allclose(features[0], features[-1])  # different images, different features
 

@@ -17,18 +17,11 @@ from kmnist.registry import store
 from kmnist.registry.cards import Status
 from kmnist.registry.store import card_path
 from kmnist.training.run import STOPPED_EMPTY
+from tests.conftest import wait_until
 from tests.fault_trainers import HELD_IN_EPOCH_1, HELD_IN_EPOCH_2
 
 QUICK = dict(epochs=1, limit=300, batch_size=64, augment=False, seed=3)
 
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 FAKE_DATA = SimpleNamespace(y_train=np.zeros(7000, dtype="uint8"))
@@ -205,7 +198,7 @@ def test_the_queue_is_first_in_first_out_limited_and_only_owners_stop_or_cancel(
                        owner_id=f"id{n}") for n in range(jobs.MAX_WAITING)]
     assert [jobs.position(job) for job in line] == list(range(1, jobs.MAX_WAITING + 1))
     assert jobs.waiting() == tuple(line)
-    with pytest.raises(jobs.JobBusy, match="Ann is training first; 10 jobs already wait"):
+    with pytest.raises(jobs.JobBusy, match=f"Ann is training first; {jobs.MAX_WAITING} jobs already wait"):
         jobs.start([snapshots.Run("one-too-many", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
     with pytest.raises(jobs.JobError, match="user3's job will save a model named 'wait3'"):
         jobs.start([snapshots.Run("wait3", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
@@ -215,7 +208,7 @@ def test_the_queue_is_first_in_first_out_limited_and_only_owners_stop_or_cancel(
         line[4].stop(by="ann-session")
     line[4].stop(by="id4")  # its owner cancels it
     assert line[4].state == snapshots.CANCELLED and line[4].wait(0)
-    assert [jobs.position(job) for job in line] == [1, 2, 3, 4, 0, 5, 6, 7, 8, 9]
+    assert [jobs.position(job) for job in line] == [1, 2, 3, 4, 0, *range(5, jobs.MAX_WAITING)]
     for job in line:
         if job.state == snapshots.QUEUED:
             job.stop()
