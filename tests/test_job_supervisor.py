@@ -123,3 +123,13 @@ def test_a_child_that_dies_without_a_last_word_fails_the_job_with_its_exit_statu
     assert job.ended.wait(120), "the child's death never reached the job"
     assert job.outcome == ("failed", wording.death_message(3))
     assert job.kept == [("run", 0)]
+
+
+def test_a_stop_that_comes_before_the_child_starts_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:instant")
+    job = Job(tmp_path)
+    process = supervisor.ChildProcess(job)
+    process.stop()  # the ledger has made the job running; Stop arrives before start() made the event
+    assert process.start()
+    assert job.ended.wait(120), "the child's end never reached the job"
+    assert job.outcome == ("done", None) and job.kept == [("done", None)]  # no run was started

@@ -48,20 +48,25 @@ class ChildProcess:
     def start(self) -> bool:
         """Start the child and its watcher; False, and the job FAILED, if the child cannot start."""
         context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        reader, writer = context.Pipe(duplex=False)
-        job = self.job
-        self._process = context.Process(
-            target=child_main, args=(TRAINER, job.runs, job.data, job.folder, writer, self._stop),
-            name=f"kmnist-train-{job.runs[0].name}", daemon=True)
+        job, writer = self.job, None
         try:
+            self._stop = context.Event()
+            if self._stop_asked is not None:  # Stop came while the job was being handed over
+                self._stop.set()
+            reader, writer = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=child_main, args=(TRAINER, job.runs, job.data, job.folder, writer, self._stop),
+                name=f"kmnist-train-{job.runs[0].name}", daemon=True)
             self._process.start()
-        except Exception as error:  # out of processes or memory, arguments that do not pickle...
+        except Exception as error:  # out of processes, memory or files, arguments that do not pickle...
             self._process = None
+            if writer is not None:
+                reader.close()
             job.finish("failed", wording.not_started(error))
             return False
         finally:
-            writer.close()  # the child holds the only write end: its death reads as end-of-file here
+            if writer is not None:
+                writer.close()  # the child holds the only write end: its death reads as end-of-file here
         threading.Thread(target=self._watch, args=(reader,), name=f"kmnist-watch-{job.number}",
                          daemon=True).start()
         return True
@@ -70,7 +75,8 @@ class ChildProcess:
         """Ask the child to stop at its next batch; it is ended if it has not within STOP_GRACE s."""
         if self._stop_asked is None:
             self._stop_asked = time.monotonic()
-        self._stop.set()
+        if self._stop is not None:  # else start() sets it as soon as it exists
+            self._stop.set()
 
     def _watch(self, reader) -> None:
         """Keep what the child sends until its last word or its death; always end the job."""
