@@ -61,15 +61,15 @@ def test_model_stamps_change_when_the_model_its_card_or_its_twin_changes(tmp_pat
 def owner_script():
     import streamlit as st
 
-    from kmnist.ui.resources import owner_id, session_label
+    from kmnist.ui.resources import owner_id
 
-    st.session_state["seen"] = (owner_id(), owner_id(), session_label())
+    st.session_state["seen"] = (owner_id(), owner_id())
 
 
-def test_a_session_keeps_one_private_owner_id_and_shows_a_short_label():
+def test_a_session_keeps_one_private_owner_id():
     at = AppTest.from_function(owner_script).run()
-    first, again, label = at.session_state["seen"]
-    assert first == again and len(first) == 32 and label == f"session {first[:6]}"
+    first, again = at.session_state["seen"]
+    assert first == again and len(first) == 32
     at.run()
     assert at.session_state["seen"][0] == first  # the same on every run of the session
     other = AppTest.from_function(owner_script).run()

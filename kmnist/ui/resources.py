@@ -105,8 +105,3 @@ def _model_label(entry: store.ModelEntry) -> str:
 def owner_id() -> str:
     """This browser session's private id (made on its first use): what makes it the owner of its jobs."""
     return st.session_state.setdefault(keys.OWNER_ID, uuid.uuid4().hex)
-
-
-def session_label() -> str:
-    """A short public name of this browser session, shown as the owner of a job when no name is given."""
-    return f"session {owner_id()[:6]}"
