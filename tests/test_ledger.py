@@ -173,3 +173,22 @@ def test_start_times_play_the_line_over_the_slots():
     assert pace.duration(100) is None and pace.duration(100, running_rate=0.5) == 50.0
     pace.ended(seconds=20.0, work=100)
     assert pace.duration(50) == 10.0
+
+
+def test_a_runner_that_raises_fails_its_job_and_the_next_one_runs(fresh, tmp_path):
+    executor = fresh(seconds=0.1)
+    make = executor.runner
+
+    def runner(job):  # the first job's runner cannot even try
+        made = make(job)
+        if job.runs[0].name == "broken":
+            made.start = lambda: (_ for _ in ()).throw(OSError("Too many open files"))
+        return made
+
+    executor.runner = runner
+    broken = ledger.start(quick("broken"), "Aiko", FAKE_DATA, tmp_path)
+    following = ledger.start(quick("following"), "Ben", FAKE_DATA, tmp_path)
+    assert broken.wait(5) and broken.state == snapshots.FAILED
+    assert "Too many open files" in broken.snapshot().error
+    assert following.wait(10) and following.state == snapshots.FINISHED
+    assert ledger.running() == ()

@@ -82,7 +82,11 @@ class Job:
             self._state, self._clock = RUNNING, time.perf_counter()  # a Stop from now on is heard
             self.started_at = time.time()
             self._runner = executor.runner(self)
-        return self._runner.start()
+        try:
+            return self._runner.start()
+        except Exception as error:  # a runner that raised instead of failing the job: never left running
+            self.finish("failed", wording.not_started(error))
+            return False
 
     def stop(self, by: str | None = None) -> None:
         """Stop a running job at its next batch (the best checkpoint so far is kept), or cancel a waiting
