@@ -146,7 +146,8 @@ with st.expander("Retrain a max/avg pair (in the background, same live charts as
                                quick.limit or train_size, step=100, key="pair_limit")
         seed = c.number_input("Seed (shared)", BOUNDS["seed"].low, BOUNDS["seed"].high, quick.seed,
                               key="pair_seed")
-        prefix = d.text_input("Name prefix", pairs_registry.free_prefix("pair", entries), key="pair_prefix",
+        suggested = pairs_registry.free_prefix("pair", entries)
+        prefix = d.text_input("Name prefix", suggested, key="pair_prefix",
                               help="Saved as " + " and ".join(pairs_registry.pair_name("<prefix>", p)
                                                                + store.MODEL_SUFFIX for p in POOLINGS) + ".")
         st.caption(f"A quick run of the selected pair's settings ({quick_run_words(train_size)}, learning "
@@ -156,6 +157,7 @@ with st.expander("Retrain a max/avg pair (in the background, same live charts as
         retrain = st.form_submit_button("Train the pair", icon=":material/play_arrow:", key="pair_start")
     if retrain:
         config = replace(quick, epochs=int(epochs), seed=int(seed), limit=subset_limit(limit, train_size))
-        start_job(jobs.pair_runs(prefix.strip(), config), data, pair=True)
+        start_job(jobs.pair_runs(prefix.strip(), config), data, pair=True,
+                  free_names=prefix.strip() == suggested)  # the suggested name is numbered if a job takes it
 if pooling_state.shows_monitor(jobs.current(), jobs.waiting()):
     training_monitor("pooling", detail=False)

@@ -45,7 +45,7 @@ chosen = st.selectbox("Recipe", list(recipes.RECIPES), key="recipe", on_change=l
                            "them.")
 st.caption(f"**{chosen}** sets: {config_net.describe(recipes.RECIPES[chosen])}. The form starts from a quick "
            f"run of it: {recipes.quick_run_words(train_size)}.")
-BOUNDS = config_net.BOUNDS  # the ranges TrainConfig allows: the widgets offer the same
+BOUNDS = config_net.BOUNDS  # the ranges TrainConfig allows: the number inputs offer the same
 
 with st.form("train-form"):
     st.markdown("**Hyperparameters**")

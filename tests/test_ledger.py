@@ -192,3 +192,22 @@ def test_a_runner_that_raises_fails_its_job_and_the_next_one_runs(fresh, tmp_pat
     assert "Too many open files" in broken.snapshot().error
     assert following.wait(10) and following.state == snapshots.FINISHED
     assert ledger.running() == ()
+
+
+def test_a_job_cancelled_as_its_slot_comes_hands_the_slot_on(fresh, tmp_path):
+    """The ledger gives a waiting job a slot, its owner cancels it before it launches: the slot goes to
+    the next in line instead of staying taken."""
+    executor = fresh(slots=1, seconds=30)
+    first = ledger.start(quick("first"), "Aiko", FAKE_DATA, tmp_path)
+    doomed = ledger.start(quick("doomed"), "Ben", FAKE_DATA, tmp_path, owner_id="ben")
+    after = ledger.start(quick("after"), "Cy", FAKE_DATA, tmp_path)
+    with ledger._ledger.lock:  # the moment between _fill() and launch(), as ended() leaves it
+        ledger._ledger.waiting.remove(doomed)
+        ledger._ledger.running.remove(first)
+        ledger._ledger.running.append(doomed)
+    doomed.stop(by="ben")  # cancelled while holding the slot it has not used yet
+    assert not doomed.launch(executor)
+    assert ledger.running() == (after,) and after.state == snapshots.RUNNING
+    for job in (first, after):
+        job.stop()
+    wait_all([after])

@@ -151,3 +151,11 @@ def test_comparing_needs_two_readable_cards_and_names_each_problem(tmp_path):
     assert at.warning[0].value.startswith("lonely: ")
     assert at.info[0].value == "Comparing needs at least two models with a readable model card."
     assert not at.get("plotly_chart")  # nothing to draw
+
+
+def test_a_student_name_is_shown_as_plain_words():
+    from kmnist.ui.classroom import plain
+
+    assert plain("  Aiko   Tanaka ") == "Aiko Tanaka"
+    assert plain("お名前 O'Neil-Smith Jr.") == "お名前 O'Neil-Smith Jr."
+    assert plain("[me](http://x) **big** _it_ :red[x] # h1 `code`") == "mehttpx big it redx h1 code"

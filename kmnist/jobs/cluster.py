@@ -180,11 +180,18 @@ class ClusterRun:
         future = self._future
         if future.status == "error":
             return "failed", self._failure(future)
+        if future.status == "finished":  # the task has ended: its last messages are in the queue, or lost
+            message = self._next_message()
+            if message is not None:
+                return self._keep(*message)
+            return "failed", wording.no_last_word(self.where or "a worker")
         if future.status in ("cancelled", "lost"):
             return "failed", wording.worker_died(self.where or "a worker")
         if self.worker is not None and self.worker["address"] not in self.cluster.workers():
             return "failed", wording.worker_died(self.where)
         if self._stop_asked is not None and time.monotonic() - self._stop_asked > supervisor.STOP_GRACE:
+            if self.worker is None:  # Stop came before the task reached a worker: it never will now
+                return "stopped", None
             with contextlib.suppress(Exception):
                 self.cluster.client.restart_workers([self.worker["address"]], timeout=30)
             return "stopped", wording.worker_restarted(supervisor.STOP_GRACE, self.where)

@@ -56,11 +56,14 @@ class ClusterExecutor:
         return ClusterRun(job, self.cluster)
 
     def describe(self) -> str:
-        names = self.cluster.worker_names() if self.cluster.connected else []
+        try:
+            names = self.cluster.worker_names() if self.cluster.connected else []
+        except Exception:  # the scheduler went quiet between two questions
+            names = []
         listed = f" ({', '.join(names)})" if names else ""
+        slots = self.slots()
         return (f"on the Dask cluster at {self.address}: {len(names)} worker"
-                f"{'s' if len(names) != 1 else ''}{listed}, "
-                f"{self.slots()} job{'s' if self.slots() != 1 else ''} at a time")
+                f"{'s' if len(names) != 1 else ''}{listed}, {slots} job{'s' if slots != 1 else ''} at a time")
 
 
 def configured_slots(environ=os.environ) -> int | None:

@@ -77,11 +77,15 @@ class Job:
         """Hand the job to `executor` (the ledger calls this, outside its lock). False, and nothing
         started, when the job was cancelled in the meantime or the executor could not start it."""
         with self._lock:
-            if self._state != QUEUED:
-                return False
-            self._state, self._clock = RUNNING, time.perf_counter()  # a Stop from now on is heard
-            self.started_at = time.time()
-            self._runner = executor.runner(self)
+            cancelled = self._state != QUEUED
+            if not cancelled:
+                self._state, self._clock = RUNNING, time.perf_counter()  # a Stop from now on is heard
+                self.started_at = time.time()
+                self._runner = executor.runner(self)
+        if cancelled:  # cancelled between the ledger giving it a slot and now: the slot goes on
+            if self.ledger:
+                self.ledger.launch(self.ledger.release(self))
+            return False
         try:
             return self._runner.start()
         except Exception as error:  # a runner that raised instead of failing the job: never left running
@@ -95,11 +99,13 @@ class Job:
             raise NotOwner(wording.not_owner(self.owner, [r.name for r in self.runs]))
         with self._lock:
             cancelled = self._state == QUEUED
+            stopping = self._state == RUNNING
             if cancelled:
                 self._state = CANCELLED
-            elif self._state == RUNNING:
+            elif stopping:
                 self._state, self._stop_asked = STOPPING, True
-                self._runner.stop()
+        if stopping:  # outside the lock: a cluster's scheduler may be slow to hear it
+            self._runner.stop()
         if cancelled:
             self.ended_at = time.time()
             if self.ledger:

@@ -25,6 +25,7 @@ from kmnist.registry.pairs import pair_name, pair_prefix
 from kmnist.registry.store import MODEL_SUFFIX, check_name, model_path, models_dir
 
 MAX_WAITING = 100   # jobs that may wait for a slot: a class of 30, three times over
+STUDENT_MODEL = "my-model"  # a student's model name when they give none (numbered if taken)
 
 
 class JobBusy(RuntimeError):
@@ -52,22 +53,29 @@ class Ledger:
         self.pace = Pace()
         self._noted = 0.0  # time.time() of the last note_estimates() pass
 
-    def submit(self, job: Job) -> Job:
+    def admit(self, job: Job) -> bool:
+        """Give `job` a slot (True: launch it) or a place in line (False); JobBusy when the line is full."""
         with self.lock:
-            runs_now = len(self.running) < self.executor.slots() and not self.waiting
-            if runs_now:
+            if len(self.running) < self.executor.slots() and not self.waiting:
                 self.running.append(job)
-            elif len(self.waiting) >= MAX_WAITING:
+                return True
+            if len(self.waiting) >= MAX_WAITING:
                 ahead = self.running[0].snapshot() if self.running else None
                 raise JobBusy(wording.queue_full(ahead and ahead.owner, ahead.names if ahead else [],
                                                  len(self.waiting)))
-            else:
-                self.waiting.append(job)
+            self.waiting.append(job)
+            return False
+
+    def admitted(self, job: Job, runs_now: bool) -> Job:
+        """After admit(), outside the lock: launch `job`, or take its first estimate."""
         if runs_now:
             self.launch([job])
         else:
             self.note_estimates(now_please=True)
         return job
+
+    def submit(self, job: Job) -> Job:
+        return self.admitted(job, self.admit(job))
 
     def launch(self, jobs: list[Job]) -> None:
         """Start `jobs`, which submit() or ended() made running ones; a job that cannot start ends, and
@@ -79,6 +87,13 @@ class Ledger:
         with self.lock:
             if job in self.waiting:
                 self.waiting.remove(job)
+
+    def release(self, job: Job) -> list[Job]:
+        """Free the slot of a job cancelled before it started; the waiting jobs that now have a slot."""
+        with self.lock:
+            if job in self.running:
+                self.running.remove(job)
+            return self._fill()
 
     def ended(self, job: Job) -> list[Job]:
         """Forget `job` as a running one; the waiting jobs that now have a slot, to launch."""
@@ -286,7 +301,9 @@ def start(runs: list[Run], owner: str, data, folder: Path | None = None, pair: b
         if found:
             raise JobError(found)
         runs = [replace(run, name=check_name(run.name)) for run in runs]
-        return _ledger.submit(Job(runs, owner, data, folder, pair, owner_id, ledger=_ledger))
+        job = Job(runs, owner, data, folder, pair, owner_id, ledger=_ledger)
+        runs_now = _ledger.admit(job)  # names checked and taken in one step: no two jobs share one
+    return _ledger.admitted(job, runs_now)  # outside the lock: starting a process or a task takes a while
 
 
 def pair_runs(prefix: str, config: TrainConfig) -> list[Run]:

@@ -103,3 +103,8 @@ def worker_restarted(grace: float, where: str | None) -> str:
 def waiting_not_kept(address: str) -> str:
     return (f"This run was waiting when the training cluster's scheduler at {address} stopped answering: it "
             "was not kept. Start it again once the scheduler runs again.")
+
+
+def no_last_word(where: str) -> str:
+    return (f"The run on worker {where} ended without reporting how: nothing of it reached the models "
+            "folder. Start it again.")

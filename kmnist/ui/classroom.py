@@ -14,7 +14,6 @@ from kmnist.jobs.cluster import CLUSTER_ENV, ClusterError
 from kmnist.registry.pairs import pair_name
 from kmnist.ui import keys
 
-DEFAULT_MODEL = "my-model"  # the Training page's model name when a student gives none
 RETRY_SECONDS = 15.0        # how long a cluster that could not be reached is believed down before a new try
 
 _students = itertools.count(1)
@@ -28,7 +27,13 @@ def student_name() -> str:
     state = st.session_state
     if not state.get(keys.STUDENT_LABEL):
         state[keys.STUDENT_LABEL] = f"Student {next(_students)}"
-    return (state.get(keys.STUDENT_NAME) or "").strip() or state[keys.STUDENT_LABEL]
+    return plain(state.get(keys.STUDENT_NAME) or "") or state[keys.STUDENT_LABEL]
+
+
+def plain(name: str) -> str:
+    """A name as plain words: letters (any script), digits, spaces and . ' - only, since pages show it
+    inside Markdown to the whole class (no links, colours or headings from a name)."""
+    return " ".join(re.sub(r"[^\w\s.'-]|_", "", name).split())
 
 
 def name_field() -> str:
@@ -44,7 +49,7 @@ def default_model_name(pooling: str) -> str:
     """This session's own starting name for a model: from the student's name when given
     ("aiko-max"), else my-model-max; the ledger numbers it if taken (ledger.with_free_names)."""
     given = re.sub(r"[^a-z0-9]+", "-", (st.session_state.get(keys.STUDENT_NAME) or "").lower()).strip("-")
-    return pair_name(given[:40] or DEFAULT_MODEL, pooling)
+    return pair_name(given[:40] or ledger.STUDENT_MODEL, pooling)
 
 
 def training_place():

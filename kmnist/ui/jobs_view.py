@@ -45,9 +45,9 @@ def start_job(runs: list[snapshots.Run], data, pair: bool = False,
 
 
 # How often a watching page redraws a running job. Every redraw that changes a chart costs the browser
-# (Plotly) and the server CPU, and the training process on the same cores loses about twice that: its two
-# threads wait for each other. So the cheap part (progress, ETA, Stop, the line) is redrawn every
-# STATUS_SECONDS and the charts, which change every batch, every CHART_SECONDS.
+# (Plotly) and the server CPU, which a training process on the same cores loses. So the cheap part
+# (progress, ETA, Stop, the line) is redrawn every STATUS_SECONDS and the charts, which change every
+# batch, every CHART_SECONDS.
 STATUS_SECONDS = 2.0
 CHART_SECONDS = 5.0
 
