@@ -76,7 +76,7 @@ def test_projection_draws_one_trace_per_present_class_and_each_point_names_its_i
     assert [trace.name for trace in figure.data] == [CLASSES[0].label, CLASSES[3].label]  # class order
     tsu = figure.data[1]
     assert list(tsu.x) == [0.0, 4.0] and list(tsu.y) == [1.0, 5.0]
-    assert [list(c) for c in tsu.customdata] == [[100, "3 つ (tsu)"], [102, "3 つ (tsu)"]]
+    assert [list(c) for c in tsu.customdata] == [[100, 3], [102, 3]]  # position and class index
     assert tsu.marker.color == style.DATASET_CLASS_COLORS[3]
     assert figure.layout.xaxis.title.text == "PC1" and figure.layout.clickmode == "event+select"
     assert clicks.selected_index([{"customdata": list(tsu.customdata[1])}]) == 102  # a click reads back

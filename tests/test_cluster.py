@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from kmnist.evaluation import metrics
 from kmnist.jobs import cluster, executors, ledger, snapshots, supervisor
 from kmnist.network.config import TrainConfig
 from kmnist.registry import store
@@ -43,7 +44,9 @@ def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, 
     saved = store.model_path("remote", tmp_path)
     assert saved.exists() and store.onnx_path(saved).exists()
     card = store.read_card(saved)
-    assert card.status.value == "complete" and card.test.accuracy > 0.2
+    assert card.status.value == "complete" and card.test.count == len(kmnist_data.y_test)
+    came_back = metrics.evaluate(store.load_model(saved), kmnist_data.x_test, kmnist_data.y_test)
+    assert came_back["accuracy"] == pytest.approx(card.test.accuracy)  # the very model the worker tested
     [report] = snap.reports
     assert report.result.model_path == saved and len(report.predicted) == len(kmnist_data.y_test)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no temporary file is left

@@ -12,6 +12,7 @@ import pytest
 
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots, supervisor, wording
+from kmnist.jobs.job import NotOwner
 from kmnist.network.config import TrainConfig
 from kmnist.registry import store
 from kmnist.registry.cards import Status
@@ -202,9 +203,9 @@ def test_the_queue_is_first_in_first_out_limited_and_only_owners_stop_or_cancel(
         jobs.start([snapshots.Run("one-too-many", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
     with pytest.raises(jobs.JobError, match="user3's job will save a model named 'wait3'"):
         jobs.start([snapshots.Run("wait3", TrainConfig(**QUICK))], "Zed", kmnist_data, tmp_path)
-    with pytest.raises(jobs.NotOwner, match="only Ann"):
+    with pytest.raises(NotOwner, match="only Ann"):
         first.stop(by="id0")
-    with pytest.raises(jobs.NotOwner, match="only user4"):
+    with pytest.raises(NotOwner, match="only user4"):
         line[4].stop(by="ann-session")
     line[4].stop(by="id4")  # its owner cancels it
     assert line[4].state == snapshots.CANCELLED and line[4].wait(0)

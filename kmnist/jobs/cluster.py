@@ -136,12 +136,14 @@ class ClusterRun:
                     silent_since = None
                     outcome, detail = self._keep(*message)
                     continue
-                if not self.cluster.connected:
+                try:
+                    if not self.cluster.connected:
+                        raise ConnectionError("the client lost the scheduler")
+                    outcome, detail = self._check_on_the_task()
+                except (OSError, ConnectionError, TimeoutError) as silence:  # CommClosedError is an OSError
                     silent_since = silent_since or time.monotonic()
                     if time.monotonic() - silent_since > LOST_AFTER:
-                        outcome, detail = "failed", wording.cluster_lost(self.cluster.address)
-                    continue
-                outcome, detail = self._check_on_the_task()
+                        outcome, detail = "failed", wording.cluster_lost(self.cluster.address, silence)
         except Exception as error:  # never leave a job running in the server's eyes
             outcome, detail = "failed", wording.describe_failure(error)
         finally:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots, wording
+from kmnist.jobs.job import NotOwner
 from kmnist.ui.resources import owner_id
 
 SHOWN = 10  # waiting jobs listed by name; the rest of a long line is counted
@@ -18,7 +19,7 @@ def stop(job: jobs.Job) -> None:
     """Stop or cancel `job` for this session; the ledger checks it is this session's job."""
     try:
         job.stop(by=owner_id())
-    except jobs.NotOwner as refused:
+    except NotOwner as refused:
         st.warning(f"**Not stopped:** {refused}.")
 
 
