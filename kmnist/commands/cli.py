@@ -73,9 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("model", help=MODEL_HELP)
     export.add_argument("--force", action="store_true", help="write it even if the twin is up to date")
 
-    bench = command("bench", cmd_bench, "benchmark against the classic CNN")
+    bench = command("bench", cmd_bench, "benchmark against the classic CNN, or a class training at once")
     bench.add_argument("--quick", action="store_true", help="a reduced run for CI")
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench.add_argument("--class", dest="students", type=_positive, metavar="N",
+                       help="instead: N students press Start on the Training page's quick run at once")
+    bench.add_argument("--cluster", metavar="ADDRESS",
+                       help="with --class: train on the Dask scheduler at ADDRESS (e.g. tcp://HOST:8786)")
+    bench.add_argument("--epochs", type=_positive, help="with --class: each run's epochs")
+    bench.add_argument("--limit", type=_positive, help="with --class: each run's training images")
     return parser
 
 
@@ -225,7 +231,14 @@ def cmd_export(args) -> int:
 
 def cmd_bench(args) -> int:
     from kmnist.commands.bench import run_benchmark
+    from kmnist.commands.classroom import run_classroom
 
+    if args.students:
+        return run_classroom(args.students, args.data, args.cluster, args.quick, args.epochs, args.limit,
+                             args.json)
+    if args.cluster or args.epochs or args.limit:
+        print("error: --cluster, --epochs and --limit go with --class N", file=sys.stderr)
+        return 2
     return run_benchmark(args.data, quick=args.quick, json_out=args.json)
 
 
