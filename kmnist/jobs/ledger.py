@@ -55,8 +55,9 @@ class Ledger:
 
     def admit(self, job: Job) -> bool:
         """Give `job` a slot (True: launch it) or a place in line (False); JobBusy when the line is full."""
+        slots = self.executor.slots()  # asked before the lock: a cluster may be slow to answer
         with self.lock:
-            if len(self.running) < self.executor.slots() and not self.waiting:
+            if len(self.running) < slots and not self.waiting:
                 self.running.append(job)
                 return True
             if len(self.waiting) >= MAX_WAITING:
@@ -90,13 +91,15 @@ class Ledger:
 
     def release(self, job: Job) -> list[Job]:
         """Free the slot of a job cancelled before it started; the waiting jobs that now have a slot."""
+        slots = self.executor.slots()
         with self.lock:
             if job in self.running:
                 self.running.remove(job)
-            return self._fill()
+            return self._fill(slots)
 
     def ended(self, job: Job) -> list[Job]:
         """Forget `job` as a running one; the waiting jobs that now have a slot, to launch."""
+        slots = self.executor.slots()
         with self.lock:
             if job not in self.running:
                 return []
@@ -104,11 +107,11 @@ class Ledger:
             self.last = job
             if job.state == FINISHED and job.started_at is not None:
                 self.pace.ended(job.ended_at - job.started_at, job.work())
-            return self._fill()
+            return self._fill(slots)
 
-    def _fill(self) -> list[Job]:
+    def _fill(self, slots: int) -> list[Job]:
         started = []
-        while self.waiting and len(self.running) < self.executor.slots():
+        while self.waiting and len(self.running) < slots:
             following = self.waiting.pop(0)
             if following.state == QUEUED:
                 self.running.append(following)
@@ -143,10 +146,13 @@ class Ledger:
         for other, other_rate in zip(running, rates, strict=True):
             progress = other.progress()
             total = self.pace.duration(other.work(), other_rate or rate)
-            left = progress.eta if progress.eta is not None else (
-                None if total is None else total - progress.elapsed)
-            if left is None:
+            # The ETA counts batches only; what follows the last one (testing, the twin) shows in the
+            # whole-job times of the jobs that ended, so the larger of the two counts.
+            lefts = [left for left in (progress.eta, None if total is None else total - progress.elapsed)
+                     if left is not None]
+            if not lefts:
                 return None
+            left = max(lefts)
             remaining.append(max(left, 0.0))
         durations = [self.pace.duration(ahead.work(), rate) for ahead in line[:line.index(job) + 1]]
         if any(duration is None for duration in durations):
