@@ -238,6 +238,7 @@ def test_two_sessions_pressing_start_at_once_one_runs_the_other_waits(tmp_path, 
 
 
 def test_an_estimated_start_is_what_is_left_of_the_running_job(tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(jobs, "_ledger", jobs.Ledger())  # no pace learnt from other tests' jobs
     monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")
     config = TrainConfig(**QUICK | dict(epochs=3, batch_size=16, limit=400))
     job = jobs.start([snapshots.Run("timed", config)], "tester", kmnist_data, tmp_path)
