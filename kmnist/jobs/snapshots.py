@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kmnist.jobs import wording
 from kmnist.network.config import TrainConfig
-from kmnist.training.run import TrainResult
+
+if TYPE_CHECKING:  # a type only: importing training here would load TensorFlow into every page
+    from kmnist.training.run import TrainResult
 
 QUEUED, RUNNING, STOPPING = "queued", "running", "stopping"
 FINISHED, FAILED, STOPPED, CANCELLED = "finished", "failed", "stopped", "cancelled"
