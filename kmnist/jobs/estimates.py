@@ -36,10 +36,16 @@ class Pace:
         if work > 0 and seconds > 0:
             self._seconds_per_work = [*self._seconds_per_work, seconds / work][-self._keep:]
 
-    def duration(self, work: float, running_rate: float | None = None) -> float | None:
+    @property
+    def measured(self) -> bool:
+        """Whether a job has ended, so that whole-job times (start-up to the files' return) are known."""
+        return bool(self._seconds_per_work)
+
+    def duration(self, work: float, running_rate: float | None = None, tail: float = 0.0) -> float | None:
         """Expected seconds for `work`: at the recent jobs' median rate, else at the rate of a job now
-        running (`running_rate`, seconds per work so far), else None (nothing measured yet)."""
+        running (`running_rate`, seconds per work from its start to its last batch) plus `tail`, the
+        guess for what follows the last batch (testing, the twin, the files' return); else None."""
         if self._seconds_per_work:
             rates = sorted(self._seconds_per_work)
             return work * rates[len(rates) // 2]
-        return None if running_rate is None else work * running_rate
+        return None if running_rate is None else work * running_rate + tail

@@ -58,6 +58,7 @@ class Job:
         self.joined_estimate: float | None = None
         self.estimate_taken_at: float | None = None
         self._clock: float | None = None  # perf_counter() when its executor took it
+        self._startup: float | None = None  # seconds from then to its first batch
         self._lock = threading.Lock()
         self._ended = threading.Event()
         self._records: list[Mapping] = []
@@ -159,6 +160,8 @@ class Job:
                 self._shape = {"epochs": record["epochs"] or 0, "steps": record["steps"] or 0}
                 self._pace = {"from": None, "latest": None}
             elif record["kind"] == "batch":
+                if self._startup is None and self._clock is not None:
+                    self._startup = time.perf_counter() - self._clock
                 self._position = {"epoch": record["epoch"], "batch": record["batch"]}
                 mark = (record["step"], record["elapsed"])
                 if self._pace["from"] is None and mark[0] >= PACED_FROM:
@@ -223,6 +226,11 @@ class Job:
                 eta = max(0.0, eta - (time.perf_counter() - self._pace_seen))
         return Progress(self._run_index + 1, len(self.runs), epoch, epochs, batch, steps, fraction,
                         elapsed, eta)
+
+    def startup(self) -> float | None:
+        """Seconds from when its executor took it to its first batch (None before that)."""
+        with self._lock:
+            return self._startup
 
     def work(self) -> float:
         """How much training the job asks for, in images seen (train images x epochs, over its runs)."""

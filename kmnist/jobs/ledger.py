@@ -142,10 +142,14 @@ class Ledger:
             return 0.0 if job in running else None
         rates = [self._rate(other) for other in running]
         rate = next((r for r in rates if r is not None), None)
+        # Until a job has ended, what follows a job's last batch is unknown: guess it takes as long as
+        # what came before its first one (both build and run TensorFlow graphs, both move the data).
+        startups = [seconds for seconds in (other.startup() for other in running) if seconds is not None]
+        tail = 0.0 if self.pace.measured else max(startups, default=0.0)
         remaining = []
         for other, other_rate in zip(running, rates, strict=True):
             progress = other.progress()
-            total = self.pace.duration(other.work(), other_rate or rate)
+            total = self.pace.duration(other.work(), other_rate or rate, tail)
             # The ETA counts batches only; what follows the last one (testing, the twin) shows in the
             # whole-job times of the jobs that ended, so the larger of the two counts.
             lefts = [left for left in (progress.eta, None if total is None else total - progress.elapsed)
@@ -154,7 +158,7 @@ class Ledger:
                 return None
             left = max(lefts)
             remaining.append(max(left, 0.0))
-        durations = [self.pace.duration(ahead.work(), rate) for ahead in line[:line.index(job) + 1]]
+        durations = [self.pace.duration(ahead.work(), rate, tail) for ahead in line[:line.index(job) + 1]]
         if any(duration is None for duration in durations):
             return None
         return start_times(remaining, self.executor.slots(), durations)[-1]
