@@ -65,8 +65,8 @@ else:
     if provenance.official:
         st.success("**Official KMNIST release**: checksums match the files published by CODH.")
     else:
-        st.warning("**Not the official KMNIST release.** This copy's checksums differ from the "
-                   "published files, so accuracies measured here are not comparable to published "
+        st.warning(f"**Not the official KMNIST release**: {provenance.description}. Its checksums differ "
+                   "from the published files, so accuracies measured here are not comparable to published "
                    f"KMNIST results (official: {kdata.OFFICIAL_SIZES['train']:,} training / "
                    f"{kdata.OFFICIAL_SIZES['test']:,} test images).")
     train, test, where = st.columns([1, 1, 3])

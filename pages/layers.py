@@ -10,7 +10,7 @@ from kmnist.inspect import gradcam, probes
 from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
-from kmnist.ui.layer_input import choose_input
+from kmnist.ui.layer_input import choose_input, seen_note
 from kmnist.ui.layers_view import convolution_worked_out, network_at_a_glance
 from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import LAYERS, page_header
@@ -52,6 +52,8 @@ shown.image(upscale(to_uint8(image), 6), caption=chosen.caption, output_format="
 verdict = "" if truth is None else (" :green[:material/check_circle: correct]" if predicted == truth else
                                     f" :red[:material/cancel: wrong] (true: {CLASSES[truth].name})")
 shown.markdown(f"**Prediction: {best.name} {probabilities[predicted]:.0%}**{verdict}")
+if seen := seen_note(entry.card, data, chosen.position, entry.name):
+    shown.caption(f":material/warning: {seen}")
 bars.plotly_chart(layers_charts.probability_bars(probabilities, "Softmax output: probability per class",
                                                  highlight=truth), key="softmax_bars")
 

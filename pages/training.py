@@ -19,7 +19,7 @@ st.markdown(
     "nudges every weight to lower the **loss** (how wrong the predictions are), and one pass over all "
     "images is an **epoch**. After every epoch, **callbacks** (code Keras runs during training) measure "
     "the model on held-out **validation** images it never trains on, keep the best epoch, and **stop "
-    "early** when the validation loss has not improved for *patience* epochs. Besides accuracy we "
+    "early** when the validation accuracy has not improved for *patience* epochs. Besides accuracy we "
     "report **AUC**: for each class, the chance that a random image of that class scores higher for it "
     "than a random image of another class (1.0 = perfect ranking, 0.5 = coin flip), averaged over the "
     "10 classes.")
@@ -77,9 +77,9 @@ with st.form("train-form"):
                  help="Share of the training images held out to validate each epoch.")
     right.number_input("Early-stopping patience (epochs)", min_value=BOUNDS["patience"].low,
                        max_value=BOUNDS["patience"].high, step=1, key="patience",
-                       help="Training stops early once the validation loss has not improved for this many "
-                            "epochs in a row; the best epoch is kept either way. At or above the epochs it "
-                            "never stops early.")
+                       help="Training stops early once the validation accuracy has not improved for this "
+                            "many epochs in a row; the best epoch is kept either way. At or above the epochs "
+                            "it never stops early.")
     limit = right.number_input(f"Training images (subset of {train_size:,})",
                                min_value=min(BOUNDS["limit"].low, train_size), max_value=train_size, step=100,
                                key="limit",

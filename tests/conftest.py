@@ -76,6 +76,19 @@ def official_labels_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_copies() -> dict[str, kdata.KMNISTData]:
+    """The two offline copies in ../shared: kmnist-offline (9,000 official test images, re-split) and
+    kmnist-subset (6,284 official training images and the same 9,000 official test images)."""
+    copies = {}
+    for name in ("kmnist-offline", "kmnist-subset"):
+        folder = ROOT.parent / "shared" / name
+        if kdata.missing_files(folder):
+            pytest.fail(f"{folder} must sit beside the project (see the README's data section)")
+        copies[name] = kdata.load(folder)
+    return copies
+
+
+@pytest.fixture(scope="session")
 def kmnist_data(data_dir):
     return kdata.load(data_dir)
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kmnist.data import files as kdata
+from kmnist.data import origins
 from kmnist.network.recipes import RECIPES, recipe
 from tests.conftest import ROOT
 
@@ -76,6 +78,17 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     report = json.loads(scores.stdout)
     assert 0.5 < report["accuracy"] <= 1 and len(report["per_class_accuracy"]) == 10
     assert report["data"]["official"] is False
+
+    # on the other shared copy, the images it trained or validated on are left out, and it says so
+    other = ROOT.parent / "shared" / ("kmnist-subset" if data_dir.name == "kmnist-offline"
+                                      else "kmnist-offline")
+    seen = np.concatenate([origins.decode(r)[1] for r in card["data"]["images"].values()])
+    positions = kdata.load(other).origins["test"].positions
+    expected = int(np.isin(positions, seen).sum())
+    assert expected > 0  # the two copies share official test images
+    text = kmnist("evaluate", model, "--data", other).stdout
+    assert (f"on the {len(positions) - expected:,} official test images cli never saw; {expected:,} it "
+            "trained or validated on are left out") in text
 
     # a drawing as a user would save it: dark ink on white paper, 280x280, plus a blank page
     files = []

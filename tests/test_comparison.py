@@ -31,7 +31,8 @@ def test_exactly_the_differing_settings_are_listed_and_the_rest_noted_as_shared(
     assert shared == {"pooling": "max", "epochs": "5", "limit": "all",
                       "data": "kmnist-offline (not official)",
                       **{name: comparison.MISSING for name in ("architecture", "batch_size", "optimizer",
-                                                                 "dropout", "label_smoothing", "val_fraction",
+                                                                 "dropout", "label_smoothing",
+                                                                 "stroke_thickness", "val_fraction",
                                                                  "patience")}}
     note = comparison.shared_note({"pooling": "max", "epochs": "5"})
     assert note == "Shared by all: pooling = max, epochs = 5."

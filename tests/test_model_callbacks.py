@@ -128,8 +128,19 @@ def test_stop_event_ends_training_at_next_batch_without_validating_half_epochs()
 
 def test_best_checkpoint_saves_only_improvements():
     saved = []
-    checkpoint = BestCheckpoint(lambda model, epoch, logs: saved.append((epoch, logs["val_loss"])))
-    for epoch, loss in enumerate([1.0, 0.8, 0.9, float("nan"), 0.5]):
+    checkpoint = BestCheckpoint(lambda model, epoch, logs: saved.append((epoch, logs["val_loss"])),
+                                monitor="val_loss")
+    for epoch, loss in enumerate([1.0, 0.8, 0.9, float("nan"), 0.5, 0.5]):
         checkpoint.on_epoch_end(epoch, {"val_loss": loss})
-    checkpoint.on_epoch_end(5, {"loss": 0.1})  # no validation: not a candidate
+    checkpoint.on_epoch_end(6, {"loss": 0.1})  # no validation: not a candidate
     assert saved == [(1, 1.0), (2, 0.8), (5, 0.5)] and checkpoint.best_epoch == 5
+
+
+def test_the_best_epoch_is_the_highest_validation_accuracy_the_latest_of_a_tie():
+    saved = []
+    checkpoint = BestCheckpoint(lambda model, epoch, logs: saved.append(epoch))
+    assert checkpoint.monitor == "val_accuracy"
+    for epoch, (accuracy, loss) in enumerate([(0.90, 0.3), (0.95, 0.2), (0.94, 0.1), (0.95, 0.4),
+                                              (float("nan"), 0.1), (0.93, 0.05)]):
+        checkpoint.on_epoch_end(epoch, {"val_accuracy": accuracy, "val_loss": loss})
+    assert saved == [1, 2, 4] and checkpoint.best_epoch == 4  # a lower loss alone is no better

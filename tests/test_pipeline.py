@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kmnist.data.pixels import to_model_input
-from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
+from kmnist.training.pipeline import augmenter, make_dataset, train_val_split, training_subset
 
 
 def synthetic(n=200):
@@ -58,3 +58,17 @@ def test_shuffling_or_augmenting_needs_a_seed():
     for options in ({"shuffle": True}, {"augment": True}):
         with pytest.raises(ValueError, match="needs a seed"):
             make_dataset(x, y, 8, **options)
+
+
+def test_stroke_thickness_thickens_and_thins_strokes_and_is_off_by_default():
+    line = np.zeros((64, 28, 28, 1), np.float32)
+    line[:, 4:24, 13] = 1.0  # a one-pixel vertical stroke
+    still = {"shift_px": 0.0, "rotation_deg": 0.0, "zoom": 0.0}
+    assert np.allclose(augmenter(0, **still)(line).numpy(), line)
+    ink = augmenter(0, stroke_thickness=1.0, **still)(line).numpy()
+    assert ink.min() >= 0.0 and ink.max() <= 1.0 + 1e-6
+    totals = ink.sum(axis=(1, 2, 3))
+    assert (totals > line[0].sum() + 1).any() and (totals < line[0].sum() - 1).any()  # thicker and thinner
+    assert ink[:, 4:24, 12].max() > 0 and ink[:, 4:24, 14].max() > 0  # thicker: into both neighbours
+    default, explicit = augmenter(5), augmenter(5, stroke_thickness=0.0)
+    assert np.array_equal(default(line).numpy(), explicit(line).numpy())

@@ -110,7 +110,11 @@ def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_n
     from kmnist.network.config import SETTINGS, describe, differences, subset_limit, with_settings
     from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, RECIPES, quick_run_settings, recipe
 
-    assert set(RECIPES) == {"studio", "classic"} and RECIPES[DEFAULT_RECIPE] == TrainConfig()
+    assert set(RECIPES) == {"studio", "classic"} and DEFAULT_RECIPE == "studio"
+    # the studio recipe: the config's defaults, trained longer, with strokes made thicker and thinner (a
+    # config's own default stays off: a card from before the setting existed trained without it)
+    studio = {"epochs": 50, "patience": 20, "stroke_thickness": 1.0}
+    assert differences(RECIPES["studio"], TrainConfig()) == studio
     for config in RECIPES.values():
         assert config.problems() == []
     assert TrainConfig().seed == 42  # the one default seed, recorded by the shipped cards
@@ -118,6 +122,10 @@ def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_n
     assert differences(classic, RECIPES["classic"]) == {"epochs": 3}
     assert asdict(classic) | {"epochs": 25} == asdict(RECIPES["classic"])
     assert "adadelta at learning rate 1" in describe(classic) and "augmentation off" in describe(classic)
+    assert "thicker or thinner" not in describe(TrainConfig())
+    assert "augmentation on with strokes up to 0.5 thicker or thinner," in describe(
+        TrainConfig(stroke_thickness=0.5))
+    assert "thicker" not in describe(TrainConfig(stroke_thickness=0.5, augment=False))
     with pytest.raises(ConfigError, match="recipe must be one of studio, classic"):
         recipe("fancy")
     settings = quick_run_settings("studio", train_size=2000)

@@ -58,6 +58,7 @@ def time_to_accuracy(history: list[dict]) -> dict[str, float | None]:
 def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     """Train the classic CNN, our default model and the Training page's quick run on the same data:
     accuracy, seconds and time to each validation-accuracy milestone."""
+    from kmnist.evaluation.unseen import unseen_test
     from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, recipe
     from kmnist.registry.store import model_path
     from kmnist.training.run import train
@@ -80,7 +81,8 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
                       "seconds": card.training_seconds, "epochs": card.epochs_run,
                       "images_per_second": card.data.used["train"]
                       / statistics.median(epoch_seconds),
-                      "time_to": time_to_accuracy(result.history)}
+                      "time_to": time_to_accuracy(result.history),
+                      "counted": unseen_test(card, dataset).line(name)}
     runs["peak_memory_mb"] = peak_memory_mb()
     return runs
 
@@ -206,7 +208,7 @@ def format_report(report: dict) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"KMNIST Studio benchmark — {report['machine']} — {report['date']}",
-             f"data: {report['data']}", ""]
+             f"data: {report['data']}", f"test figures {default.get('counted', '')}", ""]
     lines += [f"{name:<{width}}  {value:<16}  {detail}" for name, value, detail in rows]
     return "\n".join(lines)
 

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=_positive, default=None, help="train on a stratified subset")
     train.add_argument("--seed", type=int, default=None, help="default: the recipe's seed")
     train.add_argument("--patience", type=_positive, default=None,
-                       help="epochs without a better validation loss before stopping early")
+                       help="epochs without a better validation accuracy before stopping early")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--overwrite", action="store_true", help="replace an existing model")
     train.add_argument("--out", required=True, help="where to save, PATH.keras")
@@ -150,16 +150,25 @@ def _load_model(text: str):
 def cmd_evaluate(args) -> int:
     from kmnist.data.classes import CLASSES
     from kmnist.evaluation.metrics import evaluate
+    from kmnist.evaluation.unseen import unseen_test
+    from kmnist.registry.store import read_card
 
-    model = _load_model(args.model)
+    path = _model_path(args.model)
+    model, card = _load_model(args.model), read_card(path)
     dataset = kdata.load(args.data)
-    scores = evaluate(model, dataset.x_test, dataset.y_test)
+    counted = unseen_test(card, dataset)
+    if not len(counted.keep):
+        raise kdata.DataError(f"{path.stem} trained or validated on every test image of this copy "
+                              f"({counted.left_out:,}): no fair figure can be given; evaluate it on "
+                              "another copy")
+    scores = evaluate(model, dataset.x_test[counted.keep], dataset.y_test[counted.keep])
     if args.json:
-        print(json.dumps(scores | {"data": dataset.provenance.to_dict()}))
+        print(json.dumps(scores | {"data": dataset.provenance.to_dict(), "left_out": counted.left_out,
+                                   "known": counted.known, "counted": counted.line(path.stem)}))
         return 0
     print(dataset.provenance.summary)
     print(f"test accuracy {scores['accuracy']:.4f}  macro AUC {scores['macro_auc']:.4f}  "
-          f"loss {scores['loss']:.4f}  ({scores['count']} images)")
+          f"loss {scores['loss']:.4f}, {counted.line(path.stem)}")
     for kana, accuracy in zip(CLASSES, scores["per_class_accuracy"], strict=False):
         print(f"  {kana.label:<10} {accuracy:.4f}")
     return 0

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kmnist.data.origins import OFFICIAL_SIZES, Origin, OriginError, describe_copy, read_origins
+
 OFFICIAL_URL = "http://codh.rois.ac.jp/kmnist/dataset/kmnist/"
 
 
@@ -29,9 +31,6 @@ OFFICIAL_MD5 = {
 }
 
 
-OFFICIAL_SIZES = {"train": 60_000, "test": 10_000}  # images per split of the official release
-
-
 SPLIT_FILES = {
     split: (f"kmnist-{split}-imgs.npz", f"kmnist-{split}-labels.npz") for split in ("train", "test")
 }
@@ -39,7 +38,8 @@ SPLIT_FILES = {
 
 ATTRIBUTION = (
     '"KMNIST Dataset" (created by CODH), adapted from "Kuzushiji Dataset" '
-    "(created by NIJL and others), doi:10.20676/00000341, CC BY-SA 4.0"
+    "(created by NIJL and others), doi:10.20676/00000341, licensed CC BY-SA 4.0 "
+    "(https://creativecommons.org/licenses/by-sa/4.0/); KMNIST Studio shows its images unchanged"
 )
 
 
@@ -55,6 +55,7 @@ class Provenance:
     official: bool
     sizes: dict[str, int]
     md5: dict[str, str] = field(default_factory=dict)
+    description: str = ""  # what the copy is (origins.describe_copy)
 
     @property
     def name(self) -> str:
@@ -63,13 +64,11 @@ class Provenance:
 
     @property
     def summary(self) -> str:
-        sizes = f"{self.sizes['train']:,} train / {self.sizes['test']:,} test images"
+        what = f"Folder '{self.name}': {self.description or describe_copy(self.official, self.sizes, {})}"
         if self.official:
-            return f"Official KMNIST release ({sizes}, folder '{self.name}')"
-        return (
-            f"NOT the official KMNIST release ({sizes}, folder '{self.name}'): checksums differ "
-            "from the official files, so accuracy here is not comparable to published KMNIST results"
-        )
+            return what
+        return (f"{what}. NOT the official KMNIST release, so accuracy here is not comparable to published "
+                f"KMNIST results (trained on {OFFICIAL_SIZES['train']:,} images)")
 
     def checksum_rows(self) -> list[dict]:
         """One row per official file: this copy's md5, the official md5, and whether they agree."""
@@ -91,6 +90,7 @@ class KMNISTData:
     x_test: np.ndarray
     y_test: np.ndarray
     provenance: Provenance
+    origins: dict[str, Origin | None] = field(default_factory=dict)  # split -> its official images
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in SPLIT_FILES:
@@ -232,10 +232,11 @@ def load(data_dir=None) -> KMNISTData:
         for name in (image_file, label_file):
             checksums[name] = md5sum(directory / name)
     official = all(checksums[name] == md5 for name, md5 in OFFICIAL_MD5.items())
-    provenance = Provenance(
-        directory=str(directory.resolve()),
-        official=official,
-        sizes={split: len(arrays[split][1]) for split in arrays},
-        md5=checksums,
-    )
-    return KMNISTData(*arrays["train"], *arrays["test"], provenance=provenance)
+    sizes = {split: len(arrays[split][1]) for split in arrays}
+    try:
+        origins = read_origins(directory, sizes, checksums[SPLIT_FILES["train"][0]], official)
+    except OriginError as error:
+        raise DataError(str(error)) from error
+    provenance = Provenance(directory=str(directory.resolve()), official=official, sizes=sizes,
+                            md5=checksums, description=describe_copy(official, sizes, origins))
+    return KMNISTData(*arrays["train"], *arrays["test"], provenance=provenance, origins=origins)

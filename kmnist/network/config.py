@@ -62,6 +62,7 @@ BOUNDS = {
     "learning_rate": Bound(0.0, 10.0, low_open=True),
     "dropout": Bound(0.0, 1.0, high_open=True),
     "label_smoothing": Bound(0.0, 1.0, high_open=True),
+    "stroke_thickness": Bound(0.0, 1.0),
     "val_fraction": Bound(0.0, 1.0, low_open=True, high_open=True),
     "patience": Bound(1, whole=True),
     "limit": Bound(100, whole=True, unit=" images"),
@@ -71,7 +72,8 @@ BOUNDS = {
 
 # How a problem names each field.
 _NOUNS = {"epochs": "epochs", "batch_size": "batch size", "learning_rate": "learning rate",
-          "dropout": "dropout", "label_smoothing": "label smoothing", "val_fraction": "validation fraction",
+          "dropout": "dropout", "label_smoothing": "label smoothing",
+          "stroke_thickness": "stroke thickness", "val_fraction": "validation fraction",
           "patience": "early-stopping patience", "limit": "training subset", "seed": "seed"}
 
 
@@ -88,6 +90,7 @@ class TrainConfig:
     dropout: float = 0.25
     label_smoothing: float = 0.1
     augment: bool = True
+    stroke_thickness: float = 0.0  # augmentation's thicker/thinner strokes (pipeline.augmenter); 0: off
     val_fraction: float = 0.2
     patience: int = 10
     limit: int | None = None
@@ -145,10 +148,12 @@ def with_settings(base: TrainConfig, **settings) -> TrainConfig:
 def describe(config: TrainConfig) -> str:
     """What a config sets, in one line for people (the Training page shows it for each recipe)."""
     schedule = "" if config.optimizer == "adadelta" else " (one-cycle schedule)"
+    strokes = (f" with strokes up to {config.stroke_thickness:g} thicker or thinner"
+               if config.augment and config.stroke_thickness else "")
     return (f"{config.architecture} network, {config.epochs} epochs, batch {config.batch_size}, "
             f"{config.optimizer} at learning rate {config.learning_rate:g}{schedule}, "
             f"dropout {config.dropout:g}, label smoothing {config.label_smoothing:g}, "
-            f"augmentation {'on' if config.augment else 'off'}, "
+            f"augmentation {'on' if config.augment else 'off'}{strokes}, "
             f"{config.val_fraction:.0%} validation, early-stopping patience {config.patience}, "
             f"seed {config.seed}")
 

@@ -77,6 +77,13 @@ _ONNX_SCHEMA = _record(
 )
 
 
+# A set of official images (kmnist.data.origins.encode): which official split, how many, the lowest and
+# highest position, and a bitmap of the whole split.
+_OFFICIAL_IMAGES = _record({"split": {"enum": ["train", "test"]}, "count": _COUNT, "first": _COUNT,
+                            "last": _COUNT, "bitmap": {"type": "string", "pattern": "^[A-Za-z0-9+/=]+$"}},
+                           required=["split", "count", "bitmap"])
+
+
 SCHEMA = _record({
     "name": {"type": "string"},
     "status": {"enum": [status.value for status in Status]},
@@ -88,6 +95,8 @@ SCHEMA = _record({
         "md5": {"type": "object", "additionalProperties": {"type": "string"}},
         "summary": {"type": "string"},
         "used": {"type": "object", "additionalProperties": _COUNT},
+        "images": _record({seen: _OFFICIAL_IMAGES for seen in ("trained", "validated")},
+                          required=["trained", "validated"]),
     }),
     "parameters": _COUNT,
     "strategy": {"type": "string"},
@@ -169,6 +178,7 @@ class DataRecord(_Part):
     md5: dict[str, str] | None = None      # file name -> checksum
     summary: str | None = None             # the provenance in one sentence
     used: dict[str, int] | None = None     # images the run used: train, validation, test
+    images: dict[str, dict] | None = None  # the official images it trained and validated on (origins.encode)
 
 
 @dataclass(frozen=True)

@@ -144,19 +144,32 @@ class StopOnEvent(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class BestCheckpoint(keras.callbacks.Callback):
-    """Like ModelCheckpoint(save_best_only=True) on val_loss, but `save(model, epoch, logs)` decides
-    how to write (the training module writes atomically, with a card) and half epochs never count."""
+KEEP_BEST_BY = "val_accuracy"  # what "the best epoch" means: the highest validation accuracy
 
-    def __init__(self, save: Callable[[keras.Model, int, dict], None], monitor: str = "val_loss"):
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Like ModelCheckpoint(save_best_only=True) on `monitor` (KEEP_BEST_BY), but `save(model, epoch,
+    logs)` decides how to write (the training module writes atomically, with a card) and half epochs never
+    count. An accuracy is better when higher, and a later epoch that ties the best wins: under a one-cycle
+    schedule it has trained longer at a lower rate. A loss is better when strictly lower.
+
+    Not val_loss by default: with label smoothing the validation loss mostly measures how far the model's
+    confidence sits from the smoothed targets; it wandered by 30 % between late epochs whose accuracy
+    stood still, so it picked a mid-run epoch."""
+
+    def __init__(self, save: Callable[[keras.Model, int, dict], None], monitor: str = KEEP_BEST_BY):
         super().__init__()
         self.save = save
         self.monitor = monitor
+        self.sign = -1.0 if "accuracy" in monitor or "auc" in monitor else 1.0  # compared as losses
         self.best = np.inf
         self.best_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
-        if value is not None and np.isfinite(value) and value < self.best:
+        if value is None or not np.isfinite(value):
+            return
+        value = self.sign * value
+        if value < self.best or (value == self.best and self.sign < 0):
             self.save(self.model, epoch + 1, dict(logs))  # raises on failure: then nothing counts
             self.best, self.best_epoch = float(value), epoch + 1

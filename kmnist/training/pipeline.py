@@ -25,9 +25,21 @@ def train_val_split(x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int
     return (x_train, y_train), (x_val, y_val)
 
 
-def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom: float = 0.1):
+def split_indices(y: np.ndarray, limit: int | None, val_fraction: float, seed: int):
+    """Positions in `y` of a run's training and validation images: `training_subset` of them, then
+    `train_val_split` (the same images those two give, in the same order), so a card can say which
+    images of the copy trained its model."""
+    subset, labels = training_subset(np.arange(len(y)), y, limit, seed)
+    (train, _), (validation, _) = train_val_split(subset, labels, val_fraction, seed)
+    return train, validation
+
+
+def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom: float = 0.1,
+              stroke_thickness: float = 0.0):
     """A function that gives each image of a float batch (B, 28, 28, 1) a random small rotation, zoom
-    and shift: the variation of hand-written characters.
+    and shift: the variation of hand-written characters; with `stroke_thickness` above 0, first thicker
+    or thinner strokes (a blend toward the image's 3x3 dilation or erosion, weight drawn per image from
+    -stroke_thickness to +stroke_thickness), the variation between writers and brushes.
 
     The three are combined into ONE affine transform and the image is resampled once. Chaining
     Keras' RandomRotation, RandomZoom and RandomTranslation resamples three times and blurs the thin
@@ -39,6 +51,12 @@ def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom
 
     def augment(images):
         count = tf.shape(images)[0]
+        if stroke_thickness:
+            weight = generator.uniform([count, 1, 1, 1], -stroke_thickness, stroke_thickness)
+            thicker = tf.nn.max_pool2d(images, 3, 1, "SAME")
+            thinner = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
+            images = (images + tf.maximum(weight, 0.0) * (thicker - images)
+                      + tf.maximum(-weight, 0.0) * (thinner - images))
         height, width = (tf.cast(tf.shape(images)[i], tf.float32) for i in (1, 2))
         angle = generator.uniform([count], -rotation_deg, rotation_deg) * (np.pi / 180.0)
         scale = generator.uniform([count], 1.0 - zoom, 1.0 + zoom)
@@ -60,10 +78,11 @@ def augmenter(seed: int, shift_px: float = 2.0, rotation_deg: float = 10.0, zoom
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = False,
-                 augment: bool = False, seed: int | None = None):
+                 augment: bool = False, seed: int | None = None, stroke_thickness: float = 0.0):
     """A tf.data pipeline of (float images, one-hot labels); images stay uint8 until batched.
 
-    `seed` (required to shuffle or augment) makes the order and the augmentation repeatable.
+    `seed` (required to shuffle or augment) makes the order and the augmentation repeatable;
+    `stroke_thickness` (see augmenter) acts only when augmenting.
     """
     import tensorflow as tf
 
@@ -80,7 +99,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
 
     dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
-        augment = augmenter(seed)
+        augment = augmenter(seed, stroke_thickness=stroke_thickness)
         dataset = dataset.map(lambda images, labels: (augment(images), labels),
                               num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)

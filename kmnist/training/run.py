@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kmnist.data.files import KMNISTData
+from kmnist.data.origins import seen_images
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation.metrics import evaluate
 from kmnist.network.architectures import build_model, compile_model
@@ -16,8 +17,8 @@ from kmnist.registry.cards import Card, OnnxRecord, Status, TestMetrics
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import CHECK_IMAGES, write_onnx
 from kmnist.registry.store import MODEL_SUFFIX, library_versions, load_model, now, save_model, write_card
-from kmnist.training.callbacks import BestCheckpoint, StopOnEvent, StreamingCallback
-from kmnist.training.pipeline import make_dataset, train_val_split, training_subset
+from kmnist.training.callbacks import KEEP_BEST_BY, BestCheckpoint, StopOnEvent, StreamingCallback
+from kmnist.training.pipeline import make_dataset, split_indices
 
 # A TrainResult's own status, never a card's (no card is left): stopped before the first epoch ended.
 STOPPED_EMPTY = "stopped-empty"
@@ -68,8 +69,8 @@ def make_optimizer(config: TrainConfig, total_steps: int):
 
 def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners=(),
           stop_event=None, overwrite: bool = False) -> TrainResult:
-    """Train, keep the best epoch (val loss) at `out_path` with its card, evaluate it on the test set,
-    and write its ONNX twin (kmnist.registry.export) beside it.
+    """Train, keep the best epoch (highest validation accuracy) at `out_path` with its card, evaluate it
+    on the test set, and write its ONNX twin (kmnist.registry.export) beside it.
 
     The best checkpoint is written atomically with a card whose status is "training" while the run
     goes on, so a crash or restart leaves a usable model whose card says the run was interrupted.
@@ -88,10 +89,11 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
         raise ModelError(f"folder {out_path.parent} does not exist; create it or choose another")
 
     keras.utils.set_random_seed(config.seed)
-    x, y = training_subset(data.x_train, data.y_train, config.limit, config.seed)
-    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, config.val_fraction, config.seed)
+    trained, validated = split_indices(data.y_train, config.limit, config.val_fraction, config.seed)
+    (x_train, y_train), (x_val, y_val) = ((data.x_train[i], data.y_train[i]) for i in (trained, validated))
     train_set = make_dataset(x_train, y_train, config.batch_size, shuffle=True,
-                             augment=config.augment, seed=config.seed)
+                             augment=config.augment, seed=config.seed,
+                             stroke_thickness=config.stroke_thickness)
     steps = math.ceil(len(y_train) / config.batch_size)
     strategy = choose_strategy()
     with strategy.scope():
@@ -103,7 +105,8 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
         "name": out_path.stem, "status": Status.TRAINING.value, "created": now(),
         "config": asdict(config),
         "data": data.provenance.to_dict() | {
-            "used": {"train": len(y_train), "validation": len(y_val), "test": len(data.y_test)}},
+            "used": {"train": len(y_train), "validation": len(y_val), "test": len(data.y_test)}}
+        | seen_images(data.origins.get("train"), trained, validated),
         "parameters": int(model.count_params()), "strategy": type(strategy).__name__,
         "versions": library_versions(), "history": history,
     }
@@ -120,7 +123,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
     checkpoint = BestCheckpoint(save_checkpoint)
     stopper = StopOnEvent(stop_event)
     callbacks = [streaming, checkpoint, stopper,
-                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)]
+                 keras.callbacks.EarlyStopping(monitor=KEEP_BEST_BY, mode="max", patience=config.patience)]
     try:
         model.fit(train_set, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     except BaseException as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kmnist.charts import training as training_charts
-from kmnist.evaluation import comparison
+from kmnist.evaluation import comparison, gap
 from kmnist.registry import store
 
 
@@ -30,6 +30,10 @@ def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
     st.subheader("Test results")
     st.dataframe(comparison.metrics_rows(cards), hide_index=True)
     st.caption("All on each card's own held-out test set; validation accuracy is that of the epoch kept.")
+    if gaps := {name: found for name, card in cards.items() if (found := gap.gap(card))}:
+        listed = "; ".join(f"{name}: {gap.gap_words(*found)}" for name, found in gaps.items())
+        st.info(f"**Far better on validation than on test:** {listed}. {gap.LESSON}",
+                icon=":material/school:")
     st.plotly_chart(training_charts.training_curves(comparison.curve_records(cards)), key=f"{key}_curves")
     st.caption("Solid: training; dashed: validation; one colour per model, from each model's card.")
 

@@ -9,6 +9,7 @@ from kmnist.charts import training
 from kmnist.data.files import data_key
 from kmnist.data.pixels import to_float, to_model_input, upscale
 from kmnist.evaluation import confusion
+from kmnist.evaluation.unseen import unseen_test
 from kmnist.registry import store
 from kmnist.ui.navigation import open_in_layers
 from kmnist.ui.resources import get_classifier, model_stamps
@@ -20,10 +21,13 @@ MAX_SHOWN = 40  # images shown of one cell (the diagonal holds hundreds)
 CHART_CONFIG = {"doubleClickDelay": 0}
 
 
-def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> None:
-    """The confusion matrix of `predicted` against `labels` on test `images`; a click on a cell shows its
-    images (positions in the test set) and offers to open one in the Layer visualizer. The cell stays shown
-    until another is clicked (a second click on it too: plotly then unmarks it, its images stay)."""
+def confusion_explorer(labels, predicted, images, key: str, model_name: str, keep=None) -> None:
+    """The confusion matrix of `predicted` against `labels` on test `images` (only those at `keep`, when
+    given); a click on a cell shows its images (positions in the test set) and offers to open one in the
+    Layer visualizer. The cell stays shown until another is clicked (a second click on it too: plotly then
+    unmarks it, its images stay)."""
+    keep = np.arange(len(labels)) if keep is None else keep
+    labels, predicted = labels[keep], predicted[keep]
     counts = confusion.matrix(labels, predicted)
     event = st.plotly_chart(training.clickable_confusion(counts), key=f"{key}-confusion", on_select="rerun",
                             selection_mode="points", config=CHART_CONFIG)
@@ -32,7 +36,7 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
         st.caption("Click a cell to see its test images: the diagonal holds the right answers, every other "
                    "cell one kind of mistake.")
         return
-    found = confusion.members(labels, predicted, cell)
+    found = keep[confusion.members(labels, predicted, cell)]
     if not len(found):
         st.info(f"**Empty cell** ({cell.words}): {model_name} read no test image this way.",
                 icon=":material/check_circle:")
@@ -47,7 +51,7 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str) -> 
                               format_func=lambda i: f"test image #{i}")
     if send.button("Open in the Layer visualizer", icon=":material/layers:", key=f"{key}-inspect",
                  help="Follows this image through every layer of the model you pick there."):
-        open_in_layers(to_float(images[position]), truth=cell.true,
+        open_in_layers(to_float(images[position]), truth=cell.true, position=position,
                        caption=f"test image #{position}, {cell.words} by {model_name}")
 
 
@@ -74,7 +78,12 @@ def model_results(entry: store.ModelEntry, data, key: str) -> None:
     provenance = data.provenance
     predicted = _predicted(str(entry.path), model_stamps(entry.path), data_key(data, "test"), classifier,
                            data.x_test)
-    right = float(np.mean(predicted == data.y_test))
-    st.caption(f"{entry.name} on the {len(data.y_test):,} test images of {provenance.name}: {right:.1%} "
-               f"right (predicted by {classifier.engine}).")
-    confusion_explorer(data.y_test, predicted, data.x_test, key, entry.name)
+    counted = unseen_test(entry.card, data)
+    if not len(counted.keep):
+        st.warning(f"{entry.name} trained or validated on every test image of {provenance.name}: no fair "
+                   "figure can be given on this copy.", icon=":material/warning:")
+        return
+    right = float(np.mean(predicted[counted.keep] == data.y_test[counted.keep]))
+    st.caption(f"{entry.name}: {right:.2%} right {counted.line(entry.name)} (folder {provenance.name}; "
+               f"predicted by {classifier.engine}).")
+    confusion_explorer(data.y_test, predicted, data.x_test, key, entry.name, counted.keep)

@@ -10,6 +10,7 @@ import streamlit as st
 from kmnist.data import explore
 from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import to_float
+from kmnist.evaluation.unseen import unseen_test
 from kmnist.ui import keys
 
 TEST, DRAWN, SENT = "Test image", "My drawing (Sketch pad)", "Picked test image"
@@ -23,6 +24,7 @@ class LayerInput:
     truth: int | None
     caption: str
     note: str = ""     # where it came from, shown under the choice
+    position: int | None = None  # its position in the test set (None for a drawing)
 
 
 def sources(drawing, sent: dict | None) -> tuple[list[str], str]:
@@ -39,7 +41,7 @@ def from_test_set(data, position: int) -> LayerInput:
     """Test image `position` of `data`, with its true class."""
     truth = int(data.y_test[position])
     return LayerInput(to_float(data.x_test[position]), truth,
-                      f"test image #{position}, true class {CLASSES[truth].label}")
+                      f"test image #{position}, true class {CLASSES[truth].label}", position=position)
 
 
 def from_drawing(drawing) -> LayerInput:
@@ -49,7 +51,21 @@ def from_drawing(drawing) -> LayerInput:
 
 def from_sent(sent: dict) -> LayerInput:
     return LayerInput(sent["image"], sent["truth"], sent["caption"],
-                      "Shown: the test image last opened from a confusion-matrix cell.")
+                      "Shown: the test image last opened from a confusion-matrix cell.", sent.get("position"))
+
+
+def seen_note(card, data, position: int | None, model: str) -> str:
+    """What a right answer on test image `position` is worth: nothing to add when `model` never saw it; a
+    warning when its card says it trained or validated on it, or cannot tell."""
+    if position is None:
+        return ""
+    counted = unseen_test(card, data)
+    if not counted.known:
+        return f"{model} may have trained on this image (its card or this copy cannot tell)."
+    if position not in set(counted.keep.tolist()):
+        return (f"{model} trained or validated on this image, so a right answer here proves little: pick a "
+                "test image it never saw to judge it.")
+    return ""
 
 
 def choose_input(data) -> LayerInput:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kmnist.data.origins import seen_words
+from kmnist.evaluation import gap
 from kmnist.registry import store
 from kmnist.registry.cards import Card, TestMetrics
 
@@ -27,6 +29,9 @@ def test_metrics(card: Card) -> None:
     columns[1].metric("Macro AUC", _figure(test.macro_auc, ".4f"), help=AUC_HELP)
     columns[2].metric("Test loss", _figure(test.loss, ".3f"))
     columns[3].metric("Training time", _figure(card.training_seconds, ".0f", " s"))
+    if found := gap.gap(card):
+        st.info(f"**Far better on validation than on test:** {gap.gap_words(*found)}. {gap.LESSON}",
+                icon=":material/school:")
 
 
 def model_card(entry: store.ModelEntry, expanded: bool = False) -> None:
@@ -45,7 +50,8 @@ def model_card(entry: store.ModelEntry, expanded: bool = False) -> None:
         columns[3].metric("Status", entry.status)
         if card.data is not None:
             note = ":material/verified:" if card.data.official else ":material/warning:"
-            st.caption(f"{note} Trained on: {card.data.summary or card.data.name or 'unknown data'}")
+            st.caption(f"{note} Trained on: {card.data.summary or card.data.name or 'unknown data'}; "
+                       f"{seen_words(card.data.images)}.")
         if card.config is not None:
             st.caption("Training config: " + ", ".join(f"{name} = {getattr(card.config, name)}"
                                                        for name in card.config_fields))

@@ -58,14 +58,17 @@ def navigation():
                           for page in PAGES])
 
 
-def open_in_layers(image, caption: str | None = None, truth: int | None = None) -> None:
+def open_in_layers(image, caption: str | None = None, truth: int | None = None,
+                   position: int | None = None) -> None:
     """Open the Layer visualizer on `image` ((28, 28) float), which it then shows first: a Sketch pad
-    drawing, or, given its `caption` and true class `truth`, a test image (e.g. from a confusion-matrix cell).
+    drawing, or, given its `caption`, true class `truth` and `position` in the test set, a test image (e.g.
+    from a confusion-matrix cell).
     A script-run call, not a widget callback (st.switch_page)."""
     if caption is None:
         st.session_state[keys.LAST_DRAWING] = image
     else:  # "drawing": the drawing sent before it, so that a later drawing opens first
         st.session_state[keys.INSPECT_IMAGE] = {"image": image, "truth": truth, "caption": caption,
+                                                "position": position,
                                                 "drawing": st.session_state.get(keys.LAST_DRAWING)}
     st.session_state.pop(keys.LAYERS_SOURCE, None)  # the visualizer's input choice: it opens on the newest
     st.switch_page(LAYERS.path)
