@@ -142,7 +142,8 @@ def projection() -> None:
     st.header("Map of the images in 2-D")
     st.markdown(
         "Each image is a point in a 784-dimensional space (one axis per pixel). **PCA** keeps the two "
-        "directions along which the images vary most: a linear, exact view of all images. **t-SNE** "
+        "directions along which the images vary most: a linear, exact view of the images (all of them up "
+        f"to {explore.MAP_POINTS:,}; of a bigger split, a sample with every class equally). **t-SNE** "
         "instead places similar images near each other, which shows clusters better but only works "
         "on a sample and distorts distances between clusters. Hover a point in either map to see its image "
         "at once; click it to keep it beside the maps."
@@ -182,14 +183,16 @@ def projection() -> None:
     with st.spinner(f"Mapping {len(labels) if size is None else size:,} images…"):
         pixels = cached_map(images, labels, pixels_key, method, size)
         if model is not None:
-            features = cached_features(model, images, learned_key)
+            mapped = explore.map_positions(labels, method, size)  # features only for the images mapped
+            features = cached_features(model, images[mapped], (*learned_key, method, size))
             learned = cached_map(features, labels, learned_key, method, size)
     if method == "t-SNE":
         computed.update(wanted)
         prompt.empty()
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
-    shown = f"all {len(labels):,}" if size is None else f"{len(pixels.positions):,}"
+    shown = (f"all {len(labels):,}" if len(pixels.positions) == len(labels) else
+             f"{len(pixels.positions):,} of the {len(labels):,}")
     pixels_chart, pixels_name = f"projection_{method}_{split}", "pixel map"
     learned_chart, learned_name = f"features_{method}_{split}", "learned map"
     hovered = {pixels_chart: pixels_name}  # chart key -> map name, for hover thumbnails

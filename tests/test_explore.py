@@ -200,3 +200,17 @@ def test_map_2d_pca_and_tsne_shapes_and_determinism(synthetic):
         explore.map_2d(images, labels, "t-SNE")
     with pytest.raises(ValueError, match="unknown map method 'UMAP'"):
         explore.map_2d(images, labels, "UMAP")
+
+
+def test_a_big_split_is_mapped_on_a_balanced_sample_and_needs_features_for_it_only(synthetic, monkeypatch):
+    images, labels = synthetic
+    monkeypatch.setattr(explore, "MAP_POINTS", 20)  # 40 images: more than a map shows
+    positions = explore.map_positions(labels, "PCA")
+    assert len(positions) == 20 and np.bincount(labels[positions]).tolist() == [2] * 10
+    pixels = explore.map_2d(images, labels, "PCA")  # one row per image of the split
+    assert np.array_equal(pixels.positions, positions) and pixels.coordinates.shape == (20, 2)
+    features = np.random.default_rng(0).random((20, 16), dtype=np.float32)  # one row per mapped image
+    learned = explore.map_2d(features, labels, "PCA")
+    assert np.array_equal(learned.positions, positions)
+    monkeypatch.setattr(explore, "MAP_POINTS", 40)
+    assert explore.map_positions(labels, "PCA").tolist() == list(range(40))

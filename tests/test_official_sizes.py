@@ -1,0 +1,72 @@
+"""The official sizes, 60,000 training and 10,000 test images (the shared images tiled, in a temporary
+folder): every page renders, and each page's first render is timed against today's copy."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from kmnist.data import explore
+from kmnist.data import files as kdata
+from kmnist.data.origins import OFFICIAL_SIZES
+from kmnist.ui.navigation import DATASET, PAGES
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def official_size(tmp_path_factory, shared_copies):
+    """A copy at the official sizes: kmnist-subset's images repeated, compressed like the official files."""
+    folder = tmp_path_factory.mktemp("official-size")
+    subset = shared_copies["kmnist-subset"]
+    for split, size in OFFICIAL_SIZES.items():
+        images, labels = subset.split(split)
+        tiled = np.resize(np.arange(len(labels)), size)
+        images_file, labels_file = kdata.SPLIT_FILES[split]
+        np.savez_compressed(folder / images_file, images[tiled])
+        np.savez_compressed(folder / labels_file, labels[tiled])
+    return folder
+
+
+def first_render(page_path: str) -> tuple[float, AppTest]:
+    """Seconds of a page's first script run with every Streamlit cache empty (data and models load anew)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    started = time.perf_counter()
+    app = AppTest.from_file(str(ROOT / page_path), default_timeout=600).run()
+    return time.perf_counter() - started, app
+
+
+def test_every_page_renders_at_the_official_sizes(official_size, data_dir, models_copy, monkeypatch):
+    seconds = {}
+    for copy, folder in (("today", data_dir), ("official", official_size)):
+        monkeypatch.setenv(kdata.DATA_ENV, str(folder))
+        for page in PAGES:
+            seconds[copy, page.title], app = first_render(page.path)
+            assert not app.exception, (copy, page.title, app.exception)
+            assert not app.error, (copy, page.title, [e.value for e in app.error])
+            if copy == "official" and page is DATASET:  # 60,000 training images: the maps show a sample
+                for chart in (c for c in app.get("plotly_chart") if "_PCA_train" in c.proto.id):
+                    points = sum(len(trace["customdata"]) for trace in json.loads(chart.proto.spec)["data"])
+                    assert points == explore.MAP_POINTS, chart.proto.id
+                assert any(f"{explore.MAP_POINTS:,} of the 60,000 train images" in str(c.proto)
+                           for c in app.get("plotly_chart"))
+    rows = [f"{page.title:<18} {seconds['today', page.title]:7.2f} s {seconds['official', page.title]:7.2f} "
+            f"s {seconds['official', page.title] / seconds['today', page.title]:6.2f}" for page in PAGES]
+    print(f"\nFirst render, every cache empty: {kdata.load(data_dir).provenance.sizes} vs 60,000 / 10,000\n"
+          f"{'page':<18} {'today':>9} {'official':>9} {'ratio':>6}\n" + "\n".join(rows))
+
+
+def test_the_command_line_trains_and_evaluates_at_the_official_sizes(official_size, tmp_path):
+    model = tmp_path / "big.keras"
+    for command in (["train", "--epochs", "1", "--limit", "2000", "--out", model], ["evaluate", model]):
+        done = subprocess.run([sys.executable, "-m", "kmnist", *map(str, command), "--data", official_size],
+                              cwd=ROOT, text=True, capture_output=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "60,000 train / 10,000 test images" in done.stdout
+    assert "on all 10,000 test images: big may have trained on some of these" not in done.stdout  # same copy
+    assert "on the 10,000 test images, none of which big trained on" in done.stdout
