@@ -26,6 +26,8 @@ else:
     default = list(pairs[0]) if pairs else with_cards[:2]
     chosen = st.multiselect("Models to compare", with_cards, default=default, key="compare_models",
                             format_func=lambda e: e.name, placeholder="Pick two or more models")
+    current = {entry.name: entry for entry in with_cards}  # the widget keeps the entries it was given:
+    chosen = [current[entry.name] for entry in chosen if entry.name in current]  # their cards as now
     if len(chosen) < 2:
         st.info("Pick at least two models.")
     else:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kmnist.data import origins
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation import confusion
 from kmnist.registry import inference, store
@@ -168,3 +169,35 @@ def test_another_matrix_starts_with_no_cell_picked():
     at.run()
     assert not at.exception and shown_captions(at) == []
     assert at.caption[0].value.startswith("Click a cell to see its test images")
+
+
+def test_on_another_copy_only_the_test_images_a_model_never_saw_count(models_copy, shared_copies,
+                                                                      kmnist_data, monkeypatch):
+    # the session's models trained on KMNIST_DATA (kmnist-offline: official test images); kmnist-subset's
+    # test set holds those images too, and the page leaves them out, in a line and in the matrix
+    subset = shared_copies["kmnist-subset"]
+    card = store.read_card(models_copy / "studio-max.keras")
+    seen = np.concatenate([origins.decode(record)[1] for record in card.data.images.values()])
+    left_out = int(np.isin(subset.origins["test"].positions, seen).sum())
+    assert left_out == card.data.used["train"] + card.data.used["validation"]
+    monkeypatch.setenv("KMNIST_DATA", subset.provenance.directory)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    line = (f"on the {9000 - left_out:,} official test images studio-max never saw; {left_out:,} it trained "
+            "or validated on are left out")
+    assert any(line in c.value for c in at.caption), [c.value for c in at.caption]
+    chart = next(c for c in at.get("plotly_chart") if "results-confusion" in c.proto.id)
+    matrix = json.loads(chart.proto.spec)
+    assert sum(matrix["data"][1]["customdata"]) == 9000 - left_out  # the cells' counts
+
+
+def test_a_validation_accuracy_far_above_the_test_accuracy_is_explained(page, models_copy):
+    card = json.loads((models_copy / "studio-max.card.json").read_text())
+    card["validation"]["val_accuracy"], card["test"]["accuracy"] = 0.985, 0.933
+    (models_copy / "studio-max.card.json").write_text(json.dumps(card))
+    page.run()
+    lesson = next(i.value for i in page.info if "Far better on validation than on test" in i.value)
+    assert "studio-max: validation 98.50% vs test 93.30% (5.2 points apart)" in lesson
+    assert "The test set comes from other sources than the training set" in lesson
+    assert "studio-avg" not in lesson  # its figures are close: nothing to point out

@@ -222,3 +222,25 @@ def test_grad_cam_offers_a_finer_earlier_layer(page):
     assert not page.exception
     assert any("Layer weighed: `conv2`" in m.value for m in page.markdown)
     assert page.get("image")[2].proto.imgs[0].url != coarse
+
+
+def test_a_right_answer_on_an_image_the_model_trained_on_is_flagged(models_copy, shared_copies, monkeypatch):
+    from kmnist.data import explore, origins
+
+    subset = shared_copies["kmnist-subset"]  # its test images include the official ones the models trained on
+    card = store.read_card(models_copy / "studio-max.keras")
+    seen = np.concatenate([origins.decode(record)[1] for record in card.data.images.values()])
+    trained = np.isin(subset.origins["test"].positions, seen)
+    monkeypatch.setenv("KMNIST_DATA", subset.provenance.directory)
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    members = explore.class_indices(subset.y_test, [0])
+    other = next(n for n, position in enumerate(members) if trained[position] != trained[members[0]])
+    notes = {}
+    for index in (0, other):
+        at.number_input(key="layers_index").set_value(index).run()
+        assert not at.exception
+        notes[bool(trained[members[index]])] = [c.value for c in at.caption
+                                                if "trained or validated on this image" in c.value]
+    assert notes[True] == [":material/warning: studio-max trained or validated on this image, so a right "
+                           "answer here proves little: pick a test image it never saw to judge it."]
+    assert notes[False] == []
