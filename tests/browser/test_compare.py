@@ -95,8 +95,9 @@ def test_a_clicked_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(p
     page.get_by_role("heading", name=re.compile("Compare runs$")).wait_for()
     page.locator(".st-key-compare_curves .js-plotly-plot").wait_for()
     page.get_by_text("Shared by all:").wait_for()
-    caption = page.get_by_text(re.compile(r"^\S+ on the 2,000 test images of ")).inner_text()
-    name = caption.split(" on the ")[0]
+    right = re.compile(r"^\S+: [\d.]+% right on the 2,000 official test images ")
+    caption = page.get_by_text(right).inner_text()
+    name = caption.split(":")[0]
 
     # The server's predictions, made again here: the cells to click and what they must hold.
     entry = next(e for e in store.list_models(app_server["models"]) if e.name == name)
