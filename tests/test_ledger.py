@@ -75,7 +75,7 @@ def fresh(monkeypatch):
 
 
 def quick(name: str) -> list[snapshots.Run]:
-    return [snapshots.Run(name, TrainConfig(epochs=1, limit=200, batch_size=16))]
+    return [snapshots.Run(name, TrainConfig(epochs=2, limit=200, batch_size=16))]
 
 
 def wait_all(jobs, timeout=30.0) -> None:
