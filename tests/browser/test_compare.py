@@ -95,7 +95,7 @@ def test_a_clicked_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(p
     page.get_by_role("heading", name=re.compile("Compare runs$")).wait_for()
     page.locator(".st-key-compare_curves .js-plotly-plot").wait_for()
     page.get_by_text("Shared by all:").wait_for()
-    right = re.compile(r"^\S+: [\d.]+% right on the 2,000 official test images ")
+    right = re.compile(r"^\S+: [\d.]+% right on the 2,000 official test images\b")
     caption = page.get_by_text(right).inner_text()
     name = caption.split(":")[0]
 
