@@ -151,10 +151,10 @@ def cmd_evaluate(args) -> int:
     from kmnist.data.classes import CLASSES
     from kmnist.evaluation.metrics import evaluate
     from kmnist.evaluation.unseen import unseen_test
-    from kmnist.registry.store import read_card
+    from kmnist.registry.store import load_model, read_card
 
-    path = _model_path(args.model)
-    model, card = _load_model(args.model), read_card(path)
+    path = _model_path(args.model)  # resolved once: the model and its card
+    model, card = load_model(path), read_card(path)
     dataset = kdata.load(args.data)
     counted = unseen_test(card, dataset)
     if not len(counted.keep):
