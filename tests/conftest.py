@@ -1,4 +1,5 @@
-"""Shared fixtures: the real-data folder (KMNIST_DATA), a tiny trained model, a temporary models folder."""
+"""Shared fixtures (the real-data folder, a tiny trained model, a temporary models folder) and the run's
+measured figures."""
 
 import os
 import shutil
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from kmnist.data import files as kdata
+from tests.browser.helpers import TIMINGS_DIR, recorded_timings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,26 @@ ROOT = Path(__file__).resolve().parent.parent
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_data: needs real KMNIST files in $KMNIST_DATA")
     config.addinivalue_line("markers", "browser: drives Chromium against `streamlit run app.py`")
+    config.addinivalue_line("markers", "benchmark: a speed measurement, left out of the suite (it runs "
+                                       "tests side by side); run alone: pytest -m benchmark -n 0")
+
+
+# The browser tests' measured figures, from every test process, printed once at the end.
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the run's first process: last run's figures go
+        shutil.rmtree(TIMINGS_DIR, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    timings = recorded_timings()
+    if not timings:
+        return
+    TIMINGS_DIR.parent.mkdir(parents=True, exist_ok=True)
+    (TIMINGS_DIR.parent / "timings.txt").write_text("\n".join(timings) + "\n")
+    terminalreporter.section("browser timings (measured, not asserted; other tests ran beside them)")
+    for line in timings:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"(also in {TIMINGS_DIR.parent / 'timings.txt'})")
 
 
 @pytest.fixture(scope="session", autouse=True)

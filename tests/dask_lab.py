@@ -38,11 +38,13 @@ class LocalCluster:
         return subprocess.Popen([DASK, *args], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
 
-    def connect(self, workers: int = 2) -> executors.ClusterExecutor:
+    def connect(self, workers: int = 2, warm: bool = False) -> executors.ClusterExecutor:
+        """The app's executor on this cluster, once `workers` have joined; `warm`: each worker first trains
+        a tiny run (cluster.warm_up), as in the app; the fault tests leave it out (25 s a worker here)."""
         deadline = time.monotonic() + 60
         while True:
             try:
-                executor = executors.ClusterExecutor(self.address)
+                executor = executors.ClusterExecutor(self.address, cluster.Cluster(self.address, warm=warm))
                 break
             except cluster.ClusterError:
                 if time.monotonic() > deadline:

@@ -20,10 +20,11 @@ TINY = dict(epochs=2, limit=300, batch_size=32, patience=5, seed=3)
 
 
 @pytest.fixture
-def lab(monkeypatch):
-    """A fresh cluster for each test (the faults below break it), used by the ledger as its executor."""
+def lab(request):
+    """A fresh cluster for each test (the faults below break it), used by the ledger as its executor;
+    its workers warm up as in the app only where a test asks (parametrize "lab" with True)."""
     lab = LocalCluster()
-    executor = lab.connect()
+    executor = lab.connect(warm=getattr(request, "param", False))
     before = ledger.executor()
     ledger.use(executor)
     yield lab, executor
@@ -32,6 +33,7 @@ def lab(monkeypatch):
     lab.stop()
 
 
+@pytest.mark.parametrize("lab", [True], indirect=True)
 def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, tmp_path, kmnist_data):
     _, executor = lab
     job = ledger.start([snapshots.Run("remote", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
@@ -50,6 +52,11 @@ def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, 
     [report] = snap.reports
     assert report.result.model_path == saved and len(report.predicted) == len(kmnist_data.y_test)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no temporary file is left
+    # the workers joined after the app connected; each was warmed up by a tiny run of its own before any
+    # job (cluster.warm_up), so that the first job of a class takes as long as the others
+    warm_ups = executor.cluster.warming
+    assert sorted(warm_ups) == sorted(executor.cluster.workers())
+    assert [future.result(timeout=60) for future in warm_ups.values()] == ["warm", "warm"]
 
 
 def test_stop_on_the_cluster_ends_the_run_at_the_held_batch(lab, tmp_path, kmnist_data, monkeypatch):

@@ -3,8 +3,8 @@
 Follows Streamlit's own e2e pattern: start the server headless on a free localhost port, wait for
 /_stcore/health, then wait until the app reports that its script finished running. On a failure
 the page's screenshot and the server log are kept under artifacts/browser/ and their paths printed.
-Measured figures (start-up, prediction latency) are collected in TIMINGS, printed at the end of the
-run and written to artifacts/browser/timings.txt.
+Measured figures (start-up, prediction latency) are recorded with helpers.record_timing; tests/conftest.py
+prints them at the end of the run and writes them to artifacts/browser/timings.txt.
 """
 
 import contextlib
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import TIMEOUT_MS, TIMINGS, open_page, record_timing
+from tests.browser.helpers import TIMEOUT_MS, open_page, record_timing, worker_name
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,17 +28,6 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-dev-shm-usage", "--no-first-run"]
 SHIPPED_MODELS = ROOT / "models"
-
-def pytest_terminal_summary(terminalreporter):
-    if not TIMINGS:
-        return
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "timings.txt").write_text("\n".join(TIMINGS) + "\n")
-    terminalreporter.section("browser timings (measured, not asserted)")
-    for line in TIMINGS:
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"(also in {ARTIFACTS / 'timings.txt'})")
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -66,7 +55,7 @@ def streamlit_server(data_dir: Path, models: Path, log_name: str, environment: d
     log path and models folder."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = ARTIFACTS / log_name
+    log_path = ARTIFACTS / f"{worker_name()}-{log_name}"  # each test process has servers of its own
     env = os.environ | {"KMNIST_DATA": str(data_dir), "KMNIST_MODELS": str(models),
                         "PYTHONUNBUFFERED": "1"} | (environment or {})
     # As the README starts it (`streamlit run app.py`, settings from .streamlit/config.toml); only where

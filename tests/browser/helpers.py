@@ -1,17 +1,34 @@
 """Helpers for the browser tests: waiting on the app, error checks, chart contents, timings."""
 
+import os
 import re
 import urllib.request
+from pathlib import Path
 
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 TIMEOUT_MS = 90_000  # generous: the machine has two busy cores
 
-TIMINGS: list[str] = []  # measured figures, printed in the terminal summary (see conftest.py)
+# Measured figures, printed in the terminal summary (see conftest.py). The suite runs in several worker
+# processes (pytest-xdist), so each process appends its figures to a file of its own in this folder.
+TIMINGS_DIR = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "timings.d"
+
+
+def worker_name() -> str:
+    """This test process's name: "gw0", "gw1"... under pytest-xdist, "main" without it."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def record_timing(line: str) -> None:
-    TIMINGS.append(line)
+    TIMINGS_DIR.mkdir(parents=True, exist_ok=True)
+    with open(TIMINGS_DIR / f"{worker_name()}.txt", "a") as figures:
+        figures.write(line + "\n")
     print(f"[timing] {line}")
+
+
+def recorded_timings() -> list[str]:
+    """Every figure recorded in this run, by any worker."""
+    files = sorted(TIMINGS_DIR.glob("*.txt")) if TIMINGS_DIR.is_dir() else []
+    return [line for path in files for line in path.read_text().splitlines() if line]
 
 
 def wait_for_app(page, timeout: float = TIMEOUT_MS) -> None:

@@ -78,6 +78,7 @@ def run_crowd(url: str, plans) -> tuple[list, list]:
 
 
 @pytest.mark.browser
+@pytest.mark.benchmark  # a speed measurement: run alone (pytest -m benchmark -n 0)
 def test_five_sketch_pad_users_and_a_training_job_at_once(page, app_server, examples):
     name = f"load-{uuid.uuid4().hex[:6]}"
     open_page(page, app_server, "training")
