@@ -81,9 +81,10 @@ def gallery() -> None:
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
     st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
-    st.caption(f"{split}: images {page.first:,}–{page.last:,} of {page.total:,} in "
+    st.caption(f"{split}: {len(page.indices):,} of {page.total:,} images in "
                f"{'class' if len(chosen) == 1 else 'classes'} {names} · page {page.number} of "
-               f"{page.count}. Each tile shows the image's position in the split and its class.")
+               f"{page.count}. Each tile shows the image's position in the split (#0 is its first image) "
+               "and its class.")
     with st.expander("Labels of the tiles on this page (position in the split, class)"):
         st.markdown(" · ".join(f"#{p} {CLASSES[labels[p]].name}"
                                for p in page.indices))
@@ -227,7 +228,7 @@ def projection() -> None:
 
 @st.fragment
 def class_examples() -> None:
-    st.header("The ten classes, eight writers each")
+    st.header("The ten classes, eight examples each")
     st.markdown("A class is one sound, not one shape: many rows show clearly different historical "
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)

@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from kmnist.data import files as kdata
+from kmnist.evaluation.comparison import places_to_tell_apart
 from kmnist.registry import store
 from kmnist.ui.navigation import HOME, PAGES, page_header
 from kmnist.ui.resources import get_data
@@ -81,11 +82,13 @@ models = store.list_models()
 if not models:
     st.info(f"No trained model in `{store.models_dir()}` yet: train one on the **Training** page.")
 else:
-    rows = [summary | {"test accuracy": round(100 * summary["test accuracy"], 1)}  # one decimal, like
-            if summary.get("test accuracy") is not None else summary        # every page's percentages
-            for summary in (entry.summary() for entry in models)]
+    summaries = [entry.summary() for entry in models]
+    # one decimal, or two where two models would otherwise read alike (97.50 % and 97.55 %)
+    places = places_to_tell_apart(summary.get("test accuracy") for summary in summaries)
+    rows = [summary | {"test accuracy": round(100 * summary["test accuracy"], places)}
+            if summary.get("test accuracy") is not None else summary for summary in summaries]
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="%.1f%%")})
+                 column_config={"test accuracy": st.column_config.NumberColumn(format=f"%.{places}f%%")})
     for entry in models:
         if entry.problem:
             st.warning(f"**{entry.name}**: {entry.problem}")

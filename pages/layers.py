@@ -10,6 +10,7 @@ from kmnist.inspect import gradcam, probes
 from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
+from kmnist.ui import keys
 from kmnist.ui.layer_input import choose_input, seen_note
 from kmnist.ui.layers_view import convolution_worked_out, network_at_a_glance
 from kmnist.ui.model_card import model_card
@@ -29,7 +30,9 @@ provenance_note(data)
 # -- Model and input --------------------------------------------------------------------------------------
 pick_model, pick_source = st.columns([1, 2])
 with pick_model:
-    entry = model_picker("Model", key="layers_model")
+    # opens on the model whose answer was on screen where an image or drawing was sent from
+    wanted = st.session_state.pop(keys.LAYERS_MODEL_WANTED, None)
+    entry = model_picker("Model", key=keys.LAYERS_MODEL, wanted=wanted)
 if entry is None:
     st.stop()
 model_card(entry)

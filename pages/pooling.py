@@ -115,6 +115,10 @@ if not pairs:
 else:
     pair = st.selectbox("Pair", pairs, format_func=lambda p: f"{p[0].name} vs {p[1].name}", key="pair")
     comparison_view(list(pair), key="pair")
+    tested = [entry.card.test.accuracy if entry.card and entry.card.test else None for entry in pair]
+    if None not in tested and tested[0] == tested[1]:
+        st.caption("This pair reads exactly the same test accuracy: on these test images, pooling made no "
+                   "difference that shows.")
     st.caption("The same comparison, for any models, is on the **Compare runs** page.")
 
     if model is not None:

@@ -88,7 +88,7 @@ def draw_and_classify(classifier) -> None:
         if st.button("Look inside", icon=":material/layers:", key="send_to_layers",
                      disabled=prediction is None,
                      help="Sends this drawing to the Layer visualizer: every layer's response to it."):
-            open_in_layers(prediction.image)
+            open_in_layers(prediction.image, entry.name)
 
 
 sketching, examples = st.columns([7, 3])

@@ -72,8 +72,10 @@ def test_picked_models_list_exactly_the_settings_they_differ_in(page, models_cop
     assert not page.dataframe
 
 
-def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(models_copy, kmnist_data):
-    classifier = inference.load_classifier(models_copy / "studio-max.keras")
+def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer_on_the_same_model(models_copy,
+                                                                                        kmnist_data):
+    """With a model other than the default (the default hid that the visualizer opened on studio-max)."""
+    classifier = inference.load_classifier(models_copy / "studio-avg.keras")
     predicted = classifier.probabilities(to_model_input(kmnist_data.x_test)).argmax(axis=1)
     counts = confusion.matrix(kmnist_data.y_test, predicted)
     mistakes = [c for c in confusion.CELLS if c.true != c.predicted]
@@ -83,7 +85,9 @@ def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(models_co
 
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/compare.py").run()
-    assert not at.exception and at.selectbox(key="results_model").value.name == "studio-max"
+    avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
+    at.selectbox(key="results_model").set_value(avg).run()
+    assert not at.exception and at.selectbox(key="results_model").value.name == "studio-avg"
     click_cell(at, "results-confusion", cell)
     at.run()
     assert not at.exception
@@ -96,8 +100,10 @@ def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(models_co
     assert at.radio(key=keys.LAYERS_SOURCE).value == "Picked test image"
     sent = at.session_state[keys.INSPECT_IMAGE]
     assert np.allclose(sent["image"], kmnist_data.x_test[last] / 255.0) and sent["truth"] == cell.true
-    assert any(f"test image #{last}, {cell.words} by studio-max" in i.proto.imgs[0].caption
+    assert any(f"test image #{last}, {cell.words} by studio-avg" in i.proto.imgs[0].caption
                for i in at.get("image"))
+    assert at.selectbox(key=keys.LAYERS_MODEL).value.name == "studio-avg"  # the model whose mistake it was
+    assert "wrong" in next(m.value for m in at.markdown if m.value.startswith("**Prediction:"))
 
 
 @pytest.mark.parametrize("drawn_after", [False, True], ids=["picked-last", "drawn-last"])

@@ -66,6 +66,17 @@ def test_home_lists_trained_models(data_dir, monkeypatch, models_copy):
     assert not app.warning[1:]  # only the provenance warning: no model problems
 
 
+def test_two_models_whose_accuracies_differ_never_read_alike_on_home(data_dir, monkeypatch, models_copy):
+    monkeypatch.setenv(kdata.DATA_ENV, str(data_dir))
+    for name, accuracy in (("studio-max", 0.9750), ("studio-avg", 0.9755)):  # 97.5 % each at one decimal
+        path = models_copy / f"{name}.card.json"
+        card = json.loads(path.read_text())
+        card["test"]["accuracy"] = accuracy
+        path.write_text(json.dumps(card))
+    table = models_table(run_home())
+    assert list(table["test accuracy"]) == [97.5, 97.55]
+
+
 def test_home_names_model_problems(data_dir, monkeypatch, tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()

@@ -14,6 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from kmnist import drawing
+from kmnist.registry import store
 from kmnist.ui import keys
 from kmnist.ui.component_protocol import class_names
 from kmnist.ui.sketch_pad import component
@@ -51,9 +52,17 @@ def test_the_pad_runs_in_the_browser_by_default(page, models_copy):
     assert model["outputs"] == ["probabilities", "first_conv", "first_pool"]
     args = json.loads(pad.json_args)  # the pad's sizes, brush, thresholds and messages: kmnist.drawing's
     assert args["drawing"] == drawing.pad_facts() and args["classes"] == class_names()
+    # the pad draws conv1's 16 maps and pool1's 32: the caption names the convolution in between
+    assert args["captions"]["pool"].startswith("A second convolution, not drawn here, first turns the 16 "
+                                               "maps above into 32; then max pooling keeps the largest")
     assert any("NOT the official" in c.value for c in page.caption)      # example glyphs' provenance
     captions = [image.proto.imgs[0].caption for image in page.get("image")]
     assert "Five test images of each class" in captions
+
+
+def test_the_pooling_caption_names_a_convolution_between_the_maps_only_where_there_is_one():
+    twin = component.Twin("x", Path("x.onnx"), "0" * 64, (), "avg", (32, 32))
+    assert component.pooling_caption(twin).startswith("Average pooling keeps the mean of each 2x2 window")
 
 
 def test_the_server_classifies_when_chosen_and_shows_the_blank_hint(server_page):
@@ -102,11 +111,14 @@ def test_look_inside_from_the_pad_opens_the_layer_visualizer_on_its_drawing(mode
     image[4:24, 12:16] = 1.0
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/sketch.py").run()
+    avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
+    at.selectbox(key="sketch_model").set_value(avg).run()  # not the default model: it hid a bug
     at.session_state[component.KEY] = {"event": "look_inside", "image": image.ravel().tolist()}
     at.session_state[keys.LOOK_INSIDE] = image  # what component._received sets before the rerun
     at.run()
     assert not at.exception
     assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"
+    assert at.selectbox(key=keys.LAYERS_MODEL).value.name == "studio-avg"  # the pad's model, not the default
     np.testing.assert_array_equal(at.session_state[keys.LAST_DRAWING], image)
     assert keys.LOOK_INSIDE not in at.session_state
 
@@ -146,6 +158,8 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     calls = fake_canvas(monkeypatch, real_glyph_on_canvas(kmnist_data, 0))
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/sketch.py").run()
+    avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
+    at.selectbox(key="sketch_model").set_value(avg).run()  # not the default model: it hid a bug
     at.segmented_control(key="sketch_where").set_value(SERVER).run()
     assert not at.exception
     call = calls[-1]
@@ -166,6 +180,7 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     sent = at.session_state[keys.LAST_DRAWING]
     assert sent.shape == (28, 28) and sent.max() == pytest.approx(1.0)
     assert at.radio(key="layers_source").value == "My drawing (Sketch pad)"  # now on the Layer visualizer
+    assert at.selectbox(key=keys.LAYERS_MODEL).value.name == "studio-avg"  # the pad's model, not the default
     assert any(m.value.startswith("**Prediction:") for m in at.markdown)
 
 

@@ -39,6 +39,7 @@ def test_fetch_offline_without_data_fails_in_one_line(tmp_path):
 
 @pytest.mark.parametrize("args, reason", [
     (["train", "--epochs", "0", "--out", "x.keras"], "must be at least 1"),
+    (["train", "--epochs", "abc", "--out", "x.keras"], "--epochs: must be a whole number of at least 1"),
     (["train", "--pooling", "median", "--out", "x.keras"], "invalid choice: 'median'"),
     (["train", "--epochs", "2"], "required: --out"),
     (["frobnicate"], "invalid choice"),

@@ -65,6 +65,14 @@ def test_metrics_and_per_class_rows_are_formatted_side_by_side():
     assert [trace.name for trace in figure.data] == ["m", "v"]
 
 
+def test_percentages_that_differ_never_read_alike():
+    assert comparison.places_to_tell_apart([0.9750, 0.9755]) == 2    # 97.5 % and 97.5 % at one decimal
+    assert comparison.places_to_tell_apart([0.9750, 0.9760, None, float("nan")]) == 1
+    assert comparison.places_to_tell_apart([0.9750, 0.9750]) == 1    # equal values may read alike
+    runs = typed({"m": sample_card("max", accuracy=0.9750), "v": sample_card("avg", accuracy=0.9755)})
+    assert [row["test accuracy"] for row in comparison.metrics_rows(runs)] == ["97.50%", "97.55%"]
+
+
 def test_curve_records_tag_each_epoch_with_its_run():
     records = comparison.curve_records(typed({"m": sample_card("max"), "a": sample_card("avg")}))
     assert [(r["run"], r["epoch"], r["kind"]) for r in records] == [

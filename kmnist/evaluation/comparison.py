@@ -53,8 +53,19 @@ def shared_note(shared: dict[str, str]) -> str:
     return "Shared by all: " + ", ".join(f"{name} = {value}" for name, value in shared.items()) + "."
 
 
-def _percent(value) -> str:
-    return MISSING if value is None or value != value else f"{value:.1%}"  # NaN: a class with no test images
+def places_to_tell_apart(values, least: int = 1, most: int = 2) -> int:
+    """The decimals (from `least` to `most`) that percentages need so that values which differ read
+    differently side by side: 97.50 % and 97.55 % need two (at one, both read 97.5 %)."""
+    known = {value for value in values if value is not None and value == value}
+    for places in range(least, most):
+        if len({f"{value:.{places}%}" for value in known}) == len(known):
+            return places
+    return most
+
+
+def _percent(value, places: int = 1) -> str:
+    # NaN: a class with no test images
+    return MISSING if value is None or value != value else f"{value:.{places}%}"
 
 
 def _number(value, digits: int) -> str:
@@ -68,15 +79,19 @@ def _count(value) -> str:
 def metrics_rows(cards: dict[str, Card]) -> list[dict]:
     """One row per model card, ready to show: test accuracy, macro AUC, test loss, best validation
     accuracy, training time, parameters, epochs run, best epoch, how the run ended."""
+    tests = {name: card.test or TestMetrics() for name, card in cards.items()}
+    validations = {name: (card.validation or {}).get("val_accuracy") for name, card in cards.items()}
+    test_places = places_to_tell_apart(test.accuracy for test in tests.values())
+    validation_places = places_to_tell_apart(validations.values())
     rows = []
     for name, card in cards.items():
-        test = card.test or TestMetrics()
+        test = tests[name]
         rows.append({
             "model": name,
-            "test accuracy": _percent(test.accuracy),
+            "test accuracy": _percent(test.accuracy, test_places),
             "macro AUC": _number(test.macro_auc, 4),
             "test loss": _number(test.loss, 3),
-            "validation accuracy": _percent((card.validation or {}).get("val_accuracy")),
+            "validation accuracy": _percent(validations[name], validation_places),
             "training time": MISSING if card.training_seconds is None else f"{card.training_seconds:,.1f} s",
             "parameters": _count(card.parameters),
             "epochs run": _count(len(card.history or ()) if card.epochs_run is None else card.epochs_run),
@@ -95,9 +110,12 @@ def per_class_accuracy(cards: dict[str, Card]) -> dict[str, list[float | None]]:
 def per_class_rows(cards: dict[str, Card]) -> list[dict]:
     """One row per class, ready to show: each model's test accuracy on that class side by side."""
     accuracy = per_class_accuracy(cards)
-    return [{"class": kana.label,
-             **{name: _percent(values[kana.index]) for name, values in accuracy.items()}}
-            for kana in CLASSES]
+    rows = []
+    for kana in CLASSES:
+        places = places_to_tell_apart(values[kana.index] for values in accuracy.values())
+        rows.append({"class": kana.label,
+                     **{name: _percent(values[kana.index], places) for name, values in accuracy.items()}})
+    return rows
 
 
 def curve_records(cards: dict[str, Card]) -> list[dict]:

@@ -170,3 +170,18 @@ def means_picture(means: np.ndarray, scale: int = 4) -> np.ndarray:
     hiragana = can_draw_hiragana()
     texts = [f"{k.index} {drawable(k, hiragana)}" for k in CLASSES[:len(means)]]
     return compose_grid(stretched, columns=len(means), scale=scale, labels=texts)
+
+
+def app_icon(size: int = 64) -> Image.Image:
+    """The app's favicon, drawn here rather than named as a Material icon (the browser fetches those from a
+    font CDN, which an offline classroom cannot reach): a 3x3 filter of learnt-looking weights on a tile."""
+    icon = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((0, 0, size - 1, size - 1), radius=size // 6, fill=(38, 39, 48, 255))
+    weights = np.array([[0.2, 0.9, 0.4], [0.6, 1.0, 0.3], [0.1, 0.7, 0.5]])  # a filter's nine cells
+    cell, margin = (size - size // 4) // 3, size // 8
+    for (row, column), weight in np.ndenumerate(weights):
+        left, top = margin + column * cell, margin + row * cell
+        shade = int(60 + 195 * weight)  # brighter: a larger weight, as the pages draw filters
+        draw.rectangle((left + 1, top + 1, left + cell - 2, top + cell - 2), fill=(shade, shade, shade))
+    return icon

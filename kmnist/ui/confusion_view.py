@@ -51,7 +51,7 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str, kee
                               format_func=lambda i: f"test image #{i}")
     if send.button("Open in the Layer visualizer", icon=":material/layers:", key=f"{key}-inspect",
                  help="Follows this image through every layer of the model you pick there."):
-        open_in_layers(to_float(images[position]), truth=cell.true, position=position,
+        open_in_layers(to_float(images[position]), model_name, truth=cell.true, position=position,
                        caption=f"test image #{position}, {cell.words} by {model_name}")
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from kmnist.pictures.compose import app_icon
 from kmnist.ui import keys
 
 APP_TITLE, APP_ICON = "KMNIST Studio", ":material/history_edu:"  # Material icons draw everywhere;
-# emoji show as empty boxes on machines without an emoji font
+# emoji show as empty boxes on machines without an emoji font. The favicon is a picture of our own
+# (pictures.compose.app_icon): a Material icon as favicon is fetched from a font CDN.
 
 
 @dataclass(frozen=True)
@@ -52,18 +54,24 @@ POOLING = PageInfo(
 PAGES = (HOME, DATASET, TRAINING, COMPARE, LAYERS, SKETCH, POOLING)
 
 
+def favicon():
+    """The browser tab's icon: a picture the app serves itself (st.set_page_config's page_icon)."""
+    return app_icon()
+
+
 def navigation():
     """app.py's st.navigation over PAGES (Home first and default); call .run() on the result."""
     return st.navigation([st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME)
                           for page in PAGES])
 
 
-def open_in_layers(image, caption: str | None = None, truth: int | None = None,
+def open_in_layers(image, model: str, caption: str | None = None, truth: int | None = None,
                    position: int | None = None) -> None:
-    """Open the Layer visualizer on `image` ((28, 28) float), which it then shows first: a Sketch pad
-    drawing, or, given its `caption`, true class `truth` and `position` in the test set, a test image (e.g.
-    from a confusion-matrix cell).
+    """Open the Layer visualizer on `image` ((28, 28) float) and model `model` (its name: the model whose
+    answer was on screen), which it then shows first: a Sketch pad drawing, or, given its `caption`, true
+    class `truth` and `position` in the test set, a test image (e.g. from a confusion-matrix cell).
     A script-run call, not a widget callback (st.switch_page)."""
+    st.session_state[keys.LAYERS_MODEL_WANTED] = model
     if caption is None:
         st.session_state[keys.LAST_DRAWING] = image
     else:  # "drawing": the drawing sent before it, so that a later drawing opens first

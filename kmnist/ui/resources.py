@@ -84,14 +84,18 @@ def get_classifier(entry: store.ModelEntry):
         return None
 
 
-def model_picker(label: str = "Model", key: str | None = None) -> store.ModelEntry | None:
+def model_picker(label: str = "Model", key: str | None = None,
+                 wanted: str | None = None) -> store.ModelEntry | None:
     """A selectbox of the usable models in models_dir(), default model first; warns about the chosen
-    one's problem, if any."""
+    one's problem, if any. `wanted` (a model's name, e.g. the one another page sent an image from) is
+    chosen for the person where it exists; the selectbox needs a `key` for that."""
     entries = [e for e in store.list_models() if e.usable]
     if not entries:
         st.warning("No trained model yet: train one on the **Training** page "
                    "(or restore the shipped models in `models/`).")
         return None
+    if key and (match := next((e for e in entries if e.name == wanted), None)):
+        st.session_state[key] = match
     entry = st.selectbox(label, entries, key=key, format_func=lambda e: _model_label(e))
     if entry.problem:
         st.warning(f"{entry.name}: {entry.problem}")

@@ -2,6 +2,7 @@
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -51,6 +52,9 @@ def nav_links(page):
 @pytest.mark.parametrize("path", list(PAGES), ids=lambda p: p or "home")
 def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
     title, controls = PAGES[path]
+    outside = []  # every request of the page and its frames to another host: classrooms are offline
+    page.context.on("request", lambda request: outside.append(request.url)
+                    if urlsplit(request.url).hostname not in (None, "127.0.0.1", "localhost") else None)
     open_page(page, app_server, path)
     page.get_by_role("heading", name=title, exact=True).wait_for()
     for control in controls:
@@ -68,6 +72,7 @@ def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
     save_screenshot(page, path or "home")  # one per page, kept as a CI artifact
     assert page.title() == "KMNIST Studio"  # app.py's page config, so the page ran through app.py
     assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
+    assert not outside, f"/{path} fetched from outside the server: {outside}"
 
 
 @pytest.mark.browser

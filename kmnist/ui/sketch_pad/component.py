@@ -45,6 +45,7 @@ class Twin:
     sha256: str
     outputs: tuple[str, ...]  # probabilities, first conv maps, first pooling maps
     pooling: str
+    channels: tuple[int | None, int | None] = (None, None)  # maps of the first conv and the first pooling
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -57,7 +58,8 @@ def _verified(model_path: str, stamps: tuple) -> tuple[Twin | None, str | None]:
         return None, str(problem)
     card = read_card(path)
     outputs = tuple(output.name for output in card.onnx.outputs)
-    return Twin(path.stem, file.path, file.sha256, outputs, card.config.pooling), None
+    channels = tuple(output.shape[-1] if output.shape else None for output in card.onnx.outputs[1:3])
+    return Twin(path.stem, file.path, file.sha256, outputs, card.config.pooling, channels), None
 
 
 def browser_twin(entry: ModelEntry) -> tuple[Twin | None, str | None]:
@@ -104,15 +106,24 @@ def pad_args(twin: Twin) -> dict:
     kmnist.drawing's facts (sizes, brush, thresholds, messages), which the page states nowhere else."""
     model = {"name": twin.name, "url": served_model(twin.path, twin.sha256), "sha256": twin.sha256,
              "outputs": list(twin.outputs)}
-    captions = {"pool": f"{POOLING_WORDS[twin.pooling].capitalize()} pooling keeps "
-                        f"{'the largest value' if twin.pooling == 'max' else 'the mean'} of each 2x2 window, "
-                        "halving every map: the pattern is still found, with less detail about where."}
-    return {"model": model, "vendor": served_files(), "classes": class_names(), "captions": captions,
-            "drawing": pad_facts()}
+    return {"model": model, "vendor": served_files(), "classes": class_names(),
+            "captions": {"pool": pooling_caption(twin)}, "drawing": pad_facts()}
+
+
+def pooling_caption(twin: Twin) -> str:
+    """What the pad's pooling maps show; where a second convolution (not drawn) comes between the maps the
+    pad draws, it says so, so that pooling is not seen turning 16 maps into 32."""
+    conv, pool = twin.channels
+    between = (f"A second convolution, not drawn here, first turns the {conv} maps above into {pool}; then "
+               if conv and pool and conv != pool else "")
+    kind = POOLING_WORDS[twin.pooling]
+    return (f"{between}{kind if between else kind.capitalize()} pooling keeps "
+            f"{'the largest value' if twin.pooling == 'max' else 'the mean'} of each 2x2 window, "
+            "halving the size of every map: the pattern is still found, with less detail about where.")
 
 
 def sketch_pad(twin: Twin) -> None:
     """Mount the Sketch pad on `twin`; Look inside then opens the Layer visualizer on the drawing."""
     _component(**pad_args(twin), key=KEY, default=None, on_change=_received)
     if (drawing := st.session_state.pop(keys.LOOK_INSIDE, None)) is not None:
-        open_in_layers(drawing)
+        open_in_layers(drawing, twin.name)
