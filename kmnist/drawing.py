@@ -34,6 +34,14 @@ MESSAGES = {
     "faint": "the strokes are too faint to read: draw with a darker or wider brush",
 }
 NOTHING_YET = "Nothing to classify yet: {reason}."  # the hint in place of a prediction
+# The same reasons for an image file (the command line's predict): there is no canvas to clear.
+FILE_MESSAGES = MESSAGES | {
+    "empty": "the image is empty: give an image of one drawn character",
+    "blank": "the image shows no strokes (it is empty, or one colour): give an image of one drawn character",
+    "all_ink": "the image is almost all ink: give an image of one character on a plain background",
+    "dot": "the image shows only a dot: give an image of a whole character",
+    "faint": "the strokes are too faint to read: give an image with darker or wider strokes",
+}
 
 # The pad itself: both the page's server path and the in-page pad offer these.
 CANVAS_SIZE = 280        # the square canvas, in pixels
@@ -46,7 +54,15 @@ UNSURE = (f"The model is unsure: no class reaches {round(CONFIDENT * 100)} %. Co
 
 
 class BlankDrawingError(ValueError):
-    """The drawing has no usable ink; the message says what to do."""
+    """The drawing has no usable ink; the message (MESSAGES[kind]) says what to do."""
+
+    def __init__(self, kind: str, **facts):
+        super().__init__(MESSAGES[kind].format(**facts))
+        self.kind, self.facts = kind, facts
+
+    def for_a_file(self) -> str:
+        """The same reason, worded for an image file rather than the pad."""
+        return FILE_MESSAGES[self.kind].format(**self.facts)
 
 
 def ink_map(image) -> np.ndarray:
@@ -57,7 +73,7 @@ def ink_map(image) -> np.ndarray:
     """
     array = np.asarray(image.convert("RGBA") if isinstance(image, Image.Image) else image)
     if array.ndim not in (2, 3) or min(array.shape[:2]) < 2:
-        raise BlankDrawingError(MESSAGES["shape"].format(shape=array.shape))
+        raise BlankDrawingError("shape", shape=array.shape)
     array = to_float(array)
     if array.ndim == 2:
         array = array[..., None]
@@ -90,20 +106,20 @@ def to_kmnist(image) -> np.ndarray:
     ink = ink_map(image)
     strokes = ink > INK_THRESHOLD
     if not strokes.any():
-        raise BlankDrawingError(MESSAGES["blank"])
+        raise BlankDrawingError("blank")
     if strokes.mean() > ALL_INK:
-        raise BlankDrawingError(MESSAGES["all_ink"])
+        raise BlankDrawingError("all_ink")
     crop = _crop_to_ink(ink)
     extent = max(crop.shape)
     if extent < MIN_EXTENT * max(ink.shape) or extent < DOT_RATIO * stroke_width(crop):
-        raise BlankDrawingError(MESSAGES["dot"])
+        raise BlankDrawingError("dot")
     work = _fit(crop, WORK_SIZE)
     width = stroke_width(work) * IMAGE_SIDE / WORK_SIZE
     if THIN_STROKE <= width <= THICK_STROKE:
         return _fit(crop, IMAGE_SIDE, centred=True)
     restroked = _restroke(work, width)
     if not (restroked > INK_THRESHOLD).any():
-        raise BlankDrawingError(MESSAGES["faint"])
+        raise BlankDrawingError("faint")
     return _fit(_crop_to_ink(restroked), IMAGE_SIDE, centred=True)
 
 

@@ -72,7 +72,7 @@ def draw_and_classify(classifier) -> None:
         image = canvas.image_data if canvas is not None else None
         try:
             if image is None:
-                raise drawing.BlankDrawingError(drawing.MESSAGES["empty"])
+                raise drawing.BlankDrawingError("empty")
             prediction = drawing.predict_drawing(classifier, image)
         except drawing.BlankDrawingError as error:
             st.info(drawing.NOTHING_YET.format(reason=error), icon=":material/edit:")

@@ -133,6 +133,8 @@ def test_the_overview_shows_every_conv_and_pool_layer_and_enlarges_a_chosen_map(
     figure = chart(page, "overview")
     titles = [a["text"] for a in figure["layout"]["annotations"]]
     assert page.session_state["overview_layer"] == "conv1"  # the first layer is chosen at first
+    first = next(m.value for m in page.markdown if re.match(r"\*\*Filter \d+ of `conv1`\*\*", m.value))
+    assert "on its one input" in first and "the 1 of its 1" not in first  # conv1 reads the image alone
     assert [t.split(" ")[0] for t in titles] == [
         "input", "conv1", "conv2", "pool1", "conv3", "conv4", "pool2", "dense", "softmax"]
     assert [t["type"] for t in figure["data"] if t["type"] != "scatter"] == ["heatmap"] * 8 + ["bar"]

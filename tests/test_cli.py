@@ -5,11 +5,13 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from kmnist.commands import cli
 from kmnist.data import files as kdata
 from kmnist.data import origins
 from kmnist.network.recipes import RECIPES, recipe
@@ -46,6 +48,13 @@ def test_fetch_offline_without_data_fails_in_one_line(tmp_path):
 ])
 def test_bad_arguments_fail_in_one_line(args, reason):
     assert reason in one_line_error(kmnist(*args))
+
+
+def test_a_model_path_without_its_suffix_names_its_keras_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("KMNIST_MODELS", str(tmp_path))
+    assert cli._model_path("models/studio-max") == Path("models/studio-max.keras")  # not "file is gone"
+    assert cli._model_path("folder/m.keras") == Path("folder/m.keras")
+    assert cli._model_path("studio-max") == tmp_path / "studio-max.keras"  # a name: in the models folder
 
 
 def test_bad_data_dir_fails_in_one_line(tmp_path):
@@ -113,6 +122,8 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     hits = sum(line["top"][0]["class"] == kmnist_data.y_test[i] for i, line in enumerate(lines[:4]))
     assert hits >= 2
     assert "no strokes" in lines[4]["error"] and "unreadable" in lines[5]["error"]
+    assert lines[4]["error"].startswith("the image shows no strokes")  # a file, not the pad: nothing to clear
+    assert "clear it" not in lines[4]["error"]
 
     model.with_name("cli.onnx").unlink()  # without its twin, Keras answers and the reason is printed
     result = kmnist("predict", model, files[0])

@@ -69,8 +69,11 @@ def test_thin_and_thick_brushes_are_brought_to_kmnist_weight():
 def test_blank_canvas():
     with pytest.raises(kdrawing.BlankDrawingError, match="no strokes"):
         kdrawing.to_kmnist(np.zeros((CANVAS, CANVAS, 4), "uint8"))
-    with pytest.raises(kdrawing.BlankDrawingError, match="no strokes"):
+    with pytest.raises(kdrawing.BlankDrawingError, match="no strokes") as blank:
         kdrawing.to_kmnist(np.full((CANVAS, CANVAS, 3), 255, "uint8"))  # white paper
+    assert "clear it" in str(blank.value)                       # the pad's words
+    assert blank.value.for_a_file().startswith("the image shows no strokes")  # a file's: nothing to clear
+    assert set(kdrawing.FILE_MESSAGES) == set(kdrawing.MESSAGES)
 
 
 def test_single_dot():

@@ -138,6 +138,7 @@ def test_the_cli_exports_by_name_and_only_when_needed(trained_models, tmp_path):
     assert first.returncode == 0, first.stderr[-2000:]
     record = store.read_card(path).onnx
     assert "studio-max has no ONNX twin yet" in first.stdout
+    assert "python -m kmnist export" not in first.stdout  # no advice to run the command just run
     assert f"wrote {store.onnx_path(path)}" in first.stdout and record.sha256 in first.stdout
     assert f"opset    {export.OPSET}" in first.stdout
     line = next(line for line in first.stdout.splitlines() if "max |ONNX Runtime - Keras|" in line)
@@ -151,6 +152,7 @@ def test_the_cli_exports_by_name_and_only_when_needed(trained_models, tmp_path):
     third = kmnist("export", "studio-max", env=env)
     assert third.returncode == 0, third.stderr[-2000:]
     assert "studio-max.onnx does not match the card" in third.stdout and "wrote" in third.stdout
+    assert "python -m kmnist export" not in third.stdout
     assert verified_onnx(path).sha256 == record.sha256  # the same model gives the same twin again
 
     missing = kmnist("export", "nosuchmodel", env=env)

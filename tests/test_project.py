@@ -12,6 +12,14 @@ def readme_commands():
     return re.findall(r"```bash\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
 
 
+def test_the_readme_s_commands_run_in_the_environment_its_set_up_makes():
+    """The set-up installs into .venv and activates nothing: a bare `python -m kmnist` finds no keras."""
+    blocks = re.findall(r"```[a-z]*\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    bare = [line for block in blocks for line in block.splitlines()
+            if re.search(r"(^|&& )python3? -m (kmnist|pytest|streamlit)", line)]
+    assert not bare, bare
+
+
 def test_ci_runs_the_readme_test_command_word_for_word():
     test_command = next(c for c in readme_commands() if "pytest" in c)
     assert test_command in (ROOT / ".ci" / "run").read_text()

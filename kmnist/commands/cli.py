@@ -135,12 +135,15 @@ def cmd_train(args) -> int:
 
 
 def _model_path(text: str) -> Path:
-    """A model given by path (m.keras, folder/m.keras) or by name (studio-max: in the models folder)."""
+    """A model given by path (m.keras, folder/m.keras, folder/m: its .keras file) or by name (studio-max:
+    in the models folder)."""
     from kmnist.registry.store import MODEL_SUFFIX, check_name, model_path
 
     path = Path(text)
-    if path.suffix == MODEL_SUFFIX or len(path.parts) > 1:
+    if path.suffix == MODEL_SUFFIX:
         return path
+    if len(path.parts) > 1:  # models/studio-max means models/studio-max.keras
+        return path.with_name(path.name + MODEL_SUFFIX)
     return model_path(check_name(text))
 
 
@@ -196,7 +199,7 @@ def cmd_predict(args) -> int:
         except (OSError, UnidentifiedImageError) as error:
             outcome = {"file": file, "error": f"unreadable image: {error}"}
         except BlankDrawingError as error:
-            outcome = {"file": file, "error": str(error)}
+            outcome = {"file": file, "error": error.for_a_file()}
         failures += "error" in outcome
         if args.json:
             print(json.dumps(outcome, ensure_ascii=False))
@@ -210,15 +213,16 @@ def cmd_predict(args) -> int:
 def cmd_export(args) -> int:
     from kmnist.data.pixels import to_model_input
     from kmnist.registry.errors import ModelError
-    from kmnist.registry.export import CHECK_IMAGES, export_model
+    from kmnist.registry.export import CHECK_IMAGES, export_fix, export_model
     from kmnist.registry.inference import verified_onnx
 
     path = _model_path(args.model)
     if not args.force:
         try:
             twin = verified_onnx(path)
-        except ModelError as problem:
-            print(f"writing the ONNX twin: {problem}", flush=True)
+        except ModelError as problem:  # without its advice to run the very command being run
+            reason = str(problem).removesuffix(export_fix(path)).rstrip(":; ")
+            print(f"writing the ONNX twin: {reason}", flush=True)
         else:
             print(f"{twin.path} is up to date (sha256 {twin.sha256}); nothing to do (--force writes "
                   "it again)")

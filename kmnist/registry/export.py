@@ -49,6 +49,11 @@ def export_command(model_path: Path) -> str:
     return f"python -m kmnist export {model_path.stem if in_models else model_path}"
 
 
+def export_fix(model_path: Path) -> str:
+    """The advice a missing or stale twin's message ends with (after ": ")."""
+    return f"run `{export_command(model_path)}` to write it"
+
+
 def twin_layers(model) -> list[str]:
     """The layers whose outputs the twin gives, in OUTPUT_NAMES order: the last layer (softmax), then
     the first conv and first pooling unit (as the Layer visualizer shows them, kmnist.inspect)."""

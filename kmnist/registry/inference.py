@@ -10,7 +10,7 @@ import numpy as np
 from kmnist.data.pixels import as_batch, to_float
 from kmnist.network.architectures import INPUT_SHAPE
 from kmnist.registry.errors import ModelError
-from kmnist.registry.export import INPUT_NAME, OUTPUT_NAMES, export_command
+from kmnist.registry.export import INPUT_NAME, OUTPUT_NAMES, export_fix
 from kmnist.registry.hashing import content_sha256
 from kmnist.registry.locks import model_lock
 from kmnist.registry.store import load_model, onnx_path, read_card
@@ -51,7 +51,7 @@ def _open_twin(model_path: Path):
     import onnxruntime
 
     model_path = Path(model_path)
-    fix = f"run `{export_command(model_path)}` to write it"
+    fix = export_fix(model_path)
     card = read_card(model_path)
     if card is None:
         raise ModelError(f"{model_path.name} has no model card, so its ONNX twin cannot be verified; "

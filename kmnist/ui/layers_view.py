@@ -52,15 +52,17 @@ def _filter_of(model, layer_name: str, channel: int) -> None:
     """Filter `channel` of conv layer `layer_name` on the (up to four) input maps it weighs most."""
     conv = worked.conv_layer(model, layer_name)
     strongest = convolution.strongest_inputs(conv.kernel)[channel][:4]
-    st.markdown(f"**Filter {channel} of `{conv.name}`** on the {len(strongest)} of its "
-                f"{conv.kernel.shape[2]} input maps from `{conv.input or 'the input image'}` it weighs most")
+    inputs = conv.kernel.shape[2]
+    st.markdown(f"**Filter {channel} of `{conv.name}`** on " + (
+        f"its one input, `{conv.input or 'the input image'}`" if inputs == 1 else
+        f"the {len(strongest)} of its {inputs} input maps from `{conv.input}` it weighs most"))
     for column, input_channel in zip(st.columns(2) * 2, strongest, strict=False):  # two by two
         weights = conv.kernel[:, :, input_channel, channel]
         column.plotly_chart(value_grid(weights, f"input map {input_channel}", colorscale="RdBu_r", zmid=0.0,
                                        height=200), key=f"overview_filter_{input_channel}")
+    summed = "its weighted input" if inputs == 1 else f"this filter's sum over all {inputs} input maps"
     st.caption(f"Red weights want a high value in that input map, blue a low one; the map on the left "
-               f"is this filter's sum over all {conv.kernel.shape[2]} input maps, plus its bias "
-               f"({conv.bias[channel]:+.3f}), through ReLU.")
+               f"is {summed}, plus its bias ({conv.bias[channel]:+.3f}), through ReLU.")
 
 
 def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[str]) -> None:
