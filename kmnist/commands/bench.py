@@ -36,7 +36,7 @@ OFFICIAL = (kdata.OFFICIAL_SIZES["train"], kdata.OFFICIAL_SIZES["test"])
 FULL = BenchPlan(None, None, None, 3, 5, 200, OFFICIAL)
 
 
-QUICK = BenchPlan(1500, 4, 2, 1, 3, 200, OFFICIAL)
+QUICK = BenchPlan(1500, 3, 2, 1, 1, 200, OFFICIAL)  # CI-sized: 3 classic epochs, one overhead pair
 
 
 def peak_memory_mb() -> float:
