@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import streamlit as st
@@ -54,8 +55,10 @@ POOLING = PageInfo(
 PAGES = (HOME, DATASET, TRAINING, COMPARE, LAYERS, SKETCH, POOLING)
 
 
+@functools.cache
 def favicon():
-    """The browser tab's icon: a picture the app serves itself (st.set_page_config's page_icon)."""
+    """The browser tab's icon: a picture the app serves itself (st.set_page_config's page_icon), drawn
+    once per server, not on every rerun of app.py."""
     return app_icon()
 
 
