@@ -40,7 +40,7 @@ class LocalCluster:
 
     def connect(self, workers: int = 2, warm: bool = False) -> executors.ClusterExecutor:
         """The app's executor on this cluster, once `workers` have joined; `warm`: each worker first trains
-        a tiny run (cluster.warm_up), as in the app; the fault tests leave it out (25 s a worker here)."""
+        a tiny run (training.run.warm_up), as in the app; the fault tests leave it out (25 s a worker)."""
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -53,7 +53,7 @@ def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, 
     assert report.result.model_path == saved and len(report.predicted) == len(kmnist_data.y_test)
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically: no temporary file is left
     # the workers joined after the app connected; each was warmed up by a tiny run of its own before any
-    # job (cluster.warm_up), so that the first job of a class takes as long as the others
+    # job (kmnist.training.run.warm_up), so that the first job of a class takes as long as the others
     warm_ups = executor.cluster.warming
     assert sorted(warm_ups) == sorted(executor.cluster.workers())
     assert [future.result(timeout=60) for future in warm_ups.values()] == ["warm", "warm"]

@@ -204,7 +204,7 @@ def run_classroom(students: int, data_dir=None, cluster: str | None = None, quic
         print(f"error: {wording.cluster_unreachable(cluster, error)}", file=sys.stderr)
         return 2
     ledger.use(executor)
-    if cluster:  # a class meets a server that has been up a while: its workers are warm (cluster.warm_up)
+    if cluster:  # a class meets a server that has been up a while: its workers are warm (cluster.WARM_UP)
         started = time.perf_counter()
         for future in executor.cluster.warm_up_new_workers():
             future.result(timeout=300)

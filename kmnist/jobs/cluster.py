@@ -18,19 +18,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from kmnist.data.files import KMNISTData, Provenance, data_key
+from kmnist.data.files import data_key
 from kmnist.evaluation.metrics import predict_classes
 from kmnist.jobs import supervisor, wording
-from kmnist.network.config import TrainConfig
 from kmnist.registry.atomic import atomic_write
 from kmnist.registry.store import MODEL_SUFFIX, card_path, model_path, onnx_path
-from kmnist.training.run import train
 
 CLUSTER_ENV = "KMNIST_CLUSTER"   # the scheduler's address, e.g. tcp://HOST:8786; unset: train on this server
 CONNECT_TIMEOUT = 5.0            # seconds to reach the scheduler before saying it cannot be reached
 LOST_AFTER = 4.0                 # seconds without an answer from the scheduler before a run counts as lost
+WARM_UP = "kmnist.training.run:warm_up"  # what each worker runs once before its first job
 POLL = 0.5                       # seconds between looks at the queue, the worker and the scheduler
 
 
@@ -57,15 +54,15 @@ class Cluster:
 
     def warm_up_new_workers(self, workers=None) -> list:
         """The first time the cluster sees a worker, one task on it that does once what a job's first run
-        does (warm_up), queued ahead of the jobs sent after it: the first job on each worker then takes as
-        long as the others, and the estimates hold. Returns the futures of every warm-up so far."""
+        does (WARM_UP), queued ahead of the jobs sent after it: the first job on each worker then takes
+        as long as the others, and the estimates hold. Returns the futures of every warm-up so far."""
         if self.warm:
             try:
                 with self._lock:
                     for address in workers if workers is not None else self.workers():
                         if address not in self.warming:
                             self.warming[address] = self.client.submit(
-                                warm_up, pure=False, workers=[address], allow_other_workers=False,
+                                call, WARM_UP, pure=False, workers=[address], allow_other_workers=False,
                                 key=f"kmnist-warm-up-{address}")
             except Exception:  # the scheduler went away: the jobs will say so
                 pass
@@ -258,26 +255,11 @@ class _StopFlag:
         self._done.set()
 
 
-def warm_up() -> str:
-    """On a worker: one tiny real run (random images, one epoch, its test and its ONNX twin) in a scratch
-    folder, with the library's own trainer (never a test's). Imports alone left the first job of a class
-    12 s slower than the rest (28 s against 13-17 s); TensorFlow, Keras and the converter do more on
-    their first use than importing."""
-    generator = np.random.default_rng(0)
-
-    def images(count):
-        return generator.integers(0, 256, (count, 28, 28), dtype=np.uint8)
-
-    def labels(count):
-        return (np.arange(count) % 10).astype(np.uint8)
-
-    data = KMNISTData(images(120), labels(120), images(20), labels(20),
-                      Provenance("warm-up", official=False, sizes={"train": 120, "test": 20}))
-    with tempfile.TemporaryDirectory(prefix="kmnist-warm-up-") as scratch:
-        result = train(TrainConfig(epochs=1, batch_size=32, patience=1), data,
-                       Path(scratch) / f"warm-up{MODEL_SUFFIX}")
-        predict_classes(result.model, data.x_test)
-    return "warm"
+def call(path: str):
+    """On a worker: the function at `path` ("module:function") called, imported there and only there (the
+    web server never imports TensorFlow to send it)."""
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)()
 
 
 def _files_of(model_file: Path) -> dict[str, bytes]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kmnist.data.files import KMNISTData
+import numpy as np
+
+from kmnist.data.files import KMNISTData, Provenance
 from kmnist.data.origins import seen_images
 from kmnist.data.pixels import to_model_input
-from kmnist.evaluation.metrics import evaluate
+from kmnist.evaluation.metrics import evaluate, predict_classes
 from kmnist.network.architectures import build_model, compile_model
 from kmnist.network.config import ConfigError, TrainConfig
 from kmnist.registry.cards import Card, OnnxRecord, Status, TestMetrics
@@ -156,3 +159,25 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
                f"{out_path}" + ("; its ONNX twin could not be written (its card says why)" if twin.error
                                  else ""))
     return TrainResult(status, message, history, out_path, typed, best)
+
+
+def warm_up() -> str:
+    """On a worker: one tiny real run (random images, one epoch, its test and its ONNX twin) in a scratch
+    folder, with the library's own trainer (never a test's). Imports alone left the first job of a class
+    12 s slower than the rest (28 s against 13-17 s); TensorFlow, Keras and the converter do more on
+    their first use than importing."""
+    generator = np.random.default_rng(0)
+
+    def images(count):
+        return generator.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+
+    def labels(count):
+        return (np.arange(count) % 10).astype(np.uint8)
+
+    data = KMNISTData(images(120), labels(120), images(20), labels(20),
+                      Provenance("warm-up", official=False, sizes={"train": 120, "test": 20}))
+    with tempfile.TemporaryDirectory(prefix="kmnist-warm-up-") as scratch:
+        result = train(TrainConfig(epochs=1, batch_size=32, patience=1), data,
+                       Path(scratch) / f"warm-up{MODEL_SUFFIX}")
+        predict_classes(result.model, data.x_test)
+    return "warm"
