@@ -51,6 +51,8 @@ CONFIDENT = 0.6          # below this top probability the Sketch pad says the mo
 UNSURE = (f"The model is unsure: no class reaches {round(CONFIDENT * 100)} %. Compare your drawing with the "
           "examples; characters drawn large, in one piece and with KMNIST's stroke order look most like the "
           "training data.")
+# The hint under the canvas; the examples sit beside the pad on a wide screen and below it on a phone.
+FILL_HINT = 'Fill most of the square, like the examples under "What to draw".'
 
 
 class BlankDrawingError(ValueError):
@@ -195,6 +197,12 @@ def predict_drawing(classifier, image) -> Prediction:
     return Prediction(glyph, np.asarray(probabilities))
 
 
+def predict_image(classifier, image) -> Prediction:
+    """Classify a 28x28 image as it is (a test image, which needs no preprocessing)."""
+    image = to_float(image)
+    return Prediction(image, np.asarray(as_classifier(classifier).probabilities(as_batch(image))[0]))
+
+
 def pad_facts() -> dict:
     """The facts above as the in-page Sketch pad receives them (a component argument): its preprocess.js
     and its page take every threshold, size, message and the brush from here, and state none of their own."""
@@ -205,4 +213,5 @@ def pad_facts() -> dict:
         "WORK_SIZE": WORK_SIZE, "IMAGE_SIDE": IMAGE_SIDE, "MESSAGES": dict(MESSAGES),
         "NOTHING_YET": NOTHING_YET, "CANVAS_SIZE": CANVAS_SIZE, "BRUSH_MIN": BRUSH_MIN,
         "BRUSH_MAX": BRUSH_MAX, "BRUSH_DEFAULT": BRUSH_DEFAULT, "CONFIDENT": CONFIDENT, "UNSURE": UNSURE,
+        "FILL_HINT": FILL_HINT,
     }

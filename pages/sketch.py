@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from kmnist import drawing
 from kmnist.charts import layers as layers_charts
 from kmnist.data import explore
-from kmnist.data.classes import CLASSES
+from kmnist.data.classes import ALL_LABELS, CLASSES
 from kmnist.data.files import data_key
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
@@ -64,7 +64,7 @@ def draw_and_classify(classifier) -> None:
                                update_streamlit=True, return_image_data=True,
                                key=f"canvas_{st.session_state.get('canvas_round', 0)}")
         st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=clear_canvas, key="clear_canvas")
-        st.caption("Fill most of the square, like the examples on the right.")
+        st.caption(drawing.FILL_HINT)
 
     prediction = None
     with result:
@@ -80,6 +80,7 @@ def draw_and_classify(classifier) -> None:
             best = prediction.top(1)[0]
             st.image(upscale(to_uint8(prediction.image), 6),
                      caption="the 28x28 model input (enlarged)",
+                     alt="Your drawing as the model reads it: 28x28 greyscale pixels, white strokes on black",
                      output_format="PNG")
             st.markdown(f"### Prediction: {CLASSES[best['class']].name} {best['prob']:.0%}")
             if not prediction.confident:
@@ -89,6 +90,39 @@ def draw_and_classify(classifier) -> None:
                      disabled=prediction is None,
                      help="Sends this drawing to the Layer visualizer: every layer's response to it."):
             open_in_layers(prediction.image, entry.name)
+
+
+@st.fragment
+def classify_a_test_image() -> None:
+    """The pad's alternative to drawing, for anyone who cannot draw (keyboard or screen-reader users): a
+    test image of a chosen class, classified on the server by the same model, and Look inside."""
+    data = get_data(stop=False)
+    if data is None:
+        return
+    with st.expander("Cannot draw? Classify a test image instead", icon=":material/keyboard:"):
+        kind, number = st.columns(2)
+        truth = kind.selectbox("Class", range(len(CLASSES)), format_func=lambda c: CLASSES[c].label,
+                               key="pick_class")
+        positions = explore.class_indices(data.y_test, [truth])
+        index = number.number_input(f"Image (1 to {len(positions):,} of this class)", 1, len(positions),
+                                    key="pick_number") - 1
+        position = int(positions[index])
+        classifier = get_classifier(entry)
+        if classifier is None:
+            return
+        prediction = drawing.predict_image(classifier, data.x_test[position])
+        best = prediction.top(1)[0]
+        shown, said = st.columns([1, 3])
+        shown.image(upscale(data.x_test[position], 4), output_format="PNG",
+                    alt=f"test image #{position}, a handwritten {CLASSES[truth].label}")
+        said.markdown(f"**Read as {CLASSES[best['class']].name}, {best['prob']:.0%}** "
+                      f"({'right' if best['class'] == truth else 'wrong'}: test image #{position} is "
+                      f"{CLASSES[truth].name})")
+        said.plotly_chart(layers_charts.top_classes_bars(prediction.top(3)), key="picked_top_classes")
+        if said.button("Look inside", icon=":material/layers:", key="picked_to_layers",
+                       help="Follows this image through every layer of the model."):
+            open_in_layers(prediction.image, entry.name, caption=f"test image #{position}", truth=truth,
+                           position=position)
 
 
 sketching, examples = st.columns([7, 3])
@@ -104,10 +138,14 @@ with sketching:
                 icon=":material/dns:")
         draw_and_classify(classifier)
 
+classify_a_test_image()
+
 with examples:
     st.subheader("What to draw")
     data = get_data(stop=False)
     if data is not None:
         st.image(example_sheet(data.y_test, data.x_test, data_key(data)),
-                 caption="Five test images of each class")
+                 caption="Five test images of each class",
+                 alt="Ten rows of five handwritten test images, one row per class: "
+                     + ALL_LABELS)
         provenance_note(data)

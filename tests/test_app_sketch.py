@@ -168,7 +168,7 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     text = next(m.value for m in at.markdown if "Prediction:" in m.value)
     assert re.fullmatch(r"### Prediction: \S \(\w+\) \d+%", text)
     assert not any("Nothing to classify yet" in i.value for i in at.info)
-    top = at.get("plotly_chart")
+    top = [chart for chart in at.get("plotly_chart") if chart.key == "top_classes"]
     assert len(top) == 1
     model_input = next(i for i in at.get("image") if "model input" in i.proto.imgs[0].caption)
     assert model_input.proto.imgs[0].url.endswith(".png")
@@ -204,3 +204,30 @@ def test_an_unsure_or_dot_drawing_gets_a_hint(models_copy, kmnist_data, monkeypa
     probability = int(re.search(r"(\d+)%", next(m.value for m in at.markdown if "Prediction:" in m.value))[1])
     unsure = any("The model is unsure" in w.value for w in at.warning)
     assert unsure == (probability < 60)
+
+
+def test_without_a_pointer_a_test_image_is_classified_and_opens_in_the_layer_visualizer(models_copy,
+                                                                                        kmnist_data):
+    """The pad's alternative to drawing (keyboard and screen-reader users), with a model that is not the
+    default one."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/sketch.py").run()
+    avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
+    at.selectbox(key="sketch_model").set_value(avg).run()
+    at.selectbox(key="pick_class").set_value(4).run()
+    at.number_input(key="pick_number").set_value(3).run()
+    assert not at.exception
+    position = int(np.flatnonzero(kmnist_data.y_test == 4)[2])  # the third な of the test set
+    said = next(m.value for m in at.markdown if m.value.startswith("**Read as"))
+    model = store.load_model(avg.path)
+    best = int(np.argmax(model.predict(kmnist_data.x_test[position][None, ..., None] / 255.0, verbose=0)))
+    assert f"test image #{position} is {drawing.CLASSES[4].name}" in said
+    assert said.startswith(f"**Read as {drawing.CLASSES[best].name}")
+    assert any(image.proto.imgs[0].alt == f"test image #{position}, a handwritten {drawing.CLASSES[4].label}"
+               for image in at.get("image") if image.proto.imgs)
+    at.button(key="picked_to_layers").click().run()
+    assert not at.exception
+    assert at.radio(key="layers_source").value == "Picked test image"
+    assert at.selectbox(key=keys.LAYERS_MODEL).value.name == "studio-avg"
+    np.testing.assert_allclose(at.session_state[keys.INSPECT_IMAGE]["image"],
+                               kmnist_data.x_test[position] / 255.0)

@@ -72,6 +72,16 @@ def test_page_renders_its_explanation_and_form(page, kmnist_data):
     assert page.button(key="start").label == "Start training"
 
 
+def test_the_empty_state_names_the_quick_run_the_form_starts_with(models_copy, kmnist_data, monkeypatch):
+    monkeypatch.setattr(jobs, "_ledger", jobs.Ledger())  # no run on this server yet
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    empty = next(i.value for i in at.info if i.value.startswith("No training has run on this server yet"))
+    words = recipes.quick_run_words(len(kmnist_data.y_train))
+    assert f"({words})" in empty
+    epochs, limit = at.number_input(key="epochs").value, at.number_input(key="limit").value
+    assert words.startswith(f"{epochs} epochs on {limit:,} images")  # what the form holds, e.g. 8 on 7,000
+
+
 def test_invalid_hyperparameters_show_each_problem_and_start_nothing(page, models_copy):
     before = jobs.current()
     fill(page, learning_rate=0.0, limit=100, batch_size=500).button(key="start").click().run()
@@ -91,10 +101,10 @@ def test_existing_name_is_refused(page, models_copy):
 def test_a_quick_run_trains_in_the_background_and_shows_results(page, models_copy):
     page.text_input(key="model_name").set_value("quick")
     page.radio(key="pooling").set_value("avg")
-    fill(page, epochs=1, limit=400, batch_size=64).button(key="start").click().run()
+    fill(page, epochs=1, limit=400, batch_size=64, seed=7).button(key="start").click().run()
     job = jobs.current()
     assert not page.error and job.runs[0].name == "quick"
-    assert job.runs[0].config.pooling == "avg"
+    assert (job.runs[0].config.pooling, job.runs[0].config.seed) == ("avg", 7)
     run_when_done(page, job)
     assert not page.exception
     assert job.state == snapshots.FINISHED
@@ -107,6 +117,12 @@ def test_a_quick_run_trains_in_the_background_and_shows_results(page, models_cop
     shown = {m.label: m.value for m in page.metric}
     assert shown["Test accuracy"] == f"{card.test.accuracy:.1%}"
     assert shown["Macro AUC"] == f"{card.test.macro_auc:.4f}"
+    assert card.config.seed == 7
+    settings = next(c.value for c in page.caption if c.value.startswith("`quick`: "))
+    assert settings.startswith("`quick`: average pooling on 400 training images, studio network, ")
+    assert settings.endswith(", seed 7.")
+    for file in ("quick.keras", "quick.onnx", "quick.card.json"):  # the finished run's files, to download
+        assert page.download_button(key=f"training-quick-download-{file}").label == file
     figures = charts(page)
     assert set(figures) == {"training-curves", "training-quick-classes", "training-quick-confusion",
                             "training-quick-wrong"}
@@ -192,9 +208,14 @@ def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, 
     job = jobs.start([snapshots.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
                      kmnist_data, owner_id="alice-session")
     page.text_input(key="model_name").set_value("mine")
-    fill(page, epochs=1, limit=300).button(key="start").click().run()
+    fill(page, epochs=1, limit=300, seed=9).button(key="start").click().run()
     assert not page.exception and not page.error
     assert "Queued**, number 1 in line" in " ".join(i.value for i in page.info)
+    captions = [c.value for c in page.caption]  # each run's settings, seed included: the queued one too
+    assert any(c.startswith("`mine`: max pooling on 300 training images") and c.endswith(", seed 9.")
+               for c in captions)
+    assert any(c.startswith("`alices`: max pooling on 400 training images") and c.endswith(", seed 42.")
+               for c in captions)
     assert any("by **Alice** · started at" in m.value for m in page.markdown)
     stop = page.button(key="training-stop")
     assert stop.disabled and "Only Alice" in stop.help  # read-only for everyone but Alice

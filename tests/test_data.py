@@ -3,6 +3,7 @@
 import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,8 +125,9 @@ def test_fetch_downloads_and_verifies_official_files(tmp_path, official_labels_d
     with pytest.raises(kdata.DataError, match="could not download kmnist-train-imgs.npz"):
         kdata.fetch(target, base_url=f"file://{folder}/", progress=lambda *a: seen.append(a[0]))
     assert seen == ["kmnist-train-imgs.npz"]
-    assert not list(target.glob("*.npz")), "a failed download must leave nothing in place"
+    assert not target.exists(), "a failed download must leave nothing in place, not even its folder"
     # the two label files alone: fetch each by pretending the image files exist
+    target.mkdir()
     for name in ("kmnist-train-imgs.npz", "kmnist-test-imgs.npz"):
         (target / name).write_bytes(b"placeholder for this test")
     kdata.fetch(target, base_url=f"file://{folder}/")
@@ -142,7 +144,40 @@ def test_fetch_deletes_a_download_with_the_wrong_md5(tmp_path):
     target = tmp_path / "cache"
     with pytest.raises(kdata.DataError, match="is corrupt .*md5.*deleted"):
         kdata.fetch(target, base_url=mirror.as_uri())
-    assert not list(target.rglob("*.npz"))
+    assert not target.exists(), "the folder this fetch made, empty again, is gone"
+
+
+@pytest.fixture
+def cut_off(monkeypatch):
+    """Keras' get_file as a connection that drops mid-file: a partial file in its folder, then an error."""
+    import keras.utils
+
+    def get_file(fname, origin, cache_dir, cache_subdir, **kwargs):
+        partial = Path(cache_dir) / cache_subdir / fname
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(b"the first bytes of the file")
+        raise ConnectionResetError(f"connection to {origin} reset by peer")
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+
+
+def test_a_failed_fetch_leaves_no_partial_file_nor_the_empty_folders_it_made(tmp_path, cut_off):
+    target = tmp_path / "home" / ".cache" / "kmnist"  # none of these folders exists yet
+    with pytest.raises(kdata.DataError, match="could not download kmnist-train-imgs.npz .*reset by peer"):
+        kdata.fetch(target, base_url="http://codh.invalid/")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("before", [{}, {"notes.txt": b"mine", "kmnist-train-imgs.npz": b"placeholder"}],
+                         ids=["an empty folder", "a folder with files"])
+def test_a_failed_fetch_keeps_the_folder_and_files_that_were_there(tmp_path, cut_off, before):
+    target = tmp_path / "kmnist"
+    target.mkdir()
+    for name, content in before.items():
+        (target / name).write_bytes(content)
+    with pytest.raises(kdata.DataError, match="could not download kmnist-t"):
+        kdata.fetch(target, base_url="http://codh.invalid/")
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before  # no partial file, no .download
 
 
 def test_fetch_offline_says_what_to_do(tmp_path):

@@ -34,3 +34,4 @@ CLASSES = tuple(
 
 
 NUM_CLASSES = len(CLASSES)
+ALL_LABELS = ", ".join(kana.label for kana in CLASSES)  # "0 お (o), 1 き (ki), ...": the ten in order

@@ -143,19 +143,38 @@ def fetch(data_dir=None, *, base_url: str | None = None, progress=None) -> Path:
 
     Each file is downloaded by Keras' ``get_file`` into a staging folder, checked against its
     official md5 and only then moved into place, so a partial or corrupt download never stays
-    looking valid. ``progress(name, index, total)`` is called before each download.
+    looking valid. A failed fetch also removes the folders it created that it leaves empty (files
+    that were there before, and files already verified, stay). ``progress(name, index, total)`` is
+    called before each download.
     """
     directory = resolve_data_dir(data_dir)
     base_url = base_url or os.environ.get(MIRROR_ENV) or OFFICIAL_URL
     todo = missing_files(directory)
     if not todo:
         return directory
+    created = [folder for folder in (directory, *directory.parents) if not folder.exists()]  # deepest first
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(f"cannot create the data folder {directory}: {error.strerror}; "
                         f"choose a writable folder with --data or {DATA_ENV}") from error
     staging = directory / ".download"
+    try:
+        _download(todo, directory, staging, base_url, progress)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:
+            try:
+                folder.rmdir()  # only an empty one
+            except OSError:
+                break
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _download(todo: list[str], directory: Path, staging: Path, base_url: str, progress) -> None:
+    """Each of `todo` from `base_url` into `staging`, md5-checked, then moved into `directory`."""
     from keras.utils import get_file  # heavy import, only when something must be downloaded
 
     for index, name in enumerate(todo):
@@ -166,17 +185,13 @@ def fetch(data_dir=None, *, base_url: str | None = None, progress=None) -> Path:
             staged = Path(get_file(name, origin=url, cache_dir=str(directory),
                                    cache_subdir=staging.name, force_download=True))
         except Exception as error:  # urllib, OSError and Keras' own errors all mean "no file"
-            shutil.rmtree(staging, ignore_errors=True)
             raise DataError(f"could not download {name} from {url} ({error}); "
                             f"{_how_to_provide(directory)}") from error
         actual = md5sum(staged)
         if actual != OFFICIAL_MD5[name]:
-            shutil.rmtree(staging, ignore_errors=True)
             raise DataError(f"{name} downloaded from {url} is corrupt (md5 {actual}, expected "
                             f"{OFFICIAL_MD5[name]}); it was deleted, run the fetch again")
         os.replace(staged, directory / name)
-    shutil.rmtree(staging, ignore_errors=True)
-    return directory
 
 
 def _load_array(path: Path) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from kmnist.network.architectures import architecture_problem, pooling_problem
+from kmnist.network.architectures import POOLING_WORDS, architecture_problem, pooling_problem
 
 OPTIMIZERS = ("adamw", "adam", "adadelta", "sgd")
 
@@ -156,6 +156,12 @@ def describe(config: TrainConfig) -> str:
             f"augmentation {'on' if config.augment else 'off'}{strokes}, "
             f"{config.val_fraction:.0%} validation, early-stopping patience {config.patience}, "
             f"seed {config.seed}")
+
+
+def describe_run(config: TrainConfig) -> str:
+    """A run's settings in one line: its pooling and training images, then describe() (seed last)."""
+    images = "all training images" if config.limit is None else f"{config.limit:,} training images"
+    return f"{POOLING_WORDS[config.pooling]} pooling on {images}, {describe(config)}"
 
 
 def validation_note(config: TrainConfig) -> str:

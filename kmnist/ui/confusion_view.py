@@ -45,7 +45,8 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str, kee
     more = f", the first {len(shown)} shown" if len(shown) < len(found) else ""
     noun = "test image" if len(found) == 1 else "test images"
     st.markdown(f"**{len(found):,} {noun}**, {cell.words}{more}; caption: position in the test set.")
-    st.image([upscale(images[i], 2) for i in shown], caption=[f"#{i}" for i in shown])
+    st.image([upscale(images[i], 2) for i in shown], caption=[f"#{i}" for i in shown],
+             alt=[f"test image #{i}, {cell.words}" for i in shown])
     pick, send = st.columns([3, 2], vertical_alignment="bottom")
     position = pick.selectbox("Image to look inside", [int(i) for i in shown], key=f"{key}-pick",
                               format_func=lambda i: f"test image #{i}")

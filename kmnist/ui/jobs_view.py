@@ -19,7 +19,7 @@ from kmnist.registry.cards import Status
 from kmnist.ui import line_view
 from kmnist.ui.classroom import student_name
 from kmnist.ui.confusion_view import confusion_explorer
-from kmnist.ui.model_card import test_metrics
+from kmnist.ui.model_card import model_files, test_metrics
 from kmnist.ui.resources import owner_id
 
 
@@ -120,6 +120,7 @@ def _job_status(job: jobs.Job, snap: snapshots.Snapshot, key: str) -> None:
             f"queued at {_clock(snap.queued_at)}")
     st.markdown(f"**Training job** `{'`, `'.join(snap.names)}` · by **{snap.owner}** · {when} · "
                 f"{_STATE_WORDS.get(snap.state, snap.state)}")
+    line_view.run_settings(snap.runs)
     if snap.active:
         st.progress(snap.progress.fraction, text=snap.progress.text)
         mine = snap.owner_id == owner_id()
@@ -179,11 +180,12 @@ def _run_results(report: snapshots.RunReport, key: str, detail: bool) -> None:
                f"`{store.card_path(result.model_path).name}` (status: {result.status}, "
                f"best epoch {card.best_epoch} of {card.epochs_run}).{stopped} "
                "Pick it on the Layer visualizer or Sketch pad pages.")
+    named = f"{key}-{report.name}"
     test_metrics(card)
+    model_files(result.model_path, named)
     if not detail or test is None:
         return
     left, right = st.columns(2)
-    named = f"{key}-{report.name}"
     right.plotly_chart(training_charts.per_class_bar(test.per_class_accuracy), key=f"{named}-classes")
     if report.predicted is None:
         left.plotly_chart(training_charts.confusion_heatmap(test.confusion), key=f"{named}-confusion")

@@ -1,4 +1,5 @@
-"""The line of training jobs on a page: this session's place and estimated start, who trains, who waits."""
+"""The line of training jobs on a page: this session's place and estimated start, who trains, who waits,
+what each run sets."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots, wording
 from kmnist.jobs.job import NotOwner
+from kmnist.network import config as config_net
 from kmnist.ui.resources import owner_id
 
 SHOWN = 10  # waiting jobs listed by name; the rest of a long line is counted
@@ -32,6 +34,12 @@ def starts_in(job: jobs.Job) -> str:
     return f"starts in about {wording.format_seconds(seconds)} (at {at})"
 
 
+def run_settings(runs, where=st) -> None:
+    """Each run's settings, seed included: one caption per run, in `where` (a column or the page)."""
+    for run in runs:
+        where.caption(f"`{run.name}`: {config_net.describe_run(run.config)}.")
+
+
 def my_place(key: str) -> None:
     """This session's own waiting job: its place, its estimated start, and Cancel."""
     mine = jobs.latest_of(owner_id())
@@ -40,6 +48,7 @@ def my_place(key: str) -> None:
     text, button = st.columns([5, 1], vertical_alignment="center")
     text.info(f"**Your run** `{'`, `'.join(r.name for r in mine.runs)}` is number **{jobs.position(mine)}** "
               f"in line · {starts_in(mine)}.")
+    run_settings(mine.runs, text)
     if button.button("Cancel", key=f"{key}-cancel-{mine.number}", help="Take your run out of the line."):
         stop(mine)
         st.rerun()

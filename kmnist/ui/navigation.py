@@ -88,7 +88,7 @@ def open_in_layers(image, model: str, caption: str | None = None, truth: int | N
 def page_header(page: PageInfo) -> None:
     """The page's title, after making sure the page runs inside the app's navigation."""
     ensure_navigation()
-    st.title(page.header)
+    st.title(page.header, anchor=False)  # no "link to heading": one Tab stop fewer before the page's controls
 
 
 def ensure_navigation() -> None:

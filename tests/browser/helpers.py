@@ -96,13 +96,28 @@ def cpu_used_since(before: dict, top: int = 4) -> str:
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in ranked)
 
 
+# How far a document's content reaches sideways, against its window's width.
+OVERFLOW_JS = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+
+
+def too_wide(page, path: str) -> dict[str, tuple[int, int]]:
+    """The page's documents (its own and its component frames') wider than their windows."""
+    wide = {}
+    for frame in page.frames:
+        width, window = frame.evaluate(OVERFLOW_JS)
+        if width > window + 1:
+            wide[f"/{path} {frame.name or frame.url[-40:]}"] = (width, window)
+    return wide
+
+
 def save_screenshot(page, name: str) -> None:
-    """The whole page as artifacts/browser/pages/<name>.png (kept by CI). Streamlit scrolls inside its main
-    block, so the window is first made as tall as the page, then given back its height."""
+    """The whole page as artifacts/browser/pages/<name>.png (kept by CI; `name` may hold a folder, such as
+    "phone/home"). Streamlit scrolls inside its main block, so the window is first made as tall as the page,
+    then given back its height."""
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[2] / "artifacts" / "browser" / "pages"
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     height = page.locator("[data-testid='stMain']").evaluate("el => el.scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
+from tests.browser import accessibility
 from tests.browser.drawing import pad_canvas, wait_until_pad_ready
 from tests.browser.helpers import (
     assert_no_errors,
@@ -14,6 +15,7 @@ from tests.browser.helpers import (
     open_page,
     record_timing,
     save_screenshot,
+    too_wide,
     wait_for_app,
 )
 
@@ -69,7 +71,12 @@ def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
     assert_no_errors(page)
     if path == "sketch":
         wait_until_pad_ready(page)  # the in-page pad has loaded its model: shown ready in the screenshot
-    save_screenshot(page, path or "home")  # one per page, kept as a CI artifact
+    save_screenshot(page, f"desktop/{path or 'home'}")  # kept as a CI artifact (phone, tablet: test_devices)
+    assert not too_wide(page, path)
+    found = accessibility.audit(page)  # axe-core, on the page as it first shows
+    record_timing(f"axe-core on /{path}: ours {accessibility.counts(found['ours'])}, "
+                  f"Streamlit's own {accessibility.counts(found['streamlit'])}")
+    assert not accessibility.blocking(found["ours"]), "\n".join(accessibility.blocking(found["ours"]))
     assert page.title() == "KMNIST Studio"  # app.py's page config, so the page ran through app.py
     assert [text.split("\n")[-1] for text in nav_links(page).all_inner_texts()] == NAV_TITLES
     assert not outside, f"/{path} fetched from outside the server: {outside}"

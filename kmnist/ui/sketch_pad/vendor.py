@@ -33,9 +33,9 @@ SOURCES = {"runtime": "package/dist/ort.wasm.bundle.min.mjs",
            "wasm": "package/dist/ort-wasm-simd-threaded.wasm"}
 
 
-def pinned() -> dict:
-    """The version and integrity of PACKAGE as package-lock.json pins it."""
-    entry = json.loads(LOCKFILE.read_text())["packages"][f"node_modules/{PACKAGE}"]
+def pinned(package: str = PACKAGE, lockfile: Path = LOCKFILE) -> dict:
+    """The version and integrity of `package` as `lockfile` pins it."""
+    entry = json.loads(lockfile.read_text())["packages"][f"node_modules/{package}"]
     return {"version": entry["version"], "integrity": entry["integrity"]}
 
 
@@ -49,13 +49,13 @@ def served_files() -> dict[str, dict]:
             for entry in manifest()["files"]}
 
 
-def npm_package(version: str, integrity: str) -> bytes:
+def npm_package(version: str, integrity: str, package: str = PACKAGE) -> bytes:
     """The package tarball from the npm registry (kept in CACHE), checked against the lockfile's integrity."""
-    path = CACHE / f"{PACKAGE}-{version}.tgz"
+    path = CACHE / f"{package}-{version}.tgz"
     if path.exists():
         data = path.read_bytes()
     else:
-        url = f"{REGISTRY}/{PACKAGE}/-/{PACKAGE}-{version}.tgz"
+        url = f"{REGISTRY}/{package}/-/{package}-{version}.tgz"
         try:
             with urllib.request.urlopen(url, timeout=120) as response:
                 data = response.read()
@@ -65,7 +65,7 @@ def npm_package(version: str, integrity: str) -> bytes:
     algorithm, _, expected = integrity.partition("-")
     actual = base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
     if actual != expected:
-        raise RuntimeError(f"{PACKAGE} {version} from the registry does not match package-lock.json's "
+        raise RuntimeError(f"{package} {version} from the registry does not match package-lock.json's "
                            f"integrity ({integrity}); got {algorithm}-{actual}")
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

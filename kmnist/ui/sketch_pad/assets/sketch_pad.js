@@ -41,6 +41,7 @@ function setUp(given) {
   Object.assign($("brush"), { min: facts.BRUSH_MIN, max: facts.BRUSH_MAX, value: facts.BRUSH_DEFAULT });
   $("brush-value").textContent = brush();
   $("unsure").textContent = facts.UNSURE;
+  $("fill-hint").textContent = facts.FILL_HINT;
   $("hint").textContent = nothingYet(facts.MESSAGES.empty);
 }
 
@@ -143,10 +144,38 @@ async function classify(image) {
   return Object.fromEntries(args.model.outputs.map((name) => [name, outputs[name]]));
 }
 
-// -- Drawing ------------------------------------------------------------------------------------------
+// -- Drawing: one finger (or a mouse, or a pen) draws, a second finger turns the gesture into a scroll ------
 let drawing = false;
 let last = null;
 const brush = () => Number($("brush").value);
+const touching = new Map();  // pointer id -> its last [x, y] on the screen, while it is down on the canvas
+const history = [];          // the canvas before each change, for Undo (the latest last)
+const UNDO_STEPS = 50;
+
+function remember() {
+  history.push(pen.getImageData(0, 0, canvas.width, canvas.height));
+  if (history.length > UNDO_STEPS) history.shift();
+  $("undo").disabled = false;
+}
+
+function undo() {
+  if (!history.length) return;
+  pen.putImageData(history.pop(), 0, 0);
+  $("undo").disabled = !history.length;
+}
+
+// The element that scrolls the app's page around this frame (Streamlit scrolls a container, not the window).
+function pageScroller() {
+  try {
+    for (let node = window.frameElement; node; node = node.parentElement) {
+      const overflow = node.ownerDocument.defaultView.getComputedStyle(node).overflowY;
+      if (/(auto|scroll)/.test(overflow) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return window.parent.document.scrollingElement;
+  } catch (error) {
+    return null;  // a page of another origin: the gesture is only not drawn
+  }
+}
 
 function point(event) {
   const box = canvas.getBoundingClientRect();
@@ -155,6 +184,7 @@ function point(event) {
 }
 
 function stroke(from, to) {
+  pen.globalCompositeOperation = erasing() ? "destination-out" : "source-over";
   pen.lineWidth = brush();
   pen.lineCap = pen.lineJoin = "round";
   pen.strokeStyle = "#000";
@@ -164,14 +194,32 @@ function stroke(from, to) {
   pen.stroke();
 }
 
+const erasing = () => $("erase").getAttribute("aria-pressed") === "true";
+
 canvas.addEventListener("pointerdown", (event) => {
-  drawing = true;
+  touching.set(event.pointerId, [event.clientX, event.clientY]);
   canvas.setPointerCapture(event.pointerId);
+  if (touching.size > 1) {  // a second finger: take back the first finger's start of a stroke, and scroll
+    if (drawing) {
+      drawing = false;
+      undo();
+      update();
+    }
+    return;
+  }
+  remember();
+  drawing = true;
   last = point(event);
   stroke(last, last);
   schedule();
 });
 canvas.addEventListener("pointermove", (event) => {
+  const before = touching.get(event.pointerId);
+  if (before && touching.size > 1) {  // each finger moves the page by its share of the gesture
+    touching.set(event.pointerId, [event.clientX, event.clientY]);
+    pageScroller()?.scrollBy(0, (before[1] - event.clientY) / touching.size);
+    return;
+  }
   if (!drawing) return;
   const events = event.getCoalescedEvents?.() ?? [event];  // every sample, even between frames
   for (const sample of events.length ? events : [event]) {
@@ -183,6 +231,7 @@ canvas.addEventListener("pointermove", (event) => {
 });
 for (const type of ["pointerup", "pointercancel"]) {
   canvas.addEventListener(type, (event) => {
+    touching.delete(event.pointerId);
     if (!drawing) return;
     drawing = false;
     update(event.timeStamp);  // at once, not at the next frame: the answer to a finished stroke
@@ -190,8 +239,16 @@ for (const type of ["pointerup", "pointercancel"]) {
 }
 $("brush").addEventListener("input", () => { $("brush-value").textContent = brush(); });
 $("clear").addEventListener("click", () => {
+  remember();  // Undo brings a cleared drawing back
   pen.clearRect(0, 0, canvas.width, canvas.height);
   update();
+});
+$("undo").addEventListener("click", () => {
+  undo();
+  update();
+});
+$("erase").addEventListener("click", () => {
+  $("erase").setAttribute("aria-pressed", String(!erasing()));
 });
 $("look-inside").addEventListener("click", () => {
   if (stats.lastImage) setValue({ event: "look_inside", image: Array.from(stats.lastImage), at: Date.now() });
