@@ -51,7 +51,8 @@ best = CLASSES[predicted]
 # -- Input and prediction ---------------------------------------------------------------------------------
 st.header("Input and prediction")
 shown, bars = st.columns([1, 3])
-shown.image(upscale(to_uint8(image), 6), caption=chosen.caption, output_format="PNG")
+shown.image(upscale(to_uint8(image), 6), caption=chosen.caption, output_format="PNG",
+            alt=f"The input followed through the network: {chosen.caption}, 28x28 greyscale pixels")
 verdict = "" if truth is None else (" :green[:material/check_circle: correct]" if predicted == truth else
                                     f" :red[:material/cancel: wrong] (true: {CLASSES[truth].name})")
 shown.markdown(f"**Prediction: {best.name} {probabilities[predicted]:.0%}**{verdict}")
@@ -68,8 +69,10 @@ spatial = layers_net.spatial_layers(model)
 # -- Architecture -----------------------------------------------------------------------------------------
 st.header("Architecture")
 table = probes.architecture_table(model)
+names = 9 * max(len(row["layer"]) for row in table) + 30  # px: ~9 a character and the cell's padding
 st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,  # every row in view, no scrolling
-             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+             column_config={"layer": st.column_config.TextColumn(width=names),  # every name in full
+                            "parameters": st.column_config.NumberColumn(format="localized")})
 st.caption(f"{len(table)} layers, {model.count_params():,} parameters in all. Output shape: height × width × "
            "maps for image-like layers, units for vectors.")
 
@@ -127,7 +130,8 @@ st.caption("Flatten feeds every value of the last maps to the dense units; their
 # -- Grad-CAM ---------------------------------------------------------------------------------------------
 st.header("Where did it look? (Grad-CAM)")
 st.markdown("**Grad-CAM** weighs each map of a conv layer (by default the last) by how much it raises a "
-            "class's score (its gradient) and adds them up: red areas are evidence *for* that class.")
+            "class's score (its gradient) and adds them up: the warmer the tint, from dark red through red "
+            "to yellow, the more evidence *for* that class lies there; where the input keeps its grey, none.")
 options = [None, *range(len(CLASSES))]
 explain, weigh = st.columns(2)
 choice = explain.selectbox("Explain class", options, key="cam_class",
@@ -140,15 +144,27 @@ weigh.caption(f"The last conv layer's maps are only {cam_side[0]}×{cam_side[1]}
               "each pooling halves them), so its Grad-CAM is coarse; an earlier layer gives a finer map that "
               "knows less about the class.")
 cam = gradcam.grad_cam_details(model, image, choice, cam_layer)
+label = CLASSES[cam.class_index].label
 left, middle, right = st.columns([1, 1, 2])
-left.image(upscale(gradcam.overlay(image, cam.heatmap), 6),
-           caption=f"Grad-CAM for {CLASSES[cam.class_index].label} on the input", output_format="PNG")
-middle.image(upscale(to_uint8(cam.heatmap), 6), caption="heatmap alone",
-             output_format="PNG")
-right.markdown(f"Class **{CLASSES[cam.class_index].label}**: probability {cam.probability:.1%}.  \n"
+left.image(upscale(gradcam.overlay(image, cam.heatmap), 6), output_format="PNG",
+           alt=f"The input image tinted by Grad-CAM of {cam.layer}: red to yellow where it is evidence for "
+               f"{label}",
+           caption=f"Grad-CAM for {label} on the input: tinted red to yellow where the evidence lies")
+middle.plotly_chart(layers_charts.grad_cam_heatmap(cam.heatmap, "heatmap alone", height=260),
+                    key="cam_heatmap")
+middle.caption(f"The heatmap alone (28×28): black for no evidence for {label}, through red, to yellow for "
+               "the most, as the bar beside it shows.")
+right.markdown(f"Class **{label}**: probability {cam.probability:.1%}.  \n"
                f"Layer weighed: `{cam.layer}`.")
 if cam.method == "saliency":
     right.info("Grad-CAM found no positive evidence for this class anywhere, so this is a saliency map "
                "instead: how strongly each input pixel would change the class score.")
 elif cam.heatmap.max() == 0:
     right.info("Nothing in the image pushes this class up.")
+else:
+    cell = 28 / outputs[cam.layer].shape[0]
+    right.caption(f"Heat on empty paper: each cell of `{cam.layer}`'s maps, stretched here to 28×28, "
+                  f"tints a patch about {cell:.1f} pixels wide and sees a wider patch of the input still, so "
+                  "the heat spreads over regions, past the strokes. It can also be real evidence: blank "
+                  "paper where other kana have ink tells them apart, so the model may use the absence of ink "
+                  "there.")

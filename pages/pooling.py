@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from kmnist.charts import layers as layers_charts
+from kmnist.charts import style
 from kmnist.data import explore
 from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import upscale
@@ -22,6 +23,10 @@ from kmnist.ui.comparison_view import comparison_view
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import POOLING, page_header
 from kmnist.ui.resources import get_data, get_model, provenance_note
+
+# Part 1's three maps are each as tall as a square map in a column this wide (about what each of three
+# columns gets on a 1,366-1,440 px wide screen) needs, with room for tick labels: no empty band around them.
+PANEL, TICKS = 300, 25
 
 page_header(POOLING)
 st.markdown(
@@ -60,7 +65,8 @@ else:
         maps = outputs[source]
         first_pool = layers_net.pooling_layers(model)[0].name
         a, b, c = st.columns([1, 2, 2])
-        a.image(upscale(image, 4), caption=f"test image #{examples[number]}: {kana.label}", clamp=True)
+        a.image(upscale(image, 4), caption=f"test image #{examples[number]}: {kana.label}", clamp=True,
+                alt=f"test image #{examples[number]}, a handwritten {kana.label}, whose maps are pooled here")
         state = st.session_state
         pooling_state.settle_channel(state, maps)
         channel = b.slider(f"Channel of `{source}` ({maps.shape[-1]} feature maps)", 0, maps.shape[-1] - 1,
@@ -75,14 +81,17 @@ else:
         pooled = {mode: pooling.pool2x2(feature, mode) for mode in POOLINGS}
         window = pooling.window(feature, row, col)
         zrange = (float(feature.min()), float(feature.max()))
-        first, second, third = st.columns(3)
-        first.plotly_chart(layers_charts.feature_map(feature, f"{source} channel {channel} ({maps.shape[0]}×"
-                                              f"{maps.shape[1]})", highlight=(2 * row, 2 * col, 2),
-                                              zrange=zrange), key="map")
-        second.plotly_chart(layers_charts.feature_map(pooled["max"], f"2×2 max pooled ({rows}×{cols})",
-                                               highlight=(row, col, 1), zrange=zrange), key="max_map")
-        third.plotly_chart(layers_charts.feature_map(pooled["avg"], f"2×2 average pooled ({rows}×{cols})",
-                                              highlight=(row, col, 1), zrange=zrange), key="avg_map")
+        panels = [("map", feature, f"{source} channel {channel} ({maps.shape[0]}×{maps.shape[1]})",
+                   (2 * row, 2 * col, 2)),
+                  ("max_map", pooled["max"], f"2×2 max pooled ({rows}×{cols})", (row, col, 1)),
+                  ("avg_map", pooled["avg"], f"2×2 average pooled ({rows}×{cols})", (row, col, 1))]
+        for column, (chart, values, title, box) in zip(st.columns(3), panels, strict=True):
+            figure = layers_charts.feature_map(values, title, highlight=box, zrange=zrange)
+            column.plotly_chart(style.fit_to_width(figure.update_traces(showscale=False), values.shape, PANEL,
+                                                   ticks=TICKS), key=chart)
+        st.caption(f"One colour scale for all three, from {zrange[0]:.2f} (dark) to {zrange[1]:.2f} "
+                   "(yellow); the red box is the window worked out below: 2×2 in the feature map, one "
+                   "pixel of each pooled map.")
 
         st.subheader(f"Window ({row}, {col}) worked out")
         values = window.values
@@ -108,17 +117,13 @@ else:
 # -- Part 2: a max/avg pair, trained identically except for pooling --------------------------------------
 st.header("2 · Two models that differ only in pooling")
 st.markdown("Each pair below was trained with the same data, seed, epochs and settings; only the pooling "
-            "layers differ, so any gap in the results comes from pooling (and training noise).")
+            "layers differ.")
 if not pairs:
     st.info("No max/avg pair found in the models folder. The shipped pair is `studio-max` + `studio-avg`; "
             "train a fresh pair with the button below.")
 else:
     pair = st.selectbox("Pair", pairs, format_func=lambda p: f"{p[0].name} vs {p[1].name}", key="pair")
-    comparison_view(list(pair), key="pair")
-    tested = [entry.card.test.accuracy if entry.card and entry.card.test else None for entry in pair]
-    if None not in tested and tested[0] == tested[1]:
-        st.caption("This pair reads exactly the same test accuracy: on these test images, pooling made no "
-                   "difference that shows.")
+    comparison_view(list(pair), key="pair", cause="pooling")  # says whether a gap shows, and why
     st.caption("The same comparison, for any models, is on the **Compare runs** page.")
 
     if model is not None:

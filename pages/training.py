@@ -11,7 +11,7 @@ from kmnist.registry import store
 from kmnist.ui.classroom import default_model_name, name_field, training_place, where_training_runs
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import TRAINING, page_header
-from kmnist.ui.resources import get_data, provenance_note
+from kmnist.ui.resources import get_data, owner_id, provenance_note
 
 page_header(TRAINING)
 st.markdown(
@@ -25,6 +25,12 @@ st.markdown(
     "10 classes.")
 data = get_data()
 provenance_note(data)
+# A student with a run of their own watches it first, above the form: its Stop is a few Tab presses away
+# and its results stay where the run was; everyone else finds the server's runs under the form.
+mine_first = jobs.latest_of(owner_id()) is not None
+if mine_first:
+    training_monitor("training")
+    st.divider()
 place = training_place()
 name_field()
 folder = store.models_dir()
@@ -48,12 +54,16 @@ st.caption(f"**{chosen}** sets: {config_net.describe(recipes.RECIPES[chosen])}. 
 BOUNDS = config_net.BOUNDS  # the ranges TrainConfig allows: the number inputs offer the same
 
 with st.form("train-form"):
+    # Start comes first, beside the one choice most runs change: a quick run is a few Tab presses away.
+    first, go = st.columns([2, 1], vertical_alignment="bottom")
+    pooling = first.radio("Pooling", POOLINGS, horizontal=True, key="pooling",
+                          format_func=lambda p: f"{POOLING_WORDS[p]} pooling",
+                          help="How each 2x2 window of a feature map is shrunk to one number: its "
+                               "largest value or its mean (see the Max vs average pooling page).")
+    submitted = go.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
+                                      key="start", disabled=place is None)
     st.markdown("**Hyperparameters**")
     left, middle, right = st.columns(3)
-    pooling = left.radio("Pooling", POOLINGS, horizontal=True, key="pooling",
-                         format_func=lambda p: f"{POOLING_WORDS[p]} pooling",
-                         help="How each 2x2 window of a feature map is shrunk to one number: its "
-                              "largest value or its mean (see the Max vs average pooling page).")
     left.number_input("Epochs", min_value=BOUNDS["epochs"].low, max_value=BOUNDS["epochs"].high, step=1,
                       key="epochs",
                       help="Passes over the training images (early stopping may end sooner).")
@@ -96,8 +106,6 @@ with st.form("train-form"):
                             help=f"Saved as <name>{store.MODEL_SUFFIX} in the models folder; "
                                  f"leave empty for {DEFAULT_NAME} (numbered if taken). Existing models are "
                                  "never overwritten.")
-    submitted = st.form_submit_button("Start training", icon=":material/play_arrow:", type="primary",
-                                      key="start", disabled=place is None)
 
 config = config_net.with_settings(recipes.RECIPES[chosen], pooling=pooling,
                                 limit=config_net.subset_limit(limit, train_size),
@@ -114,9 +122,10 @@ if submitted:
     typed = name.strip()
     start_job([snapshots.Run(typed or default_model_name(pooling), config)], data, free_names=not typed)
 
-st.divider()
-if jobs.current() is None:
-    st.info("No training has run on this server yet: choose settings above and press **Start training**. "
-            f"The form starts as a quick run ({recipes.quick_run_words(train_size)}), the fastest way to a "
-            "first model.")
-training_monitor("training")
+if not mine_first:
+    st.divider()
+    if jobs.current() is None:
+        st.info("No training has run on this server yet: choose settings above and press **Start "
+                f"training**. The form starts as a quick run ({recipes.quick_run_words(train_size)}), the "
+                "fastest way to a first model.")
+    training_monitor("training")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kmnist.charts.style import CLASS_NAMES
 from kmnist.data import origins
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation import confusion
@@ -19,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "compare.py"), str(ROOT / "app.py")
 
 
-def table(at, first_column: str):
-    """The comparison table whose first column is `first_column`: "setting", "model" or "class"."""
-    return next(frame.value for frame in at.dataframe if frame.value.columns[0] == first_column)
+def table(at, column: str):
+    """The comparison table with a column `column`: "setting", "test accuracy" or a class name (per class)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
 
 def click_cell(at, key: str, cell: confusion.Cell | None) -> None:
@@ -47,18 +48,17 @@ def test_the_pair_differs_only_in_pooling_and_is_shown_side_by_side(page):
     assert list(settings.iloc[0]) == ["pooling", "max", "avg"]
     shared = next(c.value for c in page.caption if c.value.startswith("Shared by all:"))
     assert "seed = 1" in shared and "epochs = 2" in shared and "pooling" not in shared
-    metrics = table(page, "model")
+    metrics = table(page, "test accuracy")
     assert list(metrics["model"]) == ["studio-max", "studio-avg"]
     assert metrics["test accuracy"].str.fullmatch(r"\d+\.\d%").all()
-    classes = table(page, "class")
-    assert len(classes) == 10 and list(classes.columns) == ["class", "studio-max", "studio-avg"]
+    classes = table(page, CLASS_NAMES[0])
+    assert list(classes["model"]) == ["studio-max", "studio-avg"] and list(classes.columns)[1:] == CLASS_NAMES
 
 
 def test_picked_models_list_exactly_the_settings_they_differ_in(page, models_copy):
-    card = json.loads((models_copy / "studio-max.card.json").read_text())
+    copies(models_copy, {"slow": "studio-max"})
+    card = json.loads((models_copy / "slow.card.json").read_text())
     card["config"] |= {"epochs": 3, "learning_rate": 0.001}
-    card.pop("onnx")  # no twin for this copy: its predictions come from Keras
-    shutil.copy2(models_copy / "studio-max.keras", models_copy / "slow.keras")
     (models_copy / "slow.card.json").write_text(json.dumps(card))
     page.run()
     entries = {entry.name: entry for entry in store.list_models()}
@@ -70,6 +70,32 @@ def test_picked_models_list_exactly_the_settings_they_differ_in(page, models_cop
     page.multiselect(key="compare_models").set_value([entries["slow"]]).run()
     assert "Pick at least two models." in [i.value for i in page.info]
     assert not page.dataframe
+
+
+def copies(models_copy, names: dict[str, str]) -> None:
+    """Copies of models in `models_copy` under other names ({new name: model copied}), cards and all."""
+    for name, source in names.items():
+        card = json.loads((models_copy / f"{source}.card.json").read_text())
+        card.pop("onnx")  # no twin for the copy: its predictions come from Keras
+        shutil.copy2(models_copy / f"{source}.keras", models_copy / f"{name}.keras")
+        (models_copy / f"{name}.card.json").write_text(json.dumps(card))
+
+
+def test_four_models_whose_long_names_share_a_prefix_all_show_whole_and_apart(page, models_copy):
+    names = ["my-model-max-2", "my-model-max-3", "my-model-avg-2", "my-model-avg-3"]
+    copies(models_copy, {name: f"studio-{name.split('-')[2]}" for name in names})
+    page.run()
+    entries = {entry.name: entry for entry in store.list_models()}
+    page.multiselect(key="compare_models").set_value([entries[name] for name in names]).run()
+    assert not page.exception
+    classes = table(page, CLASS_NAMES[0])  # a row per model: a fourth (or tenth) is never cut off
+    assert list(classes["model"]) == names and list(classes.columns) == ["model", *CLASS_NAMES]
+    assert list(table(page, "setting").columns) == ["setting", *names]
+    assert list(table(page, "test accuracy")["model"]) == names
+    for chart in ("compare_curves", "compare_class_bars"):
+        spec = json.loads(next(c for c in page.get("plotly_chart") if chart in c.proto.id).proto.spec)
+        assert spec["layout"]["hoverlabel"]["namelength"] == -1  # hover labels show whole names
+        assert all(any(name in trace["name"] for trace in spec["data"]) for name in names)
 
 
 def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer_on_the_same_model(models_copy,

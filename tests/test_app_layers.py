@@ -1,5 +1,6 @@
 """AppTest of the Layer visualizer: renders on real data, controls change what is shown, drawings are used."""
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -33,6 +34,14 @@ def chart(at, key: str):
     return json.loads(element.proto.spec)
 
 
+def decoded(array) -> np.ndarray:
+    """A figure's array as the chart's JSON carries it (Plotly's base64 typed array), as NumPy."""
+    if not isinstance(array, dict):
+        return np.asarray(array, float)
+    values = np.frombuffer(base64.b64decode(array["bdata"]), array["dtype"])
+    return values.reshape([int(n) for n in str(array.get("shape", len(values))).split(",")])
+
+
 def chart_keys(at) -> list[str]:
     return [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
 
@@ -59,7 +68,7 @@ def test_renders_every_section(page):
     softmax = chart(page, "softmax_bars")["data"][0]
     assert softmax["x"] == [k.label for k in CLASSES]
     assert sum(softmax["y"]) == pytest.approx(1.0, abs=1e-4)
-    assert len(page.get("image")) >= 3  # the input, the Grad-CAM overlay and the heatmap
+    assert len(page.get("image")) == 2 and "cam_heatmap" in shown  # the input, Grad-CAM's overlay and heatmap
 
 
 def test_changing_the_image_changes_maps_and_prediction(page):
@@ -100,7 +109,8 @@ def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
     assert not page.exception
     assert any(f"Class **{CLASSES[other].label}**" in m.value for m in page.markdown)
     now = page.get("image")[1].proto.imgs[0]
-    assert now.caption == f"Grad-CAM for {CLASSES[other].label} on the input" != cam.caption
+    assert now.caption.startswith(f"Grad-CAM for {CLASSES[other].label} on the input: tinted red to yellow")
+    assert now.caption != cam.caption
     assert now.url != cam.url
 
 
@@ -219,11 +229,11 @@ def test_grad_cam_offers_a_finer_earlier_layer(page):
     layers = page.selectbox(key="cam_layer").options
     assert layers == ["conv1", "conv2", "conv3", "conv4"] and page.selectbox(key="cam_layer").value == "conv4"
     assert any("only 8×8" in c.value for c in page.caption)
-    coarse = page.get("image")[2].proto.imgs[0].url
+    coarse = chart(page, "cam_heatmap")["data"][0]["z"]
     page.selectbox(key="cam_layer").set_value("conv2").run()
     assert not page.exception
     assert any("Layer weighed: `conv2`" in m.value for m in page.markdown)
-    assert page.get("image")[2].proto.imgs[0].url != coarse
+    assert chart(page, "cam_heatmap")["data"][0]["z"] != coarse
 
 
 def test_a_right_answer_on_an_image_the_model_trained_on_is_flagged(models_copy, shared_copies, monkeypatch):
@@ -246,3 +256,48 @@ def test_a_right_answer_on_an_image_the_model_trained_on_is_flagged(models_copy,
     assert notes[True] == [":material/warning: studio-max trained or validated on this image, so a right "
                            "answer here proves little: pick a test image it never saw to judge it."]
     assert notes[False] == []
+
+
+def test_the_worked_convolution_names_the_shown_layer_and_shares_a_colour_scale_per_kind(page):
+    page.selectbox(key="conv_layer").set_value("conv3").run()
+    assert not page.exception
+    # conv3 reads dropout1, the identity at inference: its input is named after pool1, the layer shown
+    sentence = next(m.value for m in page.markdown if "The largest, " in m.value)
+    largest = re.search(r"The largest, pool1 map (\d+) \(shown above\), adds ([+-][\d.]+): it pushes the "
+                        r"value (up|down)\.", sentence)
+    assert largest and "largest in size, positive or negative" in sentence
+    assert chart(page, "conv_input")["layout"]["title"]["text"] == f"conv3 reads pool1 map {largest[1]} " \
+                                                                   "(12×12)"
+    grids = chart(page, "conv_grids")
+    titles = [a["text"] for a in grids["layout"]["annotations"]]
+    assert titles[0] == f"window of pool1 map {largest[1]}" and not any("dropout" in t for t in titles)
+    sums = [float(t.rsplit(" ", 1)[1]) for t in titles if t.startswith("= products: sum ")]
+    assert sums[0] == float(largest[2]) and (largest[3] == "up") == (sums[0] > 0)  # words and sign agree
+    assert [abs(s) for s in sums] == sorted((abs(s) for s in sums), reverse=True)
+    # one colour scale per kind of grid, symmetric about 0, reaching the largest value of its kind
+    caption = next(c.value for c in page.caption if c.value.startswith("Each row: the 3×3 window"))
+    for axis, kind in (("coloraxis", "input value"), ("coloraxis2", "weight"), ("coloraxis3", "product")):
+        scale = grids["layout"][axis]
+        cells = [np.abs(decoded(t["z"])).max() for t in grids["data"] if t["coloraxis"] == axis]
+        assert len(cells) == 3 and scale["cmin"] == -scale["cmax"] == pytest.approx(-max(cells))
+        assert scale["colorbar"]["title"]["text"] == kind and f"{kind}s ±{scale['cmax']:.3f}" in caption
+
+
+def test_the_layer_table_shows_every_layer_name_in_full(page):
+    table = page.dataframe[0]
+    names = list(table.value["layer"])
+    assert "dropout_dense" in names
+    width = json.loads(table.proto.columns)["layer"]["width"]
+    assert width >= 8 * max(map(len, names)) + 16  # 8 px a character of the table's 14 px font, and padding
+
+
+def test_grad_cam_is_drawn_in_the_colours_its_text_names_and_explains_heat_off_the_strokes(page):
+    words = next(m.value for m in page.markdown if m.value.startswith("**Grad-CAM**"))
+    assert "red" in words and "yellow" in words and "grey" in words
+    heat = chart(page, "cam_heatmap")["data"][0]
+    assert heat["colorscale"] == [[stop, f"rgb{rgb}"] for stop, rgb in gradcam.HEAT]  # black, red, yellow
+    assert heat.get("showscale", True) and heat["colorbar"]["ticktext"] == ["none", "half", "most"]
+    assert any(c.value.startswith("The heatmap alone (28×28): black for no evidence") for c in page.caption)
+    background = ("Heat on empty paper: each cell of `conv4`'s maps, stretched here to 28×28, tints a patch "
+                  "about 3.5 pixels wide")
+    assert any(c.value.startswith(background) and "absence of ink" in c.value for c in page.caption)

@@ -1,5 +1,6 @@
 """AppTest of the Max vs average pooling page: window arithmetic, the pair comparison, retraining a pair."""
 
+import json
 import re
 import time
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kmnist.charts.style import CLASS_NAMES
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots
 
@@ -17,6 +19,16 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
 @pytest.fixture
 def page(models_copy, kmnist_data):
     return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def table(at, column: str):
+    """The comparison table with a column `column`: "setting", "test accuracy" or a class name (per class)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def chart_spec(at, key: str) -> dict:
+    """The figure (JSON) of the chart keyed `key`."""
+    return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")).proto.spec)
 
 
 def arithmetic(at) -> str:
@@ -65,17 +77,49 @@ def test_a_new_channel_brings_its_own_telling_window_and_the_table_names_real_ro
 def test_the_shipped_pair_is_compared(page):
     """Through the Compare runs page's view: the pair differs in pooling alone, results side by side."""
     assert page.selectbox(key="pair").value[0].name == "studio-max"
-    tables = {frame.value.columns[0]: frame.value for frame in page.dataframe}
-    assert tables["setting"].values.tolist() == [["pooling", "max", "avg"]]
+    assert table(page, "setting").values.tolist() == [["pooling", "max", "avg"]]
     shared = next(c.value for c in page.caption if c.value.startswith("Shared by all:"))
     assert "seed = 1" in shared and "epochs = 2" in shared
-    metrics = tables["model"]
+    metrics = table(page, "test accuracy")
     assert list(metrics["model"]) == ["studio-max", "studio-avg"]
     assert metrics["test accuracy"].str.fullmatch(r"\d+\.\d%").all()
     assert metrics["training time"].str.fullmatch(r"[\d,]+\.\d s").all()
-    assert len(tables["class"]) == 10 and list(tables["class"].columns)[1:] == ["studio-max", "studio-avg"]
+    classes = table(page, CLASS_NAMES[0])
+    assert list(classes["model"]) == ["studio-max", "studio-avg"] and list(classes.columns)[1:] == CLASS_NAMES
+    verdict = next(m.value for m in page.markdown if "test accuracy" in m.value and "pooling" in m.value)
+    assert verdict.endswith(("pooling made no difference that shows on these test images.",
+                             "a gap that comes from pooling and training noise."))
     # 3 maps, the curves, the per-class bars, 2 feature grids
     assert len(page.get("plotly_chart")) == 3 + 1 + 1 + 2
+
+
+def test_the_three_maps_are_as_tall_as_their_square_maps_need_without_empty_bands(page):
+    maps = [chart_spec(page, key) for key in ("map", "max_map", "avg_map")]
+    for spec in maps:
+        layout, heat = spec["layout"], spec["data"][0]
+        assert heat["showscale"] is False  # one shared scale, in the caption, gives each map its width
+        margin = layout["margin"]
+        assert margin["l"] <= 30 and margin["r"] <= 5 and margin["b"] <= 30  # room for tick labels only
+        square = layout["height"] - margin["t"] - margin["b"]  # the map fills a column this much wider
+        assert 240 <= square + margin["l"] + margin["r"] <= 340  # a third of a 1,280-1,600 px wide screen
+    assert len({spec["layout"]["height"] for spec in maps}) == 1 and maps[0]["layout"]["height"] < 360
+    scale = next(c.value for c in page.caption if c.value.startswith("One colour scale for all three"))
+    assert "the red box is the window worked out below" in scale
+
+
+def test_a_pair_whose_accuracies_read_the_same_is_called_equal_not_a_gap(models_copy, kmnist_data):
+    for name, accuracy in (("studio-max", 0.95041), ("studio-avg", 0.95044)):  # both read 95.04 %
+        path = models_copy / f"{name}.card.json"
+        card = json.loads(path.read_text())
+        card["test"]["accuracy"] = accuracy
+        path.write_text(json.dumps(card))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert list(table(at, "test accuracy")["test accuracy"]) == ["95.04%", "95.04%"]
+    words = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert ("Both read the same test accuracy, 95.04%: at this precision they are equal, so pooling made no "
+            "difference that shows on these test images.") in words
+    assert not [w for w in words if "gap" in w and "pooling" in w], "a gap the page does not show"
 
 
 def test_no_models_says_how_to_get_them(models_copy, kmnist_data):

@@ -12,7 +12,7 @@ from kmnist.data.classes import CLASSES
 def test_styled_sets_title_height_and_leaves_room_only_for_a_title():
     titled = style.styled(go.Figure(), "Hello", height=250)
     assert titled.layout.title.text == "Hello" and titled.layout.height == 250
-    assert titled.layout.margin.t == 50 and titled.layout.legend.orientation == "h"
+    assert titled.layout.margin.t == style.MODEBAR + style.HEADING and titled.layout.legend.orientation == "h"
     assert style.styled(go.Figure()).layout.margin.t == 20 and style.styled(go.Figure()).layout.height == 320
 
 
@@ -25,7 +25,8 @@ def test_fit_to_width_gives_square_pixels_the_height_that_fills_the_width():
     figure = style.fit_to_width(go.Figure(), (10, 20), width=210)  # no title: 5 px above and below
     assert figure.layout.height == 5 + 5 + 200 * 10 // 20
     titled = style.fit_to_width(style.styled(go.Figure(), "t"), (30, 30), width=110)
-    assert titled.layout.height == 40 + 5 + 100 and titled.layout.margin.t == 40
+    top = style.MODEBAR + style.HEADING  # the title below the mode bar's row
+    assert titled.layout.height == top + 5 + 100 and titled.layout.margin.t == top
 
 
 def test_click_targets_are_nearly_invisible_markers_carrying_their_customdata():
@@ -172,3 +173,35 @@ def test_value_grid_writes_every_number_and_marks_the_padding():
     heat = layers.value_grid(values, "window", padded=padded).data[0]
     assert heat.text.tolist() == [["pad 0", "0.500"], ["1.250", "-1.000"]]
     assert layers.value_grid(values, "w").data[0].text[0][0] == "0.000"
+
+
+def test_value_grids_give_each_kind_one_scale_symmetric_about_zero_with_a_colour_bar():
+    small, large = np.full((3, 3), 0.125), np.eye(3)
+    rows = [[("window a", small, None), ("weights a", -large, None)],
+            [("window b", large, np.eye(3, dtype=bool)), ("weights b", 0.5 * large, None)]]
+    limits = {"input value": layers.symmetric_limit(small, large), "weight": layers.symmetric_limit(-large)}
+    assert limits == {"input value": 1.0, "weight": 1.0} and layers.symmetric_limit(np.zeros(4)) == 1.0
+    figure = layers.value_grids(rows, limits)
+    assert [t.coloraxis for t in figure.data] == ["coloraxis", "coloraxis", "coloraxis2", "coloraxis2"]
+    for axis, title in (("coloraxis", "input value"), ("coloraxis2", "weight")):
+        scale = figure.layout[axis]
+        assert (scale.cmin, scale.cmax) == (-1.0, 1.0) and scale.colorbar.title.text == title
+    # 0.125 is pale beside the other row's 1.0: the same scale, not each grid its own
+    assert [a.text for a in figure.layout.annotations] == ["window a", "weights a", "window b", "weights b"]
+    assert figure.data[1].text[0][0] == "pad 0" and figure.data[0].text[0][0] == "0.125"  # column by column
+    # one grid alone: symmetric about 0, up to its own largest size unless given a shared one
+    alone = layers.value_grid(np.array([[0.0, -0.25]]), "w").data[0]
+    assert (alone.zmin, alone.zmax) == (-0.25, 0.25)
+    shared = layers.value_grid(np.array([[0.0, -0.25]]), "w", limit=2.0).data[0]
+    assert (shared.zmin, shared.zmax) == (-2.0, 2.0)
+
+
+def test_the_grad_cam_heatmap_is_drawn_in_the_overlays_colours_with_their_scale():
+    from kmnist.inspect.gradcam import HEAT
+
+    heat = layers.grad_cam_heatmap(np.linspace(0, 1, 28 * 28).reshape(28, 28), "heatmap alone").data[0]
+    assert [list(stop) for stop in heat.colorscale] == [[0.0, "rgb(0, 0, 0)"], [0.5, "rgb(255, 0, 0)"],
+                                                         [1.0, "rgb(255, 255, 0)"]] == [
+        [stop, f"rgb{rgb}"] for stop, rgb in HEAT]
+    assert (heat.zmin, heat.zmax) == (0.0, 1.0) and heat.showscale is not False
+    assert list(heat.colorbar.ticktext) == ["none", "half", "most"]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from kmnist.charts import style
 from kmnist.charts import training as training_charts
 from kmnist.evaluation import comparison, confusion
 from kmnist.registry.cards import Card
@@ -58,9 +59,10 @@ def test_metrics_and_per_class_rows_are_formatted_side_by_side():
     assert rows[0]["parameters"] == "325,018" and rows[0]["validation accuracy"] == "95.0%"
     assert rows[1]["validation accuracy"] == comparison.MISSING and rows[0]["training time"] == "12.5 s"
     assert rows[0]["macro AUC"] == "0.9900" and rows[0]["epochs run"] == "2"
-    classes = comparison.per_class_rows(runs)
-    assert len(classes) == 10 and classes[0] == {"class": "0 お (o)", "m": "50.0%", "v": comparison.MISSING}
-    assert classes[1]["m"] == "100.0%" and classes[9]["m"] == comparison.MISSING  # NaN: no test image
+    classes = comparison.per_class_rows(runs)  # one row per model, so any number of them stays in view
+    assert [row["model"] for row in classes] == ["m", "v"] and list(classes[0])[1:] == style.CLASS_NAMES
+    assert classes[0]["お (o)"] == "50.0%" and classes[1]["お (o)"] == comparison.MISSING
+    assert classes[0]["き (ki)"] == "100.0%" and classes[0]["を (wo)"] == comparison.MISSING  # NaN: no image
     figure = training_charts.per_class_comparison(comparison.per_class_accuracy(runs))
     assert [trace.name for trace in figure.data] == ["m", "v"]
 
@@ -71,6 +73,21 @@ def test_percentages_that_differ_never_read_alike():
     assert comparison.places_to_tell_apart([0.9750, 0.9750]) == 1    # equal values may read alike
     runs = typed({"m": sample_card("max", accuracy=0.9750), "v": sample_card("avg", accuracy=0.9755)})
     assert [row["test accuracy"] for row in comparison.metrics_rows(runs)] == ["97.50%", "97.55%"]
+
+
+def test_the_verdict_calls_accuracies_that_read_alike_equal_and_names_a_gap_otherwise():
+    # 95.041 % and 95.044 % differ, but read 95.04 % both at the two decimals shown: no gap to explain
+    same = comparison.accuracy_verdict({"p-max": 0.95041, "p-avg": 0.95044}, "pooling")
+    assert same == ("Both read the same test accuracy, 95.04%: at this precision they are equal, so pooling "
+                    "made no difference that shows on these test images.")
+    assert comparison.accuracy_verdict({"a": 0.9, "b": 0.9, "c": 0.9}).startswith("All 3 read the same")
+    assert "gap" not in comparison.accuracy_verdict({"a": 0.9, "b": 0.9}) and "pooling" not in same[:40]
+    gap = comparison.accuracy_verdict({"p-max": 0.9504, "p-avg": 0.9361, "x": None}, "pooling")
+    assert gap == ("p-max is ahead of p-avg by 1.4 points of test accuracy (95.0% against 93.6%): a gap that "
+                   "comes from pooling and training noise.")
+    assert comparison.accuracy_verdict({"a": 0.9750, "b": 0.9755}).endswith(
+        "by 0.05 points of test accuracy (97.55% against 97.50%): a gap that comes from training noise.")
+    assert comparison.accuracy_verdict({"a": 0.9, "b": None}) is None
 
 
 def test_curve_records_tag_each_epoch_with_its_run():

@@ -84,3 +84,14 @@ def test_bad_arguments_say_what_is_wrong():
         convolution.work_out(inputs, kernel, [0, 0], 0, 0, 0, padding="full")
     with pytest.raises(ValueError, match="'tanh' is not worked out"):
         convolution.work_out(inputs, kernel, [0, 0], 0, 0, 0, activation="tanh")
+
+
+def test_the_largest_contribution_is_the_largest_in_size_and_says_which_way_it_pushes():
+    inputs = np.ones((3, 3, 3))
+    kernel = np.zeros((3, 3, 3, 1))
+    kernel[..., 0, 0], kernel[..., 1, 0], kernel[..., 2, 0] = 0.3, -0.5, 0.0  # sums +2.7, -4.5, 0
+    worked = convolution.work_out(inputs, kernel, [0.0], 0, 0, 0, activation="linear")
+    assert worked.strongest_channels(3).tolist() == [1, 0, 2]  # the most negative is the largest in size
+    assert worked.contribution(1) == "-4.500000: it pushes the value down"
+    assert worked.contribution(0) == "+2.700000: it pushes the value up"
+    assert worked.contribution(2) == "+0.000000: it leaves the value as it is"

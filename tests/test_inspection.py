@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kmnist.data.pixels import as_batch, upscale
-from kmnist.inspect import gradcam, grids, probes
+from kmnist.inspect import gradcam, grids, probes, worked
 from kmnist.network import layers as layers_net
 from kmnist.network.architectures import build_model
 
@@ -199,3 +199,22 @@ def test_overlay_and_enlarge():
     big = upscale(picture, 4)
     assert big.shape == (112, 112, 3)
     assert (big[:4, :4] == picture[0, 0]).all()
+
+
+def test_a_conv_reads_the_layer_shown_before_it_not_the_dropout_between(studio):
+    # studio: ... conv2 -> pool1 -> dropout1 -> conv3: dropout is the identity at inference, so conv3 reads
+    # what pool1 gives, under the name the overview and the worked convolution show.
+    assert [worked.conv_layer(studio, name).input for name in ("conv1", "conv2", "conv3", "conv4")] == [
+        None, "conv1", "pool1", "conv3"]
+    outputs = probes.layer_outputs(studio, glyph())
+    np.testing.assert_array_equal(worked.conv_input(worked.conv_layer(studio, "conv3"), outputs, glyph()),
+                                  outputs["dropout1"])
+
+
+def test_the_heatmap_and_the_overlay_share_the_heat_colours():
+    assert gradcam.heat_colours([0.0, 0.5, 1.0]).tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 0]]  # HEAT's stops
+    heat = np.zeros((28, 28), "float32")
+    heat[0, :4] = [0.25, 0.5, 0.75, 1.0]
+    picture = gradcam.overlay(np.zeros((28, 28), "float32"), heat, strength=1.0)  # on black: the tint alone
+    tint = heat[0, :4, None] * gradcam.heat_colours(heat[0, :4])  # the heatmap colour, as strong as the heat
+    np.testing.assert_allclose(picture[0, :4] / 255, tint, atol=1 / 255)

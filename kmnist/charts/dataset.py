@@ -59,7 +59,8 @@ def projection_figure(coordinates, labels, positions, title: str, axis_names=("x
     figure.update_layout(xaxis_title=axis_names[0], yaxis_title=axis_names[1], dragmode="pan",
                          clickmode="event+select")
     figure = styled(figure, title, height=height)
-    figure.update_layout(legend=dict(orientation="v", y=1, x=1.02, itemsizing="constant"))
+    figure.update_layout(legend=dict(orientation="v", yref="paper", y=1, yanchor="top", x=1.02,
+                                     itemsizing="constant"))
     return figure
 
 

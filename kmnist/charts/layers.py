@@ -1,4 +1,4 @@
-"""The Layer visualizer's figures: feature maps, grids, the network at a glance, bars of activations."""
+"""The Layer visualizer's figures: feature maps, grids, the network at a glance, activations, Grad-CAM."""
 
 from __future__ import annotations
 
@@ -158,20 +158,76 @@ def network_overview(stages, dense, probabilities, height: int = 560) -> go.Figu
     return figure
 
 
-def value_grid(values, title: str, padded=None, colorscale: str = "Viridis", zmid: float | None = None,
-               height: int = 230) -> go.Figure:
-    """A small grid (e.g. a 3x3 window) with every number written in its cell; cells marked in `padded`
-    read 'pad 0' (the zeros 'same' padding puts around the input)."""
+def symmetric_limit(*grids) -> float:
+    """The largest |value| in `grids`: the end of a colour scale symmetric about 0 that shows them all
+    alike (1 when all are 0)."""
+    import numpy as np
+
+    return max((float(np.abs(np.asarray(grid, "float64")).max(initial=0.0)) for grid in grids),
+               default=0.0) or 1.0
+
+
+def _numbered(values, padded, limit: float, **trace) -> go.Heatmap:
+    """A small grid with every number in its cell ('pad 0' where `padded`), on the colour scale
+    red (+limit) - white (0) - blue (-limit)."""
     import numpy as np
 
     values = np.asarray(values, dtype="float64")
     padded = np.zeros(values.shape, bool) if padded is None else np.asarray(padded, bool)
     text = np.where(padded, "pad 0", np.vectorize(lambda v: f"{v:.3f}")(values))
-    figure = go.Figure(go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale=colorscale,
-                                  zmid=zmid, showscale=False, textfont=dict(size=13),
-                                  hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    return go.Heatmap(z=values, text=text, texttemplate="%{text}", colorscale="RdBu_r", zmin=-limit,
+                      zmax=limit, textfont=dict(size=13),
+                      hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **trace)
+
+
+def value_grid(values, title: str, padded=None, limit: float | None = None, height: int = 230) -> go.Figure:
+    """A small grid (e.g. a 3x3 window) with every number written in its cell, red above 0 and blue below,
+    up to ±`limit` (default its own largest |value|; give several grids one limit to compare them); cells
+    marked in `padded` read 'pad 0' (the zeros 'same' padding puts around the input)."""
+    figure = go.Figure(_numbered(values, padded, limit or symmetric_limit(values), showscale=False))
     figure.update_xaxes(visible=False, constrain="domain")
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     figure.update_layout(title=dict(text=title, font_size=13), height=height,
                          margin=dict(l=5, r=5, t=35, b=5))
     return figure
+
+
+def value_grids(rows, scales: dict[str, float], row_height: int = 210) -> go.Figure:
+    """value_grid's grids in one figure: `rows` of (title, values, padded) cells, one column per kind of
+    grid. Column i has one colour scale for all its rows, symmetric about 0, so equal numbers look alike:
+    `scales` names each (a colour bar under its column) and gives its end (e.g. symmetric_limit)."""
+    from plotly.subplots import make_subplots
+
+    columns = len(scales)
+    figure = make_subplots(rows=len(rows), cols=columns, horizontal_spacing=0.06,
+                           vertical_spacing=0.12 / len(rows),
+                           subplot_titles=[title for row in rows for title, _, _ in row])
+    for column, (scale, limit) in enumerate(scales.items()):
+        axis = "coloraxis" if column == 0 else f"coloraxis{column + 1}"
+        figure.update_layout({axis: dict(colorscale="RdBu_r", cmin=-limit, cmax=limit, colorbar=dict(
+            title=dict(text=scale, side="top"), orientation="h", thickness=10, len=0.8 / columns,
+            x=(column + 0.5) / columns, xanchor="center", y=0, yanchor="top", ypad=8))})
+        for number, row in enumerate(rows, start=1):
+            _, values, padded = row[column]
+            figure.add_trace(_numbered(values, padded, limit, coloraxis=axis), row=number, col=column + 1)
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for number in range(1, len(rows) * columns + 1):  # square cells in every grid
+        figure.update_yaxes(scaleanchor=f"x{number if number > 1 else ''}", row=(number - 1) // columns + 1,
+                            col=(number - 1) % columns + 1)
+    figure.update_annotations(font_size=13)
+    return styled(figure, height=row_height * len(rows) + 110).update_layout(margin=dict(l=5, r=5, b=90))
+
+
+def grad_cam_heatmap(heatmap, title: str, height: int = 300) -> go.Figure:
+    """A Grad-CAM heatmap (0 to 1) in the colours gradcam.overlay tints the input with, and their scale."""
+    from kmnist.inspect.gradcam import HEAT
+
+    figure = go.Figure(go.Heatmap(
+        z=heatmap, zmin=0.0, zmax=1.0, colorscale=[[stop, f"rgb{rgb}"] for stop, rgb in HEAT],
+        colorbar=dict(thickness=10, title=dict(text="evidence", side="right"), tickvals=[0, 0.5, 1],
+                      ticktext=["none", "half", "most"]),
+        hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return styled(figure, title, height=height).update_layout(margin=dict(l=5, r=5, b=5))

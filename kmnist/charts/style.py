@@ -10,10 +10,23 @@ CLASS_LABELS = [kana.label for kana in CLASSES]  # '0 お (o)': axes that list a
 CLASS_NAMES = [kana.name for kana in CLASSES]    # 'お (o)': where the class is named in words
 
 
+# Px at the top of a figure: the row where Plotly's mode bar (and Streamlit's toolbar) show on hover, at the
+# right, and a title's line under it. A title or subplot title kept below that row is never covered.
+MODEBAR, HEADING = 36, 26
+
+
+def _headed(figure: go.Figure, title: str | None) -> bool:
+    """Whether text stands above the plot: a title, or subplot titles (paper annotations at its top)."""
+    return bool(title) or any(a.yref == "paper" and (a.y or 0) >= 1 for a in figure.layout.annotations)
+
+
 def styled(figure: go.Figure, title: str | None = None, height: int = 320) -> go.Figure:
-    """The house style: compact margins, a title, the same height across pages."""
-    figure.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50 if title else 20, b=40),
-                         legend=dict(orientation="h", y=-0.2))
+    """The house style: compact margins, a title just above the plot and below the mode bar's row, the same
+    height across pages, trace names in full in hover labels (Plotly cuts them at 15 characters)."""
+    top = MODEBAR + HEADING if _headed(figure, title) else 20
+    figure.update_layout(title=dict(text=title, yref="paper", y=1, yanchor="bottom", pad=dict(b=6)),
+                         height=height, margin=dict(l=40, r=20, t=top, b=40), hoverlabel=dict(namelength=-1),
+                         legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"))
     return figure
 
 
@@ -26,12 +39,12 @@ RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
 # -- layer visualizer: the network at a glance, one convolution worked out, grids sized to their width -----
-def fit_to_width(figure: go.Figure, shape: tuple[int, int], width: int) -> go.Figure:
+def fit_to_width(figure: go.Figure, shape: tuple[int, int], width: int, ticks: int = 0) -> go.Figure:
     """Give a square-pixel heatmap of `shape` (rows, cols) the height that fills `width` pixels, with thin
-    margins, so no white band is left above or below it."""
-    top = 40 if figure.layout.title.text else 5
-    figure.update_layout(margin=dict(l=5, r=5, t=top, b=5),
-                         height=int(top + 5 + (width - 10) * shape[0] / max(shape[1], 1)))
+    margins (`ticks` px more left and below for tick labels), so no white band is left above or below it."""
+    top, side = MODEBAR + HEADING if figure.layout.title.text else 5, 5 + ticks
+    figure.update_layout(margin=dict(l=side, r=5, t=top, b=side),
+                         height=int(top + side + (width - side - 5) * shape[0] / max(shape[1], 1)))
     return figure
 
 

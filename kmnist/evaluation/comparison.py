@@ -108,14 +108,32 @@ def per_class_accuracy(cards: dict[str, Card]) -> dict[str, list[float | None]]:
 
 
 def per_class_rows(cards: dict[str, Card]) -> list[dict]:
-    """One row per class, ready to show: each model's test accuracy on that class side by side."""
+    """One row per model, ready to show: its test accuracy on each class (columns named like
+    charts.style.CLASS_NAMES), so any number of models stays in view, one below the other."""
     accuracy = per_class_accuracy(cards)
-    rows = []
-    for kana in CLASSES:
-        places = places_to_tell_apart(values[kana.index] for values in accuracy.values())
-        rows.append({"class": kana.label,
-                     **{name: _percent(values[kana.index], places) for name, values in accuracy.items()}})
-    return rows
+    places = [places_to_tell_apart(values[kana.index] for values in accuracy.values()) for kana in CLASSES]
+    return [{"model": name, **{kana.name: _percent(values[kana.index], places[kana.index])
+                               for kana in CLASSES}} for name, values in accuracy.items()]
+
+
+def accuracy_verdict(accuracies: dict[str, float | None], cause: str | None = None) -> str | None:
+    """How the models' test accuracies compare, in the decimals they are shown with: equal when they read
+    the same (so `cause`, e.g. "pooling", made no difference that shows), else the best ahead of the worst
+    by so many points, a gap from `cause` and training noise. None for fewer than two known accuracies."""
+    known = {name: value for name, value in accuracies.items() if value is not None and value == value}
+    if len(known) < 2:
+        return None
+    places = places_to_tell_apart(known.values())
+    shown = {name: _percent(value, places) for name, value in known.items()}
+    if len(set(shown.values())) == 1:
+        made = f", so {cause} made no difference that shows" if cause else ""
+        return (f"{'Both' if len(known) == 2 else f'All {len(known)}'} read the same test accuracy, "
+                f"{next(iter(shown.values()))}: at this precision they are equal{made} on these test images.")
+    best, worst = max(known, key=known.get), min(known, key=known.get)
+    points = float(shown[best][:-1]) - float(shown[worst][:-1])  # as read, so 95.0 % - 93.6 % is 1.4
+    source = f"{cause} and training noise" if cause else "training noise"
+    return (f"{best} is ahead of {worst} by {points:.{places}f} points of test accuracy ({shown[best]} "
+            f"against {shown[worst]}): a gap that comes from {source}.")
 
 
 def curve_records(cards: dict[str, Card]) -> list[dict]:

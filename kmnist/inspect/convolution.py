@@ -78,8 +78,16 @@ class Worked:
         return float(ACTIVATIONS[self.activation](self.pre_activation))
 
     def strongest_channels(self, count: int) -> np.ndarray:
-        """The `count` input channels that contribute most (largest |sum of products|), strongest first."""
+        """The `count` input channels whose contributions are largest in size (|sum of products|), positive
+        or negative, largest first."""
         return np.argsort(-np.abs(self.channel_sums), kind="stable")[:count]
+
+    def contribution(self, channel: int) -> str:
+        """Input channel `channel`'s contribution in words: its sum and which way it moves the value."""
+        amount = float(self.channel_sums[channel])
+        way = ("pushes the value up" if amount > 0 else "pushes the value down" if amount < 0
+               else "leaves the value as it is")
+        return f"{amount:+.6f}: it {way}"
 
 
 def work_out(inputs, kernel, bias, row: int, col: int, filter: int, strides=1, padding: str = "valid",

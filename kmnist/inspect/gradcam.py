@@ -111,10 +111,20 @@ def grad_cam_details(model, image, class_index: int | None = None, layer: str | 
                    layer, method)
 
 
+HEAT = ((0.0, (0, 0, 0)), (0.5, (255, 0, 0)), (1.0, (255, 255, 0)))  # heat 0 → 1: black, red, yellow
+
+
+def heat_colours(heatmap) -> np.ndarray:
+    """The (..., 3) colours, in [0, 1], of heat values in [0, 1]: HEAT, linear between its stops."""
+    heat = np.clip(np.asarray(heatmap, "float32"), 0, 1)
+    stops = [stop for stop, _ in HEAT]
+    return np.stack([np.interp(heat, stops, [rgb[i] / 255 for _, rgb in HEAT]) for i in range(3)], -1)
+
+
 def overlay(image, heatmap: np.ndarray, strength: float = 0.55) -> np.ndarray:
-    """An RGB (28, 28, 3) uint8 picture: the grey input with the heatmap in red-yellow on top."""
+    """An RGB (28, 28, 3) uint8 picture: the grey input tinted by the heatmap in its HEAT colours."""
     grey = as_batch(image)[0, ..., 0]
     heat = np.clip(np.asarray(heatmap, "float32"), 0, 1)
-    colour = np.stack([np.clip(2 * heat, 0, 1), np.clip(2 * heat - 1, 0, 1), np.zeros_like(heat)], -1)
+    colour = heat_colours(heat)
     base = np.repeat(grey[..., None], 3, axis=2) * (1 - strength * heat[..., None])
     return to_uint8(np.clip(base + strength * heat[..., None] * colour, 0, 1))

@@ -10,13 +10,16 @@ from kmnist.data.pixels import as_batch
 from kmnist.inspect.convolution import Worked, work_out
 from kmnist.network.layers import layer_type, model_layers
 
+# Layers that pass their input on unchanged when a trained model predicts (the overview shows none of them).
+INFERENCE_IDENTITY = ("Dropout", "SpatialDropout2D", "GaussianDropout", "AlphaDropout", "GaussianNoise")
+
 
 @dataclass(frozen=True)
 class ConvLayer:
     """What the arithmetic of a Conv2D layer needs: its weights, how it slides, and what it reads."""
 
     name: str
-    input: str | None    # the layer whose output it reads; None for the image itself
+    input: str | None    # the shown layer whose output it reads (past any dropout); None for the image
     kernel: np.ndarray   # (k, k, input channels, filters)
     bias: np.ndarray     # (filters,)
     strides: tuple[int, int]
@@ -34,9 +37,19 @@ def conv_layer(model, layer_name: str) -> ConvLayer:
         raise ValueError(f"{layer_name}: only plain convolutions (no dilation or groups) are worked out")
     weights = layer.get_weights()
     bias = weights[1] if len(weights) > 1 else np.zeros(weights[0].shape[-1], "float32")
-    source = next((other.name for other in model_layers(model) if other.output is layer.input), None)
-    return ConvLayer(layer_name, source, np.asarray(weights[0]), np.asarray(bias), tuple(layer.strides),
-                     layer.padding, getattr(layer.activation, "__name__", str(layer.activation)))
+    return ConvLayer(layer_name, _shown_source(model, layer), np.asarray(weights[0]), np.asarray(bias),
+                     tuple(layer.strides), layer.padding,
+                     getattr(layer.activation, "__name__", str(layer.activation)))
+
+
+def _shown_source(model, layer) -> str | None:
+    """The layer whose output `layer` reads, past any INFERENCE_IDENTITY between them (so its output is
+    what `layer` reads at inference); None for the image."""
+    made_by = {id(other.output): other for other in model_layers(model)}
+    source = made_by.get(id(layer.input))
+    while source is not None and layer_type(source) in INFERENCE_IDENTITY:
+        source = made_by.get(id(source.input))
+    return None if source is None else source.name
 
 
 def conv_input(layer: ConvLayer, outputs: dict[str, np.ndarray], image) -> np.ndarray:

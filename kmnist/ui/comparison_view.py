@@ -9,8 +9,10 @@ from kmnist.evaluation import comparison, gap
 from kmnist.registry import store
 
 
-def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
-    """Compare the cards of `entries` (two or more); its charts are keyed `{key}_…` (e.g. "pair_curves")."""
+def comparison_view(entries: list[store.ModelEntry], key: str, cause: str | None = None) -> None:
+    """Compare the cards of `entries` (two or more); its charts are keyed `{key}_…` (e.g. "pair_curves").
+    `cause`: what a gap in test accuracy comes from besides training noise (default: the settings that
+    differ)."""
     for entry in entries:
         if entry.problem:
             st.warning(f"{entry.name}: {entry.problem}")
@@ -30,6 +32,10 @@ def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
     st.subheader("Test results")
     st.dataframe(comparison.metrics_rows(cards), hide_index=True)
     st.caption("All on each card's own held-out test set; validation accuracy is that of the epoch kept.")
+    tests = {name: card.test.accuracy if card.test else None for name, card in cards.items()}
+    cause = cause or ("the settings that differ" if differ else None)
+    if verdict := comparison.accuracy_verdict(tests, cause):
+        st.markdown(verdict)
     if gaps := {name: found for name, card in cards.items() if (found := gap.gap(card))}:
         listed = "; ".join(f"{name}: {gap.gap_words(*found)}" for name, found in gaps.items())
         st.info(f"**Far better on validation than on test:** {listed}. {gap.LESSON}",
@@ -38,9 +44,10 @@ def comparison_view(entries: list[store.ModelEntry], key: str) -> None:
     st.caption("Solid: training; dashed: validation; one colour per model, from each model's card.")
 
     st.subheader("Accuracy per class")
-    table, bars = st.columns([2, 3])
-    table.dataframe(comparison.per_class_rows(cards), hide_index=True)
-    bars.plotly_chart(training_charts.per_class_comparison(comparison.per_class_accuracy(cards)),
-                      key=f"{key}_class_bars")
-    bars.caption("Where the bars part, the differing settings help one class or hurt it; where they "
-                 "match, the models find that class equally easy or hard.")
+    st.dataframe(comparison.per_class_rows(cards), hide_index=True,  # a model's name stays beside its row
+                 column_config={"model": st.column_config.TextColumn(pinned=True)})
+    st.plotly_chart(training_charts.per_class_comparison(comparison.per_class_accuracy(cards)),
+                    key=f"{key}_class_bars")
+    st.caption("Each model's test accuracy per class, one colour per model. Where the bars part, the "
+               "differing settings help one class or hurt it; where they match, the models find that class "
+               "equally easy or hard.")

@@ -159,11 +159,13 @@ def _inside_view(records: list, key: str) -> None:
         return
     left, right = st.columns([3, 2])
     left.markdown(f"**{strip.title}**")
-    left.image(strip.picture)
+    left.image(strip.picture, alt="A row of validation images, one per class, each with the class the "
+                                   "network predicts for it and how sure it is")
     left.caption("The same validation images all run, one per class: under each, the class the network "
                  "predicts after the latest epoch and how sure it is (green right, red wrong).")
     right.markdown(f"**{filters.title}**")
-    right.image(filters.picture)
+    right.image(filters.picture, alt="The first convolution's 3x3 filters as small red and blue squares "
+                                     "(red weighs ink, blue background)")
     right.caption("The first layer's filters, redrawn after each epoch: they start as random noise and "
                   "turn into detectors of edges and strokes (red wants ink, blue wants background).")
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from kmnist.charts.layers import clickable_map, feature_map, network_overview, value_grid
+from kmnist.charts.layers import (
+    clickable_map,
+    feature_map,
+    network_overview,
+    symmetric_limit,
+    value_grid,
+    value_grids,
+)
 from kmnist.inspect import convolution, grids, worked
 from kmnist.inspect.overview import SHOWN, overview
 from kmnist.inspect.pooling import clamp
@@ -56,13 +63,15 @@ def _filter_of(model, layer_name: str, channel: int) -> None:
     st.markdown(f"**Filter {channel} of `{conv.name}`** on " + (
         f"its one input, `{conv.input or 'the input image'}`" if inputs == 1 else
         f"the {len(strongest)} of its {inputs} input maps from `{conv.input}` it weighs most"))
+    limit = symmetric_limit(conv.kernel[:, :, strongest, channel])  # one colour scale for them all
     for column, input_channel in zip(st.columns(2) * 2, strongest, strict=False):  # two by two
         weights = conv.kernel[:, :, input_channel, channel]
-        column.plotly_chart(value_grid(weights, f"input map {input_channel}", colorscale="RdBu_r", zmid=0.0,
-                                       height=200), key=f"overview_filter_{input_channel}")
+        column.plotly_chart(value_grid(weights, f"input map {input_channel}", limit=limit, height=200),
+                            key=f"overview_filter_{input_channel}")
     summed = "its weighted input" if inputs == 1 else f"this filter's sum over all {inputs} input maps"
-    st.caption(f"Red weights want a high value in that input map, blue a low one; the map on the left "
-               f"is {summed}, plus its bias ({conv.bias[channel]:+.3f}), through ReLU.")
+    st.caption(f"Red weights want a high value in that input map, blue a low one (one colour scale: full red "
+               f"+{limit:.3f}, white 0, full blue −{limit:.3f}); the map on the left is {summed}, plus its "
+               f"bias ({conv.bias[channel]:+.3f}), through ReLU.")
 
 
 def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[str]) -> None:
@@ -91,7 +100,7 @@ def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[
     input_view, output_view = st.columns(2)
     side = f"{source.shape[0]}×{source.shape[1]}"
     input_title = (f"the input image ({side})" if layer.input is None else
-                   f"{source_name} map {ranked[0]} ({side}), the one contributing most")
+                   f"{source_name} map {ranked[0]} ({side})")
     input_view.plotly_chart(feature_map(source[..., ranked[0]], f"{worked_layer} reads {input_title}",
                                         highlight=(work.top, work.left, size), height=380), key="conv_input")
     output_view.plotly_chart(clickable_map(own[..., filter_index], f"{worked_layer} map {filter_index} "
@@ -106,16 +115,22 @@ def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[
         input_view.caption(f"'valid' padding: every {size}×{size} window lies inside the input, so the map "
                            f"is {size - 1} pixels smaller than its input ({source.shape[0]} → "
                            f"{own.shape[0]}).")
-    for channel in ranked:
-        window, kernel, products, total = st.columns([3, 3, 3, 2])
-        named = "the image" if layer.input is None else f"{source_name} map {channel}"
-        window.plotly_chart(value_grid(work.window[..., channel], f"window of {named}", work.padded),
-                            key=f"conv_window_{channel}")
-        kernel.plotly_chart(value_grid(work.kernel[..., channel], f"× filter {filter_index}'s weights",
-                                       colorscale="RdBu_r", zmid=0.0), key=f"conv_kernel_{channel}")
-        products.plotly_chart(value_grid(work.products[..., channel], "= products", work.padded,
-                                         colorscale="RdBu_r", zmid=0.0), key=f"conv_products_{channel}")
-        total.markdown(f"Sum of these {size * size} products: **{work.channel_sums[channel]:+.6f}**")
+    if layer.input is not None:
+        st.markdown(f"Below, the {len(ranked)} of its {source.shape[2]} input maps whose contributions are "
+                    f"largest in size, positive or negative, largest first. The largest, {source_name} map "
+                    f"{ranked[0]} (shown above), adds {work.contribution(ranked[0])}.")
+    kinds = {"input value": work.window, "weight": work.kernel, "product": work.products}
+    scales = {kind: symmetric_limit(values[..., ranked]) for kind, values in kinds.items()}  # ± each end
+    rows = [[(f"window of {'the image' if layer.input is None else f'{source_name} map {channel}'}",
+              work.window[..., channel], work.padded),
+             (f"× filter {filter_index}'s weights", work.kernel[..., channel], None),
+             (f"= products: sum {work.channel_sums[channel]:+.6f}", work.products[..., channel], work.padded)]
+            for channel in ranked]
+    st.plotly_chart(value_grids(rows, scales), key="conv_grids")
+    st.caption(f"Each row: the {size}×{size} window of one input map, times the filter's weights on that "
+               "map, gives the products, summed in the row's last title. Each column has one colour scale "
+               "for all its rows, symmetric about 0 (white; red above, blue below), shown under it: "
+               + ", ".join(f"{kind}s ±{limit:.3f}" for kind, limit in scales.items()) + ".")
     if len(ranked) < source.shape[2]:
         rest = work.total - float(work.channel_sums[ranked].sum())
         st.markdown(f"The other {source.shape[2] - len(ranked)} input maps (each its own window × weights, "

@@ -110,6 +110,30 @@ def too_wide(page, path: str) -> dict[str, tuple[int, int]]:
     return wide
 
 
+# The name of the focused element, inside component frames too.
+FOCUSED_JS = """() => { let doc = document, el = doc.activeElement;
+    while (el && el.tagName === 'IFRAME') { doc = el.contentDocument; el = doc && doc.activeElement; }
+    return el ? (el.getAttribute('aria-label') || el.innerText || el.value || '').trim() : ''; }"""
+TAB_LIMIT = 10  # Start, Stop, Clear and Look inside are at most this many Tab presses from the top
+SKIP_LINK = "Skip to main content"  # Streamlit's own first Tab stop, past the sidebar's navigation
+
+
+def tab_presses_to(page, name: str, most: int = 40) -> tuple[int, list[str]]:
+    """Tab presses from the top of the page until the element named `name` has the focus, and the names on
+    the way. The first press reaches Streamlit's "Skip to main content" link on any page (focused here
+    directly, so the count starts from the top wherever the focus was), which is followed with Enter, as a
+    keyboard user would."""
+    page.get_by_role("link", name=SKIP_LINK).focus()
+    page.keyboard.press("Enter")
+    path = [SKIP_LINK]
+    for presses in range(2, most + 1):
+        page.keyboard.press("Tab")
+        path.append(focused := page.evaluate(FOCUSED_JS))
+        if name in focused:
+            return presses, path
+    raise AssertionError(f"{name!r} not reached in {most} Tab presses: {path}")
+
+
 def save_screenshot(page, name: str) -> None:
     """The whole page as artifacts/browser/pages/<name>.png (kept by CI; `name` may hold a folder, such as
     "phone/home"). Streamlit scrolls inside its main block, so the window is first made as tall as the page,

@@ -8,13 +8,16 @@ import pytest
 
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
 from tests.browser import accessibility
-from tests.browser.drawing import pad_canvas, wait_until_pad_ready
+from tests.browser.drawing import draw, pad, pad_canvas, wait_until_pad_ready
 from tests.browser.helpers import (
+    FOCUSED_JS,
+    TAB_LIMIT,
     assert_no_errors,
     heading,
     open_page,
     record_timing,
     save_screenshot,
+    tab_presses_to,
     too_wide,
     wait_for_app,
 )
@@ -113,3 +116,22 @@ def test_first_request_to_a_deep_url_gets_the_app_navigation(new_page, fresh_ser
     assert not page.get_by_text(re.compile(r"^app$")).count()  # no "app" page from old multipage mode
     assert page.url.rstrip("/").endswith("/sketch")
     assert_no_errors(page)
+
+
+@pytest.mark.browser
+def test_start_clear_and_look_inside_are_a_few_tab_presses_from_the_top(page, app_server):
+    """Keyboard users (Stop: test_training.py). Look inside is offered once something is drawn, right
+    after Clear."""
+    open_page(page, app_server, "training")
+    presses, path = tab_presses_to(page, "Start training")
+    assert presses <= TAB_LIMIT, path
+    open_page(page, app_server, "sketch")
+    wait_until_pad_ready(page)
+    presses, path = tab_presses_to(page, "Clear the canvas")
+    assert presses + 1 <= TAB_LIMIT, path
+    draw(page, [[(60.0, 60.0), (220.0, 200.0)]])
+    pad(page).get_by_role("button", name="Clear the canvas").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_JS) == "Look inside"
+    page.keyboard.press("Enter")  # and it works from the keyboard
+    page.get_by_role("heading", name=heading(LAYERS), exact=True).wait_for()

@@ -6,7 +6,15 @@ import uuid
 import pytest
 
 from kmnist.ui.navigation import SKETCH, TRAINING
-from tests.browser.helpers import assert_no_errors, heading, open_page, save_screenshot, wait_for_app
+from tests.browser.helpers import (
+    TAB_LIMIT,
+    assert_no_errors,
+    heading,
+    open_page,
+    save_screenshot,
+    tab_presses_to,
+    wait_for_app,
+)
 
 CURVES = ".st-key-training-curves"
 EPOCHS = 40  # about a second each: time to watch, leave and come back, then Stop well before the end
@@ -88,8 +96,11 @@ def test_a_run_updates_live_survives_a_page_change_and_stops_keeping_its_model(p
 
     # Stop once the first epoch is done (an epoch takes seconds, so "after epoch 1" is any later epoch
     # but the last): the best epoch so far is kept as a model.
+    # With the keyboard: from the top of the page, Stop is at most TAB_LIMIT Tab presses away.
     page.get_by_text(re.compile(rf"epoch ({MIDDLE})/{EPOCHS} · batch")).wait_for(timeout=180_000)
-    page.get_by_role("button", name="Stop training").click()
+    presses, path = tab_presses_to(page, "Stop training")
+    assert presses <= TAB_LIMIT, path
+    page.keyboard.press("Enter")
     page.get_by_text(re.compile(rf"^Training job {name}.*stop_circle stopped")).wait_for(timeout=180_000)
     saved = page.get_by_text(re.compile(rf"^{name} saved to "))
     saved.wait_for()
