@@ -12,6 +12,7 @@ import tarfile
 from pathlib import Path
 
 from kmnist.ui.sketch_pad import vendor
+from tests.browser.helpers import APP_IDLE
 
 AXE = Path(__file__).resolve().parent / "axe"
 STANDARDS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -34,7 +35,8 @@ AUDIT = """async (standards) => {
                                           resultTypes: ['violations'], iframes: false});
   const why = (node) => node.failureSummary.split('\\n').slice(1).join(' ');
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                      targets: v.nodes.map(n => n.target.join(' ')), why: v.nodes.map(why)}));
+                                      targets: v.nodes.map(n => n.target.join(' ')), why: v.nodes.map(why),
+                                      html: v.nodes.map(n => n.html.slice(0, 160))}));
 }"""
 
 
@@ -52,22 +54,27 @@ def in_streamlit_chrome(frame, target: str) -> bool:
 
 def audit(page) -> dict[str, list[dict]]:
     """The page's violations, one entry per node: {"ours": [...], "streamlit": [...]}; each entry names
-    the frame ("page" or the component's title), the rule, its impact and the node."""
+    the frame ("page" or the component's title), the rule, its impact and the node. Audited once the
+    script has finished and no element is left faded as stale (Streamlit fades them while it reruns)."""
+    page.wait_for_selector(APP_IDLE)
+    page.wait_for_function("() => !document.querySelector(\"[data-stale='true']\")")
     found = {"ours": [], "streamlit": []}
     for frame in page.frames:
         where = "page" if frame == page.main_frame else (frame.frame_element().get_attribute("title")
                                                          or frame.url)
         for violation in audit_frame(frame):
-            for target, why in zip(violation["targets"], violation["why"], strict=True):
+            for target, why, html in zip(violation["targets"], violation["why"], violation["html"],
+                                         strict=True):
                 whose = "streamlit" if where == "page" and in_streamlit_chrome(frame, target) else "ours"
                 found[whose].append({"frame": where, "rule": violation["id"], "impact": violation["impact"],
-                                     "help": violation["help"], "node": target, "why": why.strip()})
+                                     "help": violation["help"], "node": target, "why": why.strip(),
+                                     "html": html})
     return found
 
 
 def blocking(entries: list[dict]) -> list[str]:
     """The critical and serious ones, one readable line each."""
-    return [f"{e['impact']} {e['rule']} ({e['help']}: {e['why']}) in {e['frame']}: {e['node']}"
+    return [f"{e['impact']} {e['rule']} ({e['help']}: {e['why']}) in {e['frame']}: {e['html']}"
             for e in entries if e["impact"] in BLOCKING]
 
 
