@@ -12,7 +12,8 @@ from kmnist.data.pixels import to_uint8, upscale
 from kmnist.pictures import compose as pictures
 from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import SKETCH, open_in_layers, page_header
-from kmnist.ui.resources import get_classifier, get_data, model_picker, provenance_note
+from kmnist.ui.resources import get_classifier, get_data, get_model, model_picker, provenance_note
+from kmnist.ui.sketch_pad import server_maps
 from kmnist.ui.sketch_pad.component import BROWSER, SERVER, browser_twin, sketch_pad
 
 page_header(SKETCH)
@@ -90,6 +91,8 @@ def draw_and_classify(classifier) -> None:
                      disabled=prediction is None,
                      help="Sends this drawing to the Layer visualizer: every layer's response to it."):
             open_in_layers(prediction.image, entry.name)
+    if prediction is not None and (model := get_model(entry)) is not None:
+        server_maps.first_maps(model, prediction.image)  # as the in-page pad draws them
 
 
 @st.fragment

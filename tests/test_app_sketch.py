@@ -14,6 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from kmnist import drawing
+from kmnist.charts.style import ACCENT
 from kmnist.registry import store
 from kmnist.ui import keys
 from kmnist.ui.component_protocol import class_names
@@ -61,8 +62,8 @@ def test_the_pad_runs_in_the_browser_by_default(page, models_copy):
 
 
 def test_the_pooling_caption_names_a_convolution_between_the_maps_only_where_there_is_one():
-    twin = component.Twin("x", Path("x.onnx"), "0" * 64, (), "avg", (32, 32))
-    assert component.pooling_caption(twin).startswith("Average pooling keeps the mean of each 2x2 window")
+    assert component.pooling_caption("avg", (32, 32)).startswith(
+        "Average pooling keeps the mean of each 2x2 window")
 
 
 def test_the_server_classifies_when_chosen_and_shows_the_blank_hint(server_page):
@@ -172,6 +173,12 @@ def test_a_drawing_is_classified_live_and_sent_to_the_layer_visualizer(models_co
     assert len(top) == 1
     model_input = next(i for i in at.get("image") if "model input" in i.proto.imgs[0].caption)
     assert model_input.proto.imgs[0].url.endswith(".png")
+    # like the in-page pad: bars in the theme's colour, the first conv's 16 maps and first pooling's 32
+    assert json.loads(top[0].proto.spec)["data"][0]["marker"]["color"] == ACCENT
+    shapes = [m.value for m in at.markdown if m.value.startswith("**First ")]
+    assert shapes == ["**First convolution** 16 maps of 26x26", "**First pooling** 32 maps of 12x12"]
+    between = "A second convolution, not drawn here, first turns the 16 maps above into 32; then average"
+    assert any(c.value.startswith(between) for c in at.caption)
     at.slider(key="brush").set_value(30).run()
     assert calls[-1]["stroke_width"] == 30
     assert not at.button(key="send_to_layers").disabled

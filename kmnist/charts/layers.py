@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kmnist.charts.style import CLASS_LABELS, click_targets, styled
+from kmnist.charts.style import ACCENT, CLASS_LABELS, click_targets, styled
 from kmnist.data.classes import CLASSES
 
 
@@ -92,7 +92,7 @@ def top_classes_bars(top: list[dict], height: int = 220):
     labels = [CLASSES[t["class"]].name for t in top][::-1]
     values = [t["prob"] for t in top][::-1]
     figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=[f"{v:.1%}" for v in values],
-                              textposition="auto", marker_color=["#9aa5b1"] * (len(values) - 1) + ["#2ca02c"],
+                              textposition="auto", marker_color=ACCENT,
                               hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     figure.update_xaxes(range=[0, 1], tickformat=".0%")
     figure.update_yaxes(type="category", tickfont=dict(size=18))

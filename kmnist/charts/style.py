@@ -35,6 +35,7 @@ DATASET_CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 
 
 # -- training: live curves, confusion matrix, per-class accuracy, mistakes gallery ------------------------
+ACCENT = "#a8303e"  # the app theme's primaryColor (.streamlit/config.toml); the pad's CSS uses it too
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 

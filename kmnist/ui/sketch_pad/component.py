@@ -107,18 +107,24 @@ def pad_args(twin: Twin) -> dict:
     model = {"name": twin.name, "url": served_model(twin.path, twin.sha256), "sha256": twin.sha256,
              "outputs": list(twin.outputs)}
     return {"model": model, "vendor": served_files(), "classes": class_names(),
-            "captions": {"pool": pooling_caption(twin)}, "drawing": pad_facts()}
+            "captions": {"conv": CONV_CAPTION, "pool": pooling_caption(twin.pooling, twin.channels)},
+            "drawing": pad_facts()}
 
 
-def pooling_caption(twin: Twin) -> str:
-    """What the pad's pooling maps show; where a second convolution (not drawn) comes between the maps the
-    pad draws, it says so, so that pooling is not seen turning 16 maps into 32."""
-    conv, pool = twin.channels
+CONV_CAPTION = ("Each filter slides a small window over the input; a map is bright where its filter's "
+                "pattern (an edge, a stroke end, a curve) appears in your drawing.")
+
+
+def pooling_caption(pooling: str, channels: tuple[int | None, int | None]) -> str:
+    """What the pad's pooling maps show (`channels`: how many maps the first conv and the first pooling
+    give); where a second convolution (not drawn) comes between the maps the pad draws, it says so, so
+    that pooling is not seen turning 16 maps into 32."""
+    conv, pool = channels
     between = (f"A second convolution, not drawn here, first turns the {conv} maps above into {pool}; then "
                if conv and pool and conv != pool else "")
-    kind = POOLING_WORDS[twin.pooling]
+    kind = POOLING_WORDS[pooling]
     return (f"{between}{kind if between else kind.capitalize()} pooling keeps "
-            f"{'the largest value' if twin.pooling == 'max' else 'the mean'} of each 2x2 window, "
+            f"{'the largest value' if pooling == 'max' else 'the mean'} of each 2x2 window, "
             "halving the size of every map: the pattern is still found, with less detail about where.")
 
 

@@ -22,7 +22,8 @@ let loading = null;  // the model (sha256) being loaded or loaded
 connect((next) => {
   args = next;
   if (!facts) setUp(args.drawing);
-  if (args.captions?.pool) $("pool-maps").previousElementSibling.textContent = args.captions.pool;
+  $("conv-maps").previousElementSibling.textContent = args.captions.conv;  // kmnist.ui.sketch_pad's words
+  $("pool-maps").previousElementSibling.textContent = args.captions.pool;
   if (loading !== args.model.sha256) {
     loading = args.model.sha256;
     start(args).catch(fail);
