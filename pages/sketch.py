@@ -59,6 +59,7 @@ def draw_and_classify(classifier) -> None:
                           key="brush",
                           help="The default gives strokes like KMNIST's when the character fills most of the "
                                "canvas; thinner or thicker strokes are adjusted before the model sees them.")
+        st.space("medium")  # room for the canvas's own toolbar (undo, redo, delete), drawn above its top edge
         with st.container(key="sketch_canvas"):  # a stable CSS class (st-key-sketch_canvas) for browser tests
             canvas = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
                                height=drawing.CANVAS_SIZE, width=drawing.CANVAS_SIZE, drawing_mode="freedraw",

@@ -228,6 +228,12 @@ def test_the_server_classifies_when_the_browser_has_no_webassembly(chromium, app
         example = next(iter(examples.values()))[0]
         draw(page, example.strokes, canvas=server_canvas(page))
         page.get_by_role("heading", name=example.expected).wait_for()
+        # the canvas's own toolbar (undo, redo, delete) sits between the brush and the canvas, over neither
+        toolbar = page.locator(".st-key-sketch_canvas button").first.bounding_box()
+        brush = page.locator(".st-key-brush").bounding_box()
+        assert toolbar["y"] >= brush["y"] + brush["height"], (toolbar, brush)
+        assert toolbar["y"] + toolbar["height"] <= server_canvas(page).bounding_box()["y"]
+        page.get_by_text("First pooling", exact=False).first.wait_for()  # the maps, as in the page's pad
         assert_no_errors(page)
     finally:
         keep_evidence(request, page, app_server)
