@@ -7,14 +7,15 @@ import streamlit as st
 
 from kmnist.charts import clicks, dataset
 from kmnist.data import explore
-from kmnist.data.classes import CLASSES
+from kmnist.data.classes import ALL_LABELS, CLASSES
 from kmnist.data.files import ATTRIBUTION, data_key
 from kmnist.data.pixels import upscale
-from kmnist.inspect import features as features_inspect
 from kmnist.pictures import compose as pictures
-from kmnist.ui.map_hover.component import map_hover
+from kmnist.pictures.sprites import sprite_key
+from kmnist.ui import map_tasks, maps
+from kmnist.ui.map_hover.component import SPRITES, map_hover
 from kmnist.ui.navigation import DATASET, page_header
-from kmnist.ui.resources import get_data, get_model, model_picker, model_stamps, provenance_note
+from kmnist.ui.resources import get_data, model_picker, model_stamps, provenance_note
 
 COLUMNS, ROWS = 8, 6
 PER_PAGE = COLUMNS * ROWS
@@ -39,18 +40,11 @@ def step_page(delta: int, count: int) -> None:
     st.session_state[PAGE_KEY] = explore.clamp_page(st.session_state.get(PAGE_KEY, 1) + delta, count)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_map(_vectors, _labels, key: tuple, method: str, size: int | None) -> explore.Map2D:
-    """One 2-D map, computed once per `key` (which data, split and, for learned features, model)."""
-    return explore.map_2d(_vectors, _labels, method, size)
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def cached_features(_model, _images, key: tuple):
-    """A model's learned features of one split, computed once per model file and data (`key`), shared."""
-    features = features_inspect.learned_features(_model, _images)
-    features.setflags(write=False)
-    return features
+def cached_statistics(_images, _labels, key: str) -> explore.SplitStatistics:
+    """A split's statistics, computed once per copy of the data (`key`, the split's data_key) and shared:
+    a histogram of the official 60,000 training images took 1.5 s on every run."""
+    return explore.split_statistics(_images, _labels)
 
 
 split = st.radio("Split", ["train", "test"], horizontal=True, key="split", on_change=reset_page,
@@ -80,7 +74,9 @@ def gallery() -> None:
                    args=(1, count), disabled=page_number >= count, key="gallery_next", width="stretch")
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
-    st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4))
+    st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4),
+             alt=f"A grid of {len(page.indices)} {split} images of {names}, each tile labelled with its "
+                 "position in the split and its class")
     st.caption(f"{split}: {len(page.indices):,} of {page.total:,} images in "
                f"{'class' if len(chosen) == 1 else 'classes'} {names} · page {page.number} of "
                f"{page.count}. Each tile shows the image's position in the split (#0 is its first image) "
@@ -95,11 +91,14 @@ def statistics() -> None:
     st.header("Class balance and pixels")
     st.markdown("A balanced data set has as many images of every class, so accuracy is not skewed "
                 "towards frequent classes. KMNIST is balanced by design.")
-    counts = {name: explore.class_counts(data.split(name)[1]).tolist() for name in ("train", "test")}
-    st.plotly_chart(dataset.class_balance_figure(counts), key="class_balance")
+    numbers = {name: cached_statistics(*data.split(name), data_key(data, name)) for name in ("train", "test")}
+    counts = {name: split_numbers.class_counts.tolist() for name, split_numbers in numbers.items()}
+    st.plotly_chart(dataset.class_balance_figure(counts), key="class_balance",
+                    alt="Grouped bars: the images each of the ten classes has in the train and test splits")
 
     st.subheader(f"The average image of each class ({split})")
     st.image(pictures.means_picture(explore.mean_images(images, labels)),
+             alt="Ten blurred greyscale tiles, the average image of each class: " + ALL_LABELS,
              caption="Each tile averages every image of its class, brightened to its own peak. A sharp "
                      "mean means the writers agree on the shape; a blurry one means several historical "
                      "forms share the class, which a network must learn separately.")
@@ -108,9 +107,9 @@ def statistics() -> None:
     left, right = st.columns(2)
     skip = left.toggle("Leave out the black background (value 0)", value=True, key="skip_background")
     log_y = right.toggle("Logarithmic count axis", value=False, key="log_counts")
-    hist_counts, edges = explore.intensity_histogram(images, bins=32, skip_background=skip)
+    hist_counts, edges = numbers[split].intensity_histogram(bins=32, skip_background=skip)
     st.plotly_chart(dataset.intensity_histogram_figure(hist_counts, edges, log_y=log_y), key="intensity")
-    st.caption(f"{explore.ink_fraction(images):.1%} of the pixels carry ink; the rest is background. "
+    st.caption(f"{numbers[split].ink_fraction:.1%} of the pixels carry ink; the rest is background. "
                "Networks get these values scaled to 0–1.")
 
 
@@ -158,70 +157,69 @@ def projection() -> None:
                                       value=min(1000, len(labels)), key="tsne_size")
     with model_col:
         entry = model_picker("Model for the learned-features map", key="projection_model")
-        model = get_model(entry) if entry is not None else None
-        try:
-            layer = features_inspect.feature_layer(model) if model is not None else None
-        except ValueError as problem:  # a model without a hidden dense layer
-            st.error(f"**No learned-features map for {entry.name}.** {problem}")
-            model = None
     split_key = data_key(data, split)  # cached results follow the files
     pixels_key = ("pixels", split_key)
-    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if model else None
-    wanted = [(key, method, size) for key in (pixels_key, learned_key) if key is not None]
+    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if entry else None
+    # The maps are computed in the background, once per copy of the data for every session
+    # (kmnist.ui.map_tasks): this run only asks for them, and draws those that are ready.
+    work = maps.shared_work(data_key(data))
+    wanted = [(*key, method, size) for key in (pixels_key, learned_key) if key is not None]
 
     if method == "t-SNE":
-        computed = st.session_state.setdefault("tsne_computed", set())
         prompt = st.empty()
-        missing = [map_key for map_key in wanted if map_key not in computed]
+        missing = [task_key for task_key in wanted if work.get(task_key) is None]
         if missing:
-            maps = "maps" if len(missing) > 1 else "map"
+            noun = "maps" if len(missing) > 1 else "map"
             with prompt.container():
-                st.info(f"t-SNE takes a while (about {max(3, size // 200)} s a map for {size:,} images): "
-                        "each map is computed once, then kept.")
-                if not st.button(f"Compute the t-SNE {maps} of {size:,} {split} images", type="primary",
+                st.info(f"t-SNE takes a while (about {explore.tsne_seconds(size)} s a map for {size:,} "
+                        "images): each map is computed once, in the background, then kept for everyone.")
+                if not st.button(f"Compute the t-SNE {noun} of {size:,} {split} images", type="primary",
                                  key="tsne_compute"):
                     return
-    with st.spinner(f"Mapping {len(labels) if size is None else size:,} images…"):
-        pixels = cached_map(images, labels, pixels_key, method, size)
-        if model is not None:
-            mapped = explore.map_positions(labels, method, size)  # features only for the images mapped
-            features = cached_features(model, images[mapped], (*learned_key, method, size))
-            learned = cached_map(features, labels, learned_key, method, size)
-    if method == "t-SNE":
-        computed.update(wanted)
-        prompt.empty()
+            prompt.empty()
+    sprites = (SPRITES, sprite_key(split_key))  # the hover thumbnails' sheets are drawn with the pixel map
+    pixels_task = work.request(wanted[0], map_tasks.pixel_map(images, labels, method, size, sprites),
+                               f"{method} map of the pixels")
+    learned_task = (work.request(wanted[1], map_tasks.learned_map(entry.path, images, labels, method, size),
+                                 f"{method} map of {entry.name}'s learned features") if entry else None)
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
-    shown = (f"all {len(labels):,}" if len(pixels.positions) == len(labels) else
-             f"{len(pixels.positions):,} of the {len(labels):,}")
     pixels_chart, pixels_name = f"projection_{method}_{split}", "pixel map"
     learned_chart, learned_name = f"features_{method}_{split}", "learned map"
-    hovered = {pixels_chart: pixels_name}  # chart key -> map name, for hover thumbnails
+    hovered = {}  # chart key -> map name, for hover thumbnails
     with pixels_col:
-        draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
-                 pixels_chart, pixels_name)
-        st.caption(f"{pixels.agreement:.1%} of these images have a nearest neighbour of their own class "
-                   "on this map.")
+        if maps.finished(work, pixels_task, "map_progress_pixels", "**No pixel map.**"):
+            pixels = pixels_task.result
+            shown = (f"all {len(labels):,}" if len(pixels.positions) == len(labels) else
+                     f"{len(pixels.positions):,} of the {len(labels):,}")
+            hovered[pixels_chart] = pixels_name
+            draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
+                     pixels_chart, pixels_name)
+            st.caption(f"{pixels.agreement:.1%} of these images have a nearest neighbour of their own class "
+                       "on this map.")
     with learned_col:
-        if model is None:
+        if learned_task is None:
             st.info("A trained model is needed for the map of learned features.")
-        else:
+        elif maps.finished(work, learned_task, "map_progress_learned",
+                           f"**No learned-features map for {entry.name}.**"):
+            learned = learned_task.result
             hovered[learned_chart] = learned_name
-            draw_map(learned, learned_key, method, size, f"{method} of {entry.name}'s learned features",
+            draw_map(learned.map, learned_key, method, size, f"{method} of {entry.name}'s learned features",
                      learned_chart, learned_name)
-            st.caption(f"The same images as {entry.name}'s layer `{layer}` ({features.shape[1]:,} values "
+            st.caption(f"The same images as {entry.name}'s layer `{learned.layer}` ({learned.units:,} values "
                        "each) sees them: training pulled each class together so that the softmax can tell "
-                       f"them apart, and {learned.agreement:.1%} now have a nearest neighbour of their own "
-                       "class.")
+                       f"them apart, and {learned.map.agreement:.1%} now have a nearest neighbour of their "
+                       "own class.")
     with preview_col:
-        map_hover(images, split_key, split, hovered)
+        if hovered:
+            map_hover(images, split_key, split, hovered)
         st.subheader("Selected image")
         chosen_split, chosen, map_name = st.session_state.get(SELECTED_KEY, (None, None, None))
         if chosen_split != split or chosen is None or chosen >= len(labels):
             st.info("Click a point in a map to keep its image here.")
         else:
             kana = CLASSES[labels[chosen]]
-            st.image(upscale(images[chosen], 8),
+            st.image(upscale(images[chosen], 8), alt=f"{split} image #{chosen}, a handwritten {kana.label}",
                      caption=f"{split} image #{chosen}, clicked in the {map_name}")
             st.markdown(f"### {kana.name}\nclass {kana.index}, {kana.codepoint}")
 
@@ -234,7 +232,8 @@ def class_examples() -> None:
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
     st.image(pictures.class_rows_picture(images, examples, scale=3),
-             caption="Rows: " + ", ".join(k.label for k in CLASSES))
+             alt="Ten rows of eight handwritten images, one row per class: " + ALL_LABELS,
+             caption="Rows: " + ALL_LABELS)
     st.button("Show other examples", icon=":material/shuffle:", key="examples_shuffle",
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))
 

@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 import time
 
 import numpy as np
@@ -14,12 +15,44 @@ from kmnist.ui.component_protocol import class_names
 PAGE = "../pages/dataset.py"
 
 
+@pytest.fixture(autouse=True)
+def maps_in_this_process(monkeypatch):
+    """The maps computed by a fresh MapWork per test, in its worker thread rather than a child process (the
+    server's way, tested in test_map_tasks and the browser tests), so that stand-ins and counters patched
+    here take effect. scikit-learn is imported first, as the child would: a thread importing it while a
+    script run looks pandas up in sys.modules (plotly does) can meet pandas half imported."""
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.manifold  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
+
+    from kmnist.ui import map_tasks, maps
+
+    monkeypatch.setattr(map_tasks, "RUNNER", map_tasks.InThread)
+    maps.shared_work.clear()
+
+
+def progress_texts(app) -> list[str]:
+    """The texts of the progress bars of the maps still being computed."""
+    return [bar.proto.text for bar in app.get("progress")]
+
+
+def until_maps(app, timeout: float = 180):
+    """Rerun `app` until no map is being computed any more, as the page's own polling does."""
+    deadline = time.monotonic() + timeout
+    while progress_texts(app):
+        assert time.monotonic() < deadline, f"still computing after {timeout} s: {progress_texts(app)}"
+        time.sleep(0.2)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 @pytest.fixture
 def page(data_dir, monkeypatch):
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
     app = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not app.exception, app.exception
-    return app
+    return until_maps(app)
 
 
 def gallery_caption(app) -> str:
@@ -92,6 +125,62 @@ def test_statistics_follow_the_data(page, kmnist_data):
     assert sum(without_skip) == kmnist_data.x_train.size
 
 
+def test_the_page_is_usable_while_its_maps_compute_then_shows_them(data_dir, monkeypatch, kmnist_data):
+    from kmnist.data import explore
+
+    gate, computing, map_2d = threading.Event(), threading.Event(), explore.map_2d
+
+    def slow_map(*args, progress=None, **kwargs):  # a stand-in that takes as long as the test wants
+        progress(0.3, "stand-in mapping")
+        computing.set()
+        assert gate.wait(60), "the test never let the map finish"
+        return map_2d(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(explore, "map_2d", slow_map)
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app = AppTest.from_file(PAGE, default_timeout=60).run()  # rendered while the map cannot finish
+    assert not app.exception, app.exception
+    assert computing.wait(30)
+    app.run()
+    total = kmnist_data.provenance.sizes["train"]
+    assert f"48 of {total:,} images in classes" in gallery_caption(app)  # the gallery, classes and
+    assert "The ten classes, eight examples each" in [h.value for h in app.header]  # statistics are there
+    assert chart_spec(app, "class_balance")["data"] and chart_spec(app, "intensity")["data"]
+    (bar,) = progress_texts(app)  # where the map will be: its progress, and how long it has taken
+    assert re.fullmatch(r"PCA map of the pixels: stand-in mapping · \d+ s", bar), bar
+    assert any("Computed once in the background" in c.value for c in app.caption)
+    assert not [c for c in app.get("plotly_chart") if "projection_" in c.proto.id]
+    app.button(key="gallery_next").click().run()  # the gallery works meanwhile
+    assert "page 2 of" in gallery_caption(app) and progress_texts(app)
+
+    gate.set()
+    until_maps(app)
+    assert sum(len(trace["x"]) for trace in chart_spec(app, "projection_PCA_train")["data"]) == total
+    assert any("nearest neighbour of their own class" in c.value for c in app.caption)
+
+
+def test_a_map_that_fails_says_why_on_the_page_and_can_be_tried_again(data_dir, monkeypatch):
+    from kmnist.data import explore
+
+    map_2d, failures = explore.map_2d, [RuntimeError("the machine ran out of memory")]
+
+    def failing_once(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return map_2d(*args, **kwargs)
+
+    monkeypatch.setattr(explore, "map_2d", failing_once)
+    monkeypatch.setenv("KMNIST_DATA", str(data_dir))
+    app = until_maps(AppTest.from_file(PAGE, default_timeout=60).run())
+    assert [e.value for e in app.error] == ["**No pixel map.** RuntimeError: the machine ran out of memory"]
+    assert not [c for c in app.get("plotly_chart") if "projection_" in c.proto.id]
+    app.run()
+    assert len(app.error) == 1 and not failures  # kept, not tried again behind the person's back
+    until_maps(app.button(key="map_progress_pixels_retry").click().run())
+    assert not app.error
+    assert chart_spec(app, "projection_PCA_train")["data"]
+
+
 def test_pca_and_tsne_projections_render(page, kmnist_data):
     pca = chart_spec(page, "projection_PCA_train")
     assert sum(len(trace["x"]) for trace in pca["data"]) == kmnist_data.provenance.sizes["train"]
@@ -103,7 +192,8 @@ def test_pca_and_tsne_projections_render(page, kmnist_data):
     page.select_slider(key="tsne_size").set_value(300).run()
     page.button(key="tsne_compute").click().run()
     assert not page.exception
-    assert not [b for b in page.button if b.key == "tsne_compute"]  # done: the prompt is gone
+    assert not [b for b in page.button if b.key == "tsne_compute"]  # asked for: the prompt is gone
+    until_maps(page)
     tsne = chart_spec(page, "projection_t-SNE_train")
     points = [p for trace in tsne["data"] for p in trace["customdata"]]
     assert len(points) == 300
@@ -148,8 +238,7 @@ def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmn
                    if any(s.value == "Selected image" for s in column.subheader))
     assert preview.get("component_instance"), "the hover thumbnail is not in the preview column"
 
-    page.radio(key="split").set_value("test").run()
-    assert not page.exception
+    until_maps(page.radio(key="split").set_value("test").run())
     args = hover_args(page)
     assert args["charts"] == [{"key": "projection_PCA_test", "name": "pixel map"}] and args["split"] == "test"
     test = args["sheets"]
@@ -158,7 +247,7 @@ def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmn
 
     page.radio(key="projection_method").set_value("t-SNE").run()  # the sample's positions: same sheets
     page.select_slider(key="tsne_size").set_value(300).run()
-    page.button(key="tsne_compute").click().run()
+    until_maps(page.button(key="tsne_compute").click().run())
     assert hover_args(page)["charts"] == [{"key": "projection_t-SNE_test", "name": "pixel map"}]
     assert hover_args(page)["sheets"] == test
 
@@ -177,8 +266,7 @@ def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypat
     component._written_sheets.clear()  # written once per process: forget earlier tests' sheets
     monkeypatch.setattr(sprites, "write_sheets", refused)
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert not app.exception, app.exception
+    app = until_maps(AppTest.from_file(PAGE, default_timeout=120).run())
     assert not hover_components(app)
     assert any(c.value.startswith("No thumbnails on hover: cannot write to /read-only") for c in app.caption)
     assert chart_spec(app, "projection_PCA_train")["data"]  # the map is still there, clickable
@@ -229,8 +317,7 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
     monkeypatch.setattr(features_inspect, "learned_features", counted("features", features))
     monkeypatch.setattr(explore, "map_2d", counted("maps", map_2d))
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = AppTest.from_file(PAGE, default_timeout=180).run()
-    assert not app.exception, app.exception
+    app = until_maps(AppTest.from_file(PAGE, default_timeout=180).run())
     assert app.selectbox(key="projection_model").value.name == "studio-max"
     pixels, learned = chart_spec(app, "projection_PCA_train"), chart_spec(app, "features_PCA_train")
     assert column_holding(app, "features_PCA_train") == column_holding(app, "projection_PCA_train") + 1
@@ -251,8 +338,8 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
 
     maps = calls["maps"]
     picker = app.selectbox(key="projection_model")
-    picker.select_index(next(i for i, name in enumerate(picker.options) if "studio-avg" in name)).run()
-    assert not app.exception, app.exception
+    until_maps(picker.select_index(next(i for i, name in enumerate(picker.options) if "studio-avg" in name))
+               .run())
     assert calls["features"] == 2 and calls["maps"] == maps + 1  # the pixel map stays cached
     other = chart_spec(app, "features_PCA_train")
     assert "studio-avg's learned features" in other["layout"]["title"]["text"]
@@ -261,8 +348,7 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
 
     app.radio(key="projection_method").set_value("t-SNE").run()
     app.select_slider(key="tsne_size").set_value(300).run()
-    app.button(key="tsne_compute").click().run()  # one press computes both maps
-    assert not app.exception, app.exception
+    until_maps(app.button(key="tsne_compute").click().run())  # one press computes both maps
     positions = [[p[0] for t in chart_spec(app, f"{kind}_t-SNE_train")["data"] for p in t["customdata"]]
                  for kind in ("projection", "features")]
     assert len(positions[0]) == 300 and sorted(positions[0]) == sorted(positions[1])

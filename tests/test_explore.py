@@ -214,3 +214,29 @@ def test_a_big_split_is_mapped_on_a_balanced_sample_and_needs_features_for_it_on
     assert np.array_equal(learned.positions, positions)
     monkeypatch.setattr(explore, "MAP_POINTS", 40)
     assert explore.map_positions(labels, "PCA").tolist() == list(range(40))
+
+
+def test_split_statistics_give_the_same_numbers_in_one_pass(synthetic):
+    images, labels = synthetic
+    images = images.copy()
+    images[0, 0, :3] = [1, 128, 255]  # values at the edges of the bins too
+    numbers = explore.split_statistics(images, labels)
+    assert numbers.class_counts.tolist() == explore.class_counts(labels).tolist()
+    np.testing.assert_array_equal(numbers.mean_images, explore.mean_images(images, labels))
+    assert numbers.ink_fraction == pytest.approx(explore.ink_fraction(images))
+    for skip in (False, True):
+        counts, edges = numbers.intensity_histogram(bins=32, skip_background=skip)
+        expected_counts, expected_edges = explore.intensity_histogram(images, bins=32, skip_background=skip)
+        assert counts.tolist() == expected_counts.tolist() and edges.tolist() == expected_edges.tolist()
+    with pytest.raises(ValueError):  # shared between sessions: read-only
+        numbers.value_counts[0] = 1
+
+
+def test_map_2d_reports_each_step_as_it_starts(synthetic):
+    images, labels = synthetic
+    heard = []
+    explore.map_2d(images, labels, "PCA", progress=lambda fraction, stage: heard.append((fraction, stage)))
+    assert heard == [(0.0, "PCA of 40 images"), (0.9, "nearest neighbours on the map"), (1.0, "done")]
+    heard.clear()
+    explore.map_2d(images, labels, "t-SNE", size=20, progress=lambda fraction, stage: heard.append(stage))
+    assert heard[0] == f"t-SNE of 20 images (about {explore.tsne_seconds(20)} s)" and heard[-1] == "done"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +120,37 @@ def ink_fraction(images: np.ndarray) -> float:
     return float(np.count_nonzero(images)) / images.size if images.size else 0.0
 
 
+@dataclass(frozen=True)
+class SplitStatistics:
+    """A split's numbers for the statistics section, computed in one pass (split_statistics): images per
+    class, the mean image of each class, how many pixels have each value 0..255, and the share of ink."""
+
+    class_counts: np.ndarray
+    mean_images: np.ndarray
+    value_counts: np.ndarray  # (256,): pixels with each value
+    ink_fraction: float
+
+    def intensity_histogram(self, bins: int = 32, skip_background: bool = False):
+        """As intensity_histogram(images, bins, skip_background), from the counted values."""
+        counts = self.value_counts.copy()
+        if skip_background:
+            counts[0] = 0
+        return np.histogram(np.arange(256), bins=bins, range=(0, 256), weights=counts)
+
+
+def split_statistics(images: np.ndarray, labels: np.ndarray) -> SplitStatistics:
+    """Everything the statistics section shows of one split (for the official 60,000 training images,
+    counting every pixel value once instead of a histogram per redraw)."""
+    images = np.asarray(images)
+    values, _ = np.histogram(images.ravel(), bins=256, range=(0, 256))  # faster than np.bincount on uint8
+    total = int(values.sum())
+    ink = float(total - values[0]) / total if total else 0.0
+    statistics = SplitStatistics(class_counts(labels), mean_images(images, labels), values, ink)
+    for array in (statistics.class_counts, statistics.mean_images, statistics.value_counts):
+        array.setflags(write=False)  # shared between sessions by the page's cache
+    return statistics
+
+
 def _flat(images: np.ndarray) -> np.ndarray:
     """Images (uint8 or float) or feature vectors -> float32 (N, values), one row per item."""
     return to_float(images).reshape(len(images), -1)
@@ -197,21 +228,35 @@ def map_positions(labels: np.ndarray, method: str, size: int | None = None, seed
     raise ValueError(f"unknown map method {method!r}; choose one of {', '.join(METHODS)}")
 
 
+Progress = Callable[[float, str], None]  # progress(fraction done 0..1, what is being done now)
+
+
+def tsne_seconds(size: int) -> int:
+    """About how long a t-SNE map of `size` images takes on this project's 2-core machine."""
+    return max(3, size // 200)
+
+
 def map_2d(vectors: np.ndarray, labels: np.ndarray, method: str, size: int | None = None,
-           seed: int = 0) -> Map2D:
+           seed: int = 0, progress: Progress | None = None) -> Map2D:
     """The `method` map (METHODS) of the images at map_positions: from `vectors`, one row per image of
     the split (pixels) or one per map position (learned features, computed for those only); the same
-    arguments always give the same map."""
+    arguments always give the same map. `progress`, if given, hears each step as it starts."""
+    report = progress or (lambda fraction, stage: None)
     labels = np.asarray(labels)
     positions = map_positions(labels, method, size, seed)
     shown = vectors if len(vectors) == len(positions) else np.asarray(vectors)[positions]
     if method == "PCA":
+        report(0.0, f"PCA of {len(positions):,} images")
         coordinates, ratio = pca_projection(shown, seed=seed)
         axes = (f"PC 1 ({ratio[0]:.1%} of variance)", f"PC 2 ({ratio[1]:.1%} of variance)")
     else:
+        report(0.0, f"t-SNE of {len(positions):,} images (about {tsne_seconds(len(positions))} s)")
         coordinates = tsne_projection(shown, seed=seed)
         axes = ("t-SNE 1", "t-SNE 2")
-    return Map2D(positions, coordinates, axes, neighbour_agreement(coordinates, labels[positions]))
+    report(0.9, "nearest neighbours on the map")
+    agreement = neighbour_agreement(coordinates, labels[positions])
+    report(1.0, "done")
+    return Map2D(positions, coordinates, axes, agreement)
 
 
 def neighbour_agreement(coordinates: np.ndarray, labels: np.ndarray) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from kmnist.data.classes import NUM_CLASSES
 from kmnist.data.pixels import to_model_input
@@ -15,6 +14,8 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dic
     labels = np.asarray(labels).astype(int)
     probabilities = np.asarray(probabilities, dtype="float64")
     predicted = probabilities.argmax(axis=1)
+    from sklearn.metrics import roc_auc_score  # here: importing scikit-learn costs a page's first visit 1-2 s
+
     eps = 1e-7
     loss = -np.mean(np.log(np.clip(probabilities[np.arange(len(labels)), labels], eps, 1.0)))
     classes = np.arange(NUM_CLASSES)

@@ -53,6 +53,7 @@ def test_choosing_one_class_shows_only_that_class_and_the_map_has_every_image(pa
     assert set(tiles) == {("ま", "ma")}, f"other classes shown: {set(tiles)}"
 
     projection = page.locator(".st-key-projection_PCA_train")
+    projection.locator(".js-plotly-plot").wait_for()  # the map comes from the background, when ready
     projection.scroll_into_view_if_needed()
     assert projection.locator(".js-plotly-plot").is_visible()
     assert plotly_points(projection) == 7000  # every training image is a point
