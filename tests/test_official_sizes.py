@@ -16,6 +16,7 @@ from kmnist.data import files as kdata
 from kmnist.data.origins import OFFICIAL_SIZES
 from kmnist.ui.navigation import DATASET, PAGES
 from tests.conftest import ROOT
+from tests.test_app_dataset import until_maps
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def test_every_page_renders_at_the_official_sizes(official_size, data_dir, model
             assert not app.exception, (copy, page.title, app.exception)
             assert not app.error, (copy, page.title, [e.value for e in app.error])
             if copy == "official" and page is DATASET:  # 60,000 training images: the maps show a sample
+                app = until_maps(app)  # computed in the background while the page is already usable
                 for chart in (c for c in app.get("plotly_chart") if "_PCA_train" in c.proto.id):
                     points = sum(len(trace["customdata"]) for trace in json.loads(chart.proto.spec)["data"])
                     assert points == explore.MAP_POINTS, chart.proto.id

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from kmnist.charts.style import ACCENT, CLASS_LABELS, click_targets, styled
 from kmnist.data.classes import CLASSES
+from kmnist.inspect.gradcam import HEAT
 
 
 # -- pooling: a feature map with its values, a highlighted 2x2 window ------------------------------------
@@ -221,8 +222,6 @@ def value_grids(rows, scales: dict[str, float], row_height: int = 210) -> go.Fig
 
 def grad_cam_heatmap(heatmap, title: str, height: int = 300) -> go.Figure:
     """A Grad-CAM heatmap (0 to 1) in the colours gradcam.overlay tints the input with, and their scale."""
-    from kmnist.inspect.gradcam import HEAT
-
     figure = go.Figure(go.Heatmap(
         z=heatmap, zmin=0.0, zmax=1.0, colorscale=[[stop, f"rgb{rgb}"] for stop, rgb in HEAT],
         colorbar=dict(thickness=10, title=dict(text="evidence", side="right"), tickvals=[0, 0.5, 1],

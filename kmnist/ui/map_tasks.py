@@ -37,6 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from kmnist.data import explore
+from kmnist.inspect import features
+from kmnist.pictures import sprites as sheets
+from kmnist.registry import store
 from kmnist.registry.errors import ModelError
 
 WAITING = "waiting for another map to finish"
@@ -268,8 +271,6 @@ def pixel_map(images: np.ndarray, labels: np.ndarray, method: str, size: int | N
 def _pixel_map(images, labels, method, size, sprites, report: Report) -> explore.Map2D:
     mapped = explore.map_2d(images, labels, method, size, progress=_scaled(report, 0.0, 0.9))
     if sprites is not None:
-        from kmnist.pictures import sprites as sheets
-
         report(0.9, "drawing the hover thumbnails")
         with contextlib.suppress(Exception):
             sheets.write_sheets(images, *sprites)
@@ -292,9 +293,6 @@ def learned_map(model_path: Path, images: np.ndarray, labels: np.ndarray, method
 
 
 def _learned_map(model_path, images, labels, method, size, report: Report) -> LearnedMap:
-    from kmnist.inspect import features
-    from kmnist.registry import store
-
     report(0.0, "loading Keras and the model")
     model = store.load_model(Path(model_path))
     layer = features.feature_layer(model)  # a model without one: ValueError with the reason
