@@ -101,9 +101,10 @@ def classify_a_test_image() -> None:
     """The pad's alternative to drawing, for anyone who cannot draw (keyboard or screen-reader users): a
     test image of a chosen class, classified on the server by the same model, and Look inside."""
     data = get_data(stop=False)
-    if data is None:
+    # A toggle, not an expander: an expander's content runs even while closed, and this loads a model
+    if data is None or not st.toggle("Cannot draw? Classify a test image instead", key="pick_instead"):
         return
-    with st.expander("Cannot draw? Classify a test image instead", icon=":material/keyboard:"):
+    with st.container(border=True):
         kind, number = st.columns(2)
         truth = kind.selectbox("Class", range(len(CLASSES)), format_func=lambda c: CLASSES[c].label,
                                key="pick_class")

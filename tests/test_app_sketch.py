@@ -221,6 +221,8 @@ def test_without_a_pointer_a_test_image_is_classified_and_opens_in_the_layer_vis
     at.switch_page("pages/sketch.py").run()
     avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
     at.selectbox(key="sketch_model").set_value(avg).run()
+    assert "pick_class" not in at.session_state  # nothing loaded or drawn until asked for
+    at.toggle(key="pick_instead").set_value(True).run()
     at.selectbox(key="pick_class").set_value(4).run()
     at.number_input(key="pick_number").set_value(3).run()
     assert not at.exception

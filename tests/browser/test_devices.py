@@ -145,7 +145,7 @@ def test_undo_takes_back_strokes_and_a_clear_and_the_eraser_rubs_out(page, app_s
 def test_without_drawing_a_test_image_can_be_classified_and_looked_inside(page, app_server):
     """The pad's alternative for someone who cannot draw: keyboard only."""
     open_page(page, app_server, "sketch")
-    page.get_by_text("Cannot draw? Classify a test image instead").click()
+    page.get_by_text("Cannot draw? Classify a test image instead").click()  # a toggle
     choice = page.get_by_role("combobox", name="Class", exact=True)
     choice.click()
     choice.fill(CLASSES[3].name)  # typing filters the list, as a keyboard user would
