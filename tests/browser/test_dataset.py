@@ -245,10 +245,13 @@ def test_hovering_a_map_point_shows_its_image_at_once_in_the_page(page, app_serv
 
     page.locator(".st-key-split").get_by_text(re.compile(r"^test")).click()  # the maps are drawn anew
     wait_for_app(page)
+    for key in ("projection_PCA_test", "features_PCA_test"):  # computed in the background for this split
+        page.locator(f".st-key-{key} .js-plotly-plot").wait_for()
+    wait_for_app(page)
     pixels = page.locator(".st-key-projection_PCA_test")
     pixels.scroll_into_view_if_needed()
     hover = page.locator(HOVER_FRAME).element_handle().content_frame()
-    hover.wait_for_function("() => window.kmnistMapHover.attached.join() === "
+    hover.wait_for_function("() => window.kmnistMapHover?.attached.join() === "
                             "'projection_PCA_test,features_PCA_test'")
     x, y, position = lonely_points(pixels.locator(".js-plotly-plot").evaluate(POINTS_ON_SCREEN))[0]
     hover_point(page, pixels, hover, x, y, position)

@@ -86,8 +86,9 @@ def test_a_students_own_model_is_the_one_every_page_shows(page, app_server, kmni
     # The Sketch pad with the same model: the page loads its twin, and Look inside keeps it
     go_to(page, "Sketch pad", SKETCH)
     choose(page, "Model", name)
+    # the pad may still show the model it loaded first: wait until it has loaded the student's
+    pad(page).get_by_test_id("kmnist-engine").filter(has_text=f"runs {name}").wait_for()
     wait_until_pad_ready(page)
-    assert f"runs {name}" in pad(page).get_by_test_id("kmnist-engine").inner_text()
     draw(page, [[(80.0, 60.0), (200.0, 60.0)], [(140.0, 40.0), (140.0, 230.0)]])
     wait_until_pad_idle(page)
     drawn = pad_stats(page, "s.lastProbabilities")
