@@ -1,7 +1,8 @@
 """Where jobs run: on this server in child processes (local), or on a Dask cluster's workers (cluster).
 
 The ledger (kmnist.jobs.ledger) asks an executor how many jobs may run at once (`slots`) and for a runner
-of each job it starts; a runner starts the job, stops it, and reports to it until it ends.
+of each job it starts; a runner starts the job, stops it, and reports to it until it ends. The Training
+page asks the executor to `prepare` when it opens, so the first Start is as quick as the next.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 
 from kmnist.jobs.cluster import CLUSTER_ENV, Cluster, ClusterError, ClusterRun
+from kmnist.jobs import supervisor
 from kmnist.jobs.supervisor import ChildProcess
 
 SLOTS_ENV = "KMNIST_SLOTS"  # how many jobs train at once on this server (local executor)
@@ -35,6 +37,10 @@ class LocalExecutor:
     def runner(self, job) -> ChildProcess:
         return ChildProcess(job)
 
+    def prepare(self) -> None:
+        """Get ready to start jobs quickly: the fork server imports TensorFlow in the background."""
+        supervisor.warm()
+
     def describe(self) -> str:
         return (f"on this server, {self._slots} job{'s' if self._slots > 1 else ''} at a time "
                 f"(set {SLOTS_ENV} to change it; set {CLUSTER_ENV} to train on a Dask cluster)")
@@ -54,6 +60,9 @@ class ClusterExecutor:
 
     def runner(self, job) -> ClusterRun:
         return ClusterRun(job, self.cluster)
+
+    def prepare(self) -> None:
+        """Nothing to do here: each worker imports TensorFlow once, with its first job."""
 
     def describe(self) -> str:
         try:

@@ -1,10 +1,13 @@
 """The local executor: each job trains in a child process of its own, watched by a thread in the server.
 
-The child (spawned: TensorFlow is not fork-safe) sends every streaming record, tagged with its run's
-name, each run's result and a last word ("done"/"failed") over a pipe. The watcher hands each message to
-the job (kmnist.jobs.job) and ends the job when the child has ended, whatever way it ended. Stop is an
-event the child's trainer checks at every batch; a child that does not stop within STOP_GRACE seconds is
-terminated, then killed.
+The child sends every streaming record, tagged with its run's name, each run's result and a last word
+("done"/"failed") over a pipe. Children are forked by multiprocessing's fork server, which imported the
+trainer once (PRELOAD): a job trains about a second after Start instead of after the 5-7 s an import of
+TensorFlow takes. The fork server has run no TensorFlow op; the web server, with its threads, never
+forks. Each child takes the server's environment as it is when the job starts, as a spawned one would.
+The watcher hands each message to the job (kmnist.jobs.job) and ends the job when the child has ended,
+whatever way it ended. Stop is an event the child's trainer checks at every batch; a child that does not
+stop within STOP_GRACE seconds is terminated, then killed.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import contextlib
 import importlib
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
+import sys
 import threading
 import time
+import types
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -29,6 +35,39 @@ CHILD_NICE = 19     # the lowest CPU priority: the web server's pages stay respo
 TRAINER_ENV = "KMNIST_TRAINER"  # a server's stand-in trainer, for the browser tests (tests/fault_trainers.py)
 # What the child runs for each run, "module:function" (tests swap it, or name one in KMNIST_TRAINER).
 TRAINER = os.environ.get(TRAINER_ENV) or "kmnist.training.run:train"
+PRELOAD = ["kmnist.training.run"]  # what the fork server imports once, before it forks any child
+
+
+def _context():
+    """Multiprocessing's fork server, told what to preload (it takes effect when the server starts)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def warm() -> None:
+    """Start the fork server now (it imports TensorFlow in its own process), so the first Start is quick."""
+    _context()
+    with _bare_main():
+        multiprocessing.forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _bare_main():
+    """Multiprocessing re-runs the parent's `__main__` in each child it starts. In a Streamlit server
+    that is the script being run (app.py, or a page under AppTest), which a child must not draw: seconds
+    of work, and a page run without a browser. An empty `__main__` while a child is launched spares it.
+    (Streamlit sets `__main__` afresh for each script run and never reads it back.)"""
+    with _MAIN_LOCK:
+        script = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = script
+
+
+_MAIN_LOCK = threading.Lock()
 
 
 class ChildProcess:
@@ -47,7 +86,7 @@ class ChildProcess:
 
     def start(self) -> bool:
         """Start the child and its watcher; False, and the job FAILED, if the child cannot start."""
-        context = multiprocessing.get_context("spawn")
+        context = _context()
         job, writer = self.job, None
         try:
             self._stop = context.Event()
@@ -55,9 +94,11 @@ class ChildProcess:
                 self._stop.set()
             reader, writer = context.Pipe(duplex=False)
             self._process = context.Process(
-                target=child_main, args=(TRAINER, job.runs, job.data, job.folder, writer, self._stop),
+                target=child_main,
+                args=(TRAINER, job.runs, job.data, job.folder, writer, self._stop, dict(os.environ)),
                 name=f"kmnist-train-{job.runs[0].name}", daemon=True)
-            self._process.start()
+            with _bare_main():
+                self._process.start()
         except Exception as error:  # out of processes, memory or files, arguments that do not pickle...
             self._process = None
             if writer is not None:
@@ -120,8 +161,12 @@ def _send(messages, name: str, record: dict) -> None:
     messages.send(("record", None, {**record, "run": name}))
 
 
-def child_main(trainer_path: str, runs, data, folder: Path, messages, stop) -> None:
-    """The child process: train each run, sending records, reports and a last word ("done"/"failed")."""
+def child_main(trainer_path: str, runs, data, folder: Path, messages, stop, environment=None) -> None:
+    """The child process: train each run, sending records, reports and a last word ("done"/"failed").
+    `environment`: the server's environment when the job started (the fork server's may be older)."""
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
     with contextlib.suppress(AttributeError, OSError):  # no nice() here: train at normal priority
         os.nice(CHILD_NICE)
     try:
