@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from kmnist.jobs.cluster import CLUSTER_ENV, Cluster, ClusterError, ClusterRun
 from kmnist.jobs import supervisor
+from kmnist.jobs.cluster import CLUSTER_ENV, Cluster, ClusterError, ClusterRun
 from kmnist.jobs.supervisor import ChildProcess
 
 SLOTS_ENV = "KMNIST_SLOTS"  # how many jobs train at once on this server (local executor)

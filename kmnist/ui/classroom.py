@@ -53,9 +53,9 @@ def default_model_name(pooling: str) -> str:
 
 
 def training_place():
-    """The executor the settings name, connected or prepared (the ledger trains with it), or None after saying why
-    the cluster cannot be used. A failed connection is retried at most every RETRY_SECONDS, so a page
-    never waits on a cluster that is down more than once in a while."""
+    """The executor the settings name, connected or prepared (the ledger trains with it), or None after
+    saying why the cluster cannot be used. A failed connection is retried at most every RETRY_SECONDS, so
+    a page never waits on a cluster that is down more than once in a while."""
     wanted = executors.cluster_address()
     current = ledger.executor()
     if not wanted:
