@@ -5,8 +5,8 @@ import streamlit as st
 from kmnist.ui.keras_state import keep_keras_state
 from kmnist.ui.navigation import APP_TITLE, favicon, navigation
 
-# Streamlit runs this file as "__main__". A training process (multiprocessing's spawn, kmnist.jobs.ledger)
-# imports the server's main script again as "__mp_main__", and must not start the app there.
+# Streamlit runs this file as "__main__". A process that multiprocessing starts imports the parent's main
+# script again, as "__mp_main__" (training children are spared it: kmnist.jobs.supervisor); no app there.
 if __name__ == "__main__":
     keep_keras_state()
     st.set_page_config(page_title=APP_TITLE, page_icon=favicon(), layout="wide")
