@@ -3,7 +3,6 @@
 import streamlit as st
 
 from kmnist.charts import layers as layers_charts
-from kmnist.charts import style
 from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import to_uint8, upscale
 from kmnist.inspect import gradcam, probes
@@ -11,6 +10,7 @@ from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
 from kmnist.ui import keys
+from kmnist.ui.figures import shared_figure
 from kmnist.ui.layer_input import choose_input, seen_note
 from kmnist.ui.layers_view import convolution_worked_out, network_at_a_glance
 from kmnist.ui.model_card import model_card
@@ -58,8 +58,8 @@ verdict = "" if truth is None else (" :green[:material/check_circle: correct]" i
 shown.markdown(f"**Prediction: {best.name} {probabilities[predicted]:.0%}**{verdict}")
 if seen := seen_note(entry.card, data, chosen.position, entry.name):
     shown.caption(f":material/warning: {seen}")
-bars.plotly_chart(layers_charts.probability_bars(probabilities, "Softmax output: probability per class",
-                                                 highlight=truth), key="softmax_bars")
+bars.plotly_chart(shared_figure(layers_charts.probability_bars, probabilities,
+                                "Softmax output: probability per class", highlight=truth), key="softmax_bars")
 
 # -- The network at a glance ------------------------------------------------------------------------------
 st.header("The network at a glance")
@@ -88,9 +88,10 @@ reads = worked_inspect.conv_layer(model, filters_of)
 title = (f"{filters_of}: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]} "
          "(red: positive weight, blue: negative)")
 grid = grids_inspect.feature_grid(kernels, columns=16, normalize="none")
-figure = layers_charts.map_grid_figure(grid, grids_inspect.grid_channels(kernels.shape, 16), title,
-                                       colorscale="RdBu_r", zmid=0.0)
-st.plotly_chart(style.fit_to_width(figure, grid.shape, FULL), key="filters_grid")
+channels = grids_inspect.grid_channels(kernels.shape, 16)
+st.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid, channels,
+                              title, colorscale="RdBu_r", zmid=0.0, fit=(grid.shape, FULL)),
+                key="filters_grid")
 if reads.input is None:
     st.caption(f"`{filters_of}` reads the pixels themselves, so each filter is a small edge or stroke "
                "detector: red weights want ink, blue weights want background.")
@@ -109,9 +110,9 @@ for start in range(0, len(spatial), 2):
         maps = outputs[layer.output]
         title = f"{layer.caption}: {maps.shape[2]} maps of {maps.shape[0]}×{maps.shape[1]}"
         grid = grids_inspect.feature_grid(maps, 8)
-        column.plotly_chart(style.fit_to_width(layers_charts.map_grid_figure(
-            grid, grids_inspect.grid_channels(maps.shape, 8), title), grid.shape, HALF),
-                            key=f"maps_{layer.name}")
+        column.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid,
+                                          grids_inspect.grid_channels(maps.shape, 8), title,
+                                          fit=(grid.shape, HALF)), key=f"maps_{layer.name}")
 
 # -- One convolution, worked out --------------------------------------------------------------------------
 st.header("One convolution, worked out")
@@ -123,7 +124,7 @@ dense = layers_net.dense_layers(model)
 for layer in dense:
     values = outputs[layer.output]
     title = f"{layer.caption}: {int((values > 0).sum())} of {len(values)} units active"
-    st.plotly_chart(layers_charts.activation_bars(values, title), key=f"dense_{layer.name}")
+    st.plotly_chart(shared_figure(layers_charts.activation_bars, values, title), key=f"dense_{layer.name}")
 st.caption("Flatten feeds every value of the last maps to the dense units; their activations feed the "
            "softmax above. Dropout is off here, as always when a trained model predicts.")
 
@@ -150,7 +151,7 @@ left.image(upscale(gradcam.overlay(image, cam.heatmap), 6), output_format="PNG",
            alt=f"The input image tinted by Grad-CAM of {cam.layer}: red to yellow where it is evidence for "
                f"{label}",
            caption=f"Grad-CAM for {label} on the input: tinted red to yellow where the evidence lies")
-middle.plotly_chart(layers_charts.grad_cam_heatmap(cam.heatmap, "heatmap alone", height=260),
+middle.plotly_chart(shared_figure(layers_charts.grad_cam_heatmap, cam.heatmap, "heatmap alone", height=260),
                     key="cam_heatmap")
 middle.caption(f"The heatmap alone (28×28): black for no evidence for {label}, through red, to yellow for "
                "the most, as the bar beside it shows.")

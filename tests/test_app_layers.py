@@ -87,6 +87,20 @@ def test_changing_the_image_changes_maps_and_prediction(page):
     assert not page.exception and chart(page, "maps_conv1") != maps
 
 
+
+def test_every_figure_follows_the_model(page):
+    """Figures are built once and shared (kmnist.ui.figures): another model's are its own, and coming back
+    to the first model gives its figures again."""
+    shown = ["softmax_bars", "overview", "filters_grid", "maps_conv1", "conv_grids", "dense_dense"]
+    picker = page.selectbox(key=keys.LAYERS_MODEL)
+    assert len(picker.options) >= 2
+    first = {key: chart(page, key) for key in shown}
+    picker.select_index(1).run()
+    assert not page.exception
+    assert all(chart(page, key) != first[key] for key in shown)
+    page.selectbox(key=keys.LAYERS_MODEL).select_index(0).run()
+    assert {key: chart(page, key) for key in shown} == first
+
 def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
     filters = chart(page, "filters_grid")
     layers = page.selectbox(key="filters_layer").options

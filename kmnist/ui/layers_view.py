@@ -17,6 +17,7 @@ from kmnist.inspect import convolution, grids, worked
 from kmnist.inspect.overview import SHOWN, overview
 from kmnist.inspect.pooling import clamp
 from kmnist.ui.clicks import new_click
+from kmnist.ui.figures import shared_figure
 
 
 def network_at_a_glance(model, image: np.ndarray, outputs: dict, probabilities: np.ndarray) -> None:
@@ -27,7 +28,7 @@ def network_at_a_glance(model, image: np.ndarray, outputs: dict, probabilities: 
     # A click on a map chooses it below (once per click, so the choosers stay free to change afterwards).
     if (picked := glance.clicked(new_click("overview"))) is not None:
         state.overview_layer, state.overview_map = picked
-    st.plotly_chart(network_overview(glance.stages, glance.dense, probabilities),
+    st.plotly_chart(shared_figure(network_overview, glance.stages, glance.dense, probabilities),
                     key="overview", on_select="rerun", selection_mode="points")
     st.caption(f"Left to right, the path of this input: each column shows a layer's {SHOWN} strongest maps "
                "(highest mean activation) from the top, then the dense units and the class probabilities. "
@@ -41,14 +42,14 @@ def network_at_a_glance(model, image: np.ndarray, outputs: dict, probabilities: 
     last = maps.shape[2] - 1
     channel = chosen_map.number_input(f"Map (0-{last})", 0, last, key="overview_map")
     big, beside = st.columns([1, 1])
-    big.plotly_chart(feature_map(maps[..., channel], f"{shown.caption}: map {channel} "
+    big.plotly_chart(shared_figure(feature_map, maps[..., channel], f"{shown.caption}: map {channel} "
                                  f"({maps.shape[0]}×{maps.shape[1]})", height=420), key="overview_big")
     with beside:
         if shown.type == "Conv2D":
             _filter_of(model, shown.name, channel)
         else:
             source = spatial[names.index(shown.name) - 1]
-            st.plotly_chart(feature_map(outputs[source.output][..., channel],
+            st.plotly_chart(shared_figure(feature_map, outputs[source.output][..., channel],
                                         f"{source.name}: map {channel}, which it pools", height=300),
                             key="overview_pooled")
             st.caption(f"A pooling layer has no filter: each value of map {channel} summarises a 2x2 window "
@@ -66,8 +67,8 @@ def _filter_of(model, layer_name: str, channel: int) -> None:
     limit = symmetric_limit(conv.kernel[:, :, strongest, channel])  # one colour scale for them all
     for column, input_channel in zip(st.columns(2) * 2, strongest, strict=False):  # two by two
         weights = conv.kernel[:, :, input_channel, channel]
-        column.plotly_chart(value_grid(weights, f"input map {input_channel}", limit=limit, height=200),
-                            key=f"overview_filter_{input_channel}")
+        column.plotly_chart(shared_figure(value_grid, weights, f"input map {input_channel}", limit=limit,
+                                          height=200), key=f"overview_filter_{input_channel}")
     summed = "its weighted input" if inputs == 1 else f"this filter's sum over all {inputs} input maps"
     st.caption(f"Red weights want a high value in that input map, blue a low one (one colour scale: full red "
                f"+{limit:.3f}, white 0, full blue −{limit:.3f}); the map on the left is {summed}, plus its "
@@ -101,9 +102,12 @@ def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[
     side = f"{source.shape[0]}×{source.shape[1]}"
     input_title = (f"the input image ({side})" if layer.input is None else
                    f"{source_name} map {ranked[0]} ({side})")
-    input_view.plotly_chart(feature_map(source[..., ranked[0]], f"{worked_layer} reads {input_title}",
-                                        highlight=(work.top, work.left, size), height=380), key="conv_input")
-    output_view.plotly_chart(clickable_map(own[..., filter_index], f"{worked_layer} map {filter_index} "
+    input_view.plotly_chart(shared_figure(feature_map, source[..., ranked[0]],
+                                          f"{worked_layer} reads {input_title}",
+                                          highlight=(work.top, work.left, size), height=380),
+                            key="conv_input")
+    output_view.plotly_chart(shared_figure(clickable_map, own[..., filter_index],
+                                           f"{worked_layer} map {filter_index} "
                                            f"({own.shape[0]}×{own.shape[1]}): click a cell",
                                            highlight=(row, col, 1), height=380),
                              key="conv_map", on_select="rerun", selection_mode="points")
@@ -126,7 +130,7 @@ def convolution_worked_out(model, image: np.ndarray, outputs: dict, convs: list[
              (f"× filter {filter_index}'s weights", work.kernel[..., channel], None),
              (f"= products: sum {work.channel_sums[channel]:+.6f}", work.products[..., channel], work.padded)]
             for channel in ranked]
-    st.plotly_chart(value_grids(rows, scales), key="conv_grids")
+    st.plotly_chart(shared_figure(value_grids, rows, scales), key="conv_grids")
     st.caption(f"Each row: the {size}×{size} window of one input map, times the filter's weights on that "
                "map, gives the products, summed in the row's last title. Each column has one colour scale "
                "for all its rows, symmetric about 0 (white; red above, blue below), shown under it: "
