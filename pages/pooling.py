@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from kmnist.charts import layers as layers_charts
-from kmnist.charts import style
 from kmnist.data import explore
 from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import upscale
@@ -20,6 +19,7 @@ from kmnist.registry import pairs as pairs_registry
 from kmnist.registry import store
 from kmnist.ui import pooling_state
 from kmnist.ui.comparison_view import comparison_view
+from kmnist.ui.figures import shared_figure
 from kmnist.ui.jobs_view import start_job, training_monitor
 from kmnist.ui.navigation import POOLING, page_header
 from kmnist.ui.resources import get_data, get_model, provenance_note
@@ -86,9 +86,9 @@ else:
                   ("max_map", pooled["max"], f"2×2 max pooled ({rows}×{cols})", (row, col, 1)),
                   ("avg_map", pooled["avg"], f"2×2 average pooled ({rows}×{cols})", (row, col, 1))]
         for column, (chart, values, title, box) in zip(st.columns(3), panels, strict=True):
-            figure = layers_charts.feature_map(values, title, highlight=box, zrange=zrange)
-            column.plotly_chart(style.fit_to_width(figure.update_traces(showscale=False), values.shape, PANEL,
-                                                   ticks=TICKS), key=chart)
+            column.plotly_chart(shared_figure(layers_charts.feature_map, values, title, highlight=box,
+                                              zrange=zrange, showscale=False,
+                                              fit=(values.shape, PANEL, TICKS)), key=chart)
         st.caption(f"One colour scale for all three, from {zrange[0]:.2f} (dark) to {zrange[1]:.2f} "
                    "(yellow); the red box is the window worked out below: 2×2 in the feature map, one "
                    "pixel of each pooled map.")
@@ -135,8 +135,8 @@ else:
                 continue
             pool_name = layers_net.pooling_layers(member)[0].name
             grid_maps = probes.layer_outputs(member, image)[pool_name][..., :16]
-            column.plotly_chart(layers_charts.grid_heatmap(
-                grids.feature_grid(grid_maps, columns=8),
+            column.plotly_chart(shared_figure(
+                layers_charts.grid_heatmap, grids.feature_grid(grid_maps, columns=8),
                 f"{entry.name}: {pool_name}, first {grid_maps.shape[-1]} channels"), key=f"grid_{entry.name}")
         st.caption("Each tile is one channel, stretched to its own range. The two models learned different "
                    "filters, so compare the texture, not tile by tile: max-pooled maps tend to be sparse "

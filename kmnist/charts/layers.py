@@ -11,7 +11,7 @@ from kmnist.inspect.gradcam import HEAT
 
 # -- pooling: a feature map with its values, a highlighted 2x2 window ------------------------------------
 def feature_map(values, title: str, highlight: tuple[int, int, int] | None = None, show_values: bool = False,
-                zrange: tuple[float, float] | None = None, height: int = 360):
+                zrange: tuple[float, float] | None = None, height: int = 360, showscale: bool = True):
     """One feature map as a heatmap; `highlight` = (top row, left col, size) draws a box around cells."""
     import numpy as np
 
@@ -19,7 +19,7 @@ def feature_map(values, title: str, highlight: tuple[int, int, int] | None = Non
     figure = go.Figure(go.Heatmap(
         z=values, colorscale="Viridis", zmin=zrange[0] if zrange else None,
         zmax=zrange[1] if zrange else None, text=np.round(values, 2) if show_values else None,
-        texttemplate="%{text}" if show_values else None, colorbar=dict(thickness=10),
+        texttemplate="%{text}" if show_values else None, colorbar=dict(thickness=10), showscale=showscale,
         hovertemplate="row %{y}, col %{x}<br>value %{z:.3f}<extra></extra>"))
     if highlight is not None:
         top, left, size = highlight

@@ -7,6 +7,7 @@ import streamlit as st
 from kmnist.charts import training as training_charts
 from kmnist.evaluation import comparison, gap
 from kmnist.registry import store
+from kmnist.ui.figures import shared_figure
 
 
 def comparison_view(entries: list[store.ModelEntry], key: str, cause: str | None = None) -> None:
@@ -40,13 +41,14 @@ def comparison_view(entries: list[store.ModelEntry], key: str, cause: str | None
         listed = "; ".join(f"{name}: {gap.gap_words(*found)}" for name, found in gaps.items())
         st.info(f"**Far better on validation than on test:** {listed}. {gap.LESSON}",
                 icon=":material/school:")
-    st.plotly_chart(training_charts.training_curves(comparison.curve_records(cards)), key=f"{key}_curves")
+    st.plotly_chart(shared_figure(training_charts.training_curves, comparison.curve_records(cards)),
+                    key=f"{key}_curves")
     st.caption("Solid: training; dashed: validation; one colour per model, from each model's card.")
 
     st.subheader("Accuracy per class")
     st.dataframe(comparison.per_class_rows(cards), hide_index=True,  # a model's name stays beside its row
                  column_config={"model": st.column_config.TextColumn(pinned=True)})
-    st.plotly_chart(training_charts.per_class_comparison(comparison.per_class_accuracy(cards)),
+    st.plotly_chart(shared_figure(training_charts.per_class_comparison, comparison.per_class_accuracy(cards)),
                     key=f"{key}_class_bars")
     st.caption("Each model's test accuracy per class, one colour per model. Where the bars part, the "
                "differing settings help one class or hurt it; where they match, the models find that class "

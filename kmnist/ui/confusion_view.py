@@ -11,6 +11,7 @@ from kmnist.data.pixels import to_float, to_model_input, upscale
 from kmnist.evaluation import confusion
 from kmnist.evaluation.unseen import unseen_test
 from kmnist.registry import store
+from kmnist.ui.figures import shared_figure
 from kmnist.ui.navigation import open_in_layers
 from kmnist.ui.resources import get_classifier, model_stamps
 
@@ -29,8 +30,8 @@ def confusion_explorer(labels, predicted, images, key: str, model_name: str, kee
     keep = np.arange(len(labels)) if keep is None else keep
     labels, predicted = labels[keep], predicted[keep]
     counts = confusion.matrix(labels, predicted)
-    event = st.plotly_chart(training.clickable_confusion(counts), key=f"{key}-confusion", on_select="rerun",
-                            selection_mode="points", config=CHART_CONFIG)
+    event = st.plotly_chart(shared_figure(training.clickable_confusion, counts), key=f"{key}-confusion",
+                            on_select="rerun", selection_mode="points", config=CHART_CONFIG)
     cell = _picked(f"{key}-confusion", event["selection"]["points"], counts)
     if cell is None:
         st.caption("Click a cell to see its test images: the diagonal holds the right answers, every other "
