@@ -13,6 +13,7 @@ from kmnist.data.pixels import upscale
 from kmnist.pictures import compose as pictures
 from kmnist.pictures.sprites import sprite_key
 from kmnist.ui import map_tasks, maps
+from kmnist.ui.figures import frozen, shared_figure
 from kmnist.ui.map_hover.component import SPRITES, map_hover
 from kmnist.ui.navigation import DATASET, page_header
 from kmnist.ui.resources import get_data, model_picker, model_stamps, provenance_note
@@ -47,6 +48,13 @@ def cached_statistics(_images, _labels, key: str) -> explore.SplitStatistics:
     return explore.split_statistics(_images, _labels)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def cached_picture(key: tuple, _draw):
+    """A composed picture of this split's images, drawn by `_draw` once per `key` (the split's data_key and
+    what the picture shows) and shared, as st.image only reads it: a gallery page's labels took 0.1 s."""
+    return _draw()
+
+
 split = st.radio("Split", ["train", "test"], horizontal=True, key="split", on_change=reset_page,
                  format_func=lambda s: f"{s} ({data.provenance.sizes[s]:,} images)",
                  help="The training split teaches a network; the test split is kept apart to measure it.")
@@ -74,7 +82,9 @@ def gallery() -> None:
                    args=(1, count), disabled=page_number >= count, key="gallery_next", width="stretch")
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
-    st.image(pictures.gallery_picture(images, labels, page.indices, columns=COLUMNS, scale=4),
+    drawn = ("gallery", data_key(data, split), tuple(page.indices.tolist()), COLUMNS)
+    st.image(cached_picture(drawn, lambda: pictures.gallery_picture(images, labels, page.indices,
+                                                                    columns=COLUMNS, scale=4)),
              alt=f"A grid of {len(page.indices)} {split} images of {names}, each tile labelled with its "
                  "position in the split and its class")
     st.caption(f"{split}: {len(page.indices):,} of {page.total:,} images in "
@@ -93,11 +103,12 @@ def statistics() -> None:
                 "towards frequent classes. KMNIST is balanced by design.")
     numbers = {name: cached_statistics(*data.split(name), data_key(data, name)) for name in ("train", "test")}
     counts = {name: split_numbers.class_counts.tolist() for name, split_numbers in numbers.items()}
-    st.plotly_chart(dataset.class_balance_figure(counts), key="class_balance",
+    st.plotly_chart(shared_figure(dataset.class_balance_figure, counts), key="class_balance",
                     alt="Grouped bars: the images each of the ten classes has in the train and test splits")
 
     st.subheader(f"The average image of each class ({split})")
-    st.image(pictures.means_picture(explore.mean_images(images, labels)),
+    st.image(cached_picture(("means", data_key(data, split)),
+                            lambda: pictures.means_picture(explore.mean_images(images, labels))),
              alt="Ten blurred greyscale tiles, the average image of each class: " + ALL_LABELS,
              caption="Each tile averages every image of its class, brightened to its own peak. A sharp "
                      "mean means the writers agree on the shape; a blurry one means several historical "
@@ -108,7 +119,8 @@ def statistics() -> None:
     skip = left.toggle("Leave out the black background (value 0)", value=True, key="skip_background")
     log_y = right.toggle("Logarithmic count axis", value=False, key="log_counts")
     hist_counts, edges = numbers[split].intensity_histogram(bins=32, skip_background=skip)
-    st.plotly_chart(dataset.intensity_histogram_figure(hist_counts, edges, log_y=log_y), key="intensity")
+    st.plotly_chart(shared_figure(dataset.intensity_histogram_figure, hist_counts, edges, log_y=log_y),
+                    key="intensity")
     st.caption(f"{numbers[split].ink_fraction:.1%} of the pixels carry ink; the rest is background. "
                "Networks get these values scaled to 0–1.")
 
@@ -127,8 +139,9 @@ def remember_selection(chart_key: str, map_name: str) -> None:
 def cached_figure(_chosen: explore.Map2D, _labels, key: tuple, method: str, size: int | None, title: str):
     """A map's figure, built once per map (`key`, `method`, `size`): building the traces of thousands of
     points takes tenths of a second. Shared, so never changed (st.plotly_chart only reads it)."""
-    return dataset.projection_figure(_chosen.coordinates, _labels[_chosen.positions], _chosen.positions,
-                                     title, _chosen.axes)
+    positions = _chosen.positions
+    return frozen(dataset.projection_figure(_chosen.coordinates, _labels[positions], positions, title,
+                                            _chosen.axes))
 
 
 def draw_map(chosen: explore.Map2D, key: tuple, method: str, size: int | None, title: str,
@@ -231,7 +244,8 @@ def class_examples() -> None:
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
-    st.image(pictures.class_rows_picture(images, examples, scale=3),
+    st.image(cached_picture(("examples", data_key(data, split), seed),
+                            lambda: pictures.class_rows_picture(images, examples, scale=3)),
              alt="Ten rows of eight handwritten images, one row per class: " + ALL_LABELS,
              caption="Rows: " + ALL_LABELS)
     st.button("Show other examples", icon=":material/shuffle:", key="examples_shuffle",
