@@ -47,7 +47,10 @@ def test_fetch_offline_without_data_fails_in_one_line(tmp_path):
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_fail_in_one_line(args, reason):
-    assert reason in one_line_error(kmnist(*args))
+    error = one_line_error(kmnist(*args))
+    assert reason in error
+    command = "train" if args[0] == "train" else None  # the help it points to is that of a real command
+    assert error.endswith(f"(see `python -m kmnist {command + ' ' if command else ''}--help`)")
 
 
 def test_a_model_path_without_its_suffix_names_its_keras_file(tmp_path, monkeypatch):

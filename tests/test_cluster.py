@@ -34,7 +34,9 @@ def lab(request):
 
 
 @pytest.mark.parametrize("lab", [True], indirect=True)
-def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, tmp_path, kmnist_data):
+def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back_and_stop_ends_the_next(
+        lab, tmp_path, kmnist_data, monkeypatch):
+    """One warmed cluster for both halves: a job that trains to the end, then one stopped at a held batch."""
     _, executor = lab
     job = ledger.start([snapshots.Run("remote", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
     assert job.wait(240), "the job did not end"
@@ -58,8 +60,7 @@ def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back(lab, 
     assert sorted(warm_ups) == sorted(executor.cluster.workers())
     assert [future.result(timeout=60) for future in warm_ups.values()] == ["warm", "warm"]
 
-
-def test_stop_on_the_cluster_ends_the_run_at_the_held_batch(lab, tmp_path, kmnist_data, monkeypatch):
+    # Stop: the next job waits at a known batch of epoch 2 (tests.fault_trainers) until Stop ends it there
     monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
     job = ledger.start([snapshots.Run("stopped", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
     epoch, batch = HELD_IN_EPOCH_2

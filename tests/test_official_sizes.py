@@ -1,5 +1,6 @@
 """The official sizes, 60,000 training and 10,000 test images (the shared images tiled, in a temporary
-folder): every page renders, and each page's first render is timed against today's copy."""
+folder): every page renders, the default training runs, and (a benchmark) each page's first render is
+timed against today's copy."""
 
 import json
 import subprocess
@@ -42,21 +43,36 @@ def first_render(page_path: str) -> tuple[float, AppTest]:
     return time.perf_counter() - started, app
 
 
-def test_every_page_renders_at_the_official_sizes(official_size, data_dir, models_copy, monkeypatch):
+def check_page(app: AppTest, page) -> None:
+    """A page rendered at the official sizes without an error; the Dataset explorer's maps show a sample."""
+    assert not app.exception, (page.title, app.exception)
+    assert not app.error, (page.title, [e.value for e in app.error])
+    if page is DATASET:  # 60,000 training images: the maps show a sample
+        app = until_maps(app)  # computed in the background while the page is already usable
+        for chart in (c for c in app.get("plotly_chart") if "_PCA_train" in c.proto.id):
+            points = sum(len(trace["customdata"]) for trace in json.loads(chart.proto.spec)["data"])
+            assert points == explore.MAP_POINTS, chart.proto.id
+        assert any(f"{explore.MAP_POINTS:,} of the 60,000 train images" in str(c.proto)
+                   for c in app.get("plotly_chart"))
+
+
+def test_every_page_renders_at_the_official_sizes(official_size, models_copy, monkeypatch):
+    monkeypatch.setenv(kdata.DATA_ENV, str(official_size))
+    for page in PAGES:
+        check_page(first_render(page.path)[1], page)
+
+
+@pytest.mark.benchmark  # a speed measurement: run alone (pytest -m benchmark -n 0)
+def test_first_renders_at_the_official_sizes_against_today_s(official_size, data_dir, models_copy,
+                                                              monkeypatch):
+    """Prints each page's first render (every cache empty) on today's copy and at the official sizes."""
     seconds = {}
     for copy, folder in (("today", data_dir), ("official", official_size)):
         monkeypatch.setenv(kdata.DATA_ENV, str(folder))
         for page in PAGES:
             seconds[copy, page.title], app = first_render(page.path)
-            assert not app.exception, (copy, page.title, app.exception)
-            assert not app.error, (copy, page.title, [e.value for e in app.error])
-            if copy == "official" and page is DATASET:  # 60,000 training images: the maps show a sample
-                app = until_maps(app)  # computed in the background while the page is already usable
-                for chart in (c for c in app.get("plotly_chart") if "_PCA_train" in c.proto.id):
-                    points = sum(len(trace["customdata"]) for trace in json.loads(chart.proto.spec)["data"])
-                    assert points == explore.MAP_POINTS, chart.proto.id
-                assert any(f"{explore.MAP_POINTS:,} of the 60,000 train images" in str(c.proto)
-                           for c in app.get("plotly_chart"))
+            if copy == "official":
+                check_page(app, page)
     rows = [f"{page.title:<18} {seconds['today', page.title]:7.2f} s {seconds['official', page.title]:7.2f} "
             f"s {seconds['official', page.title] / seconds['today', page.title]:6.2f}" for page in PAGES]
     print(f"\nFirst render, every cache empty: {kdata.load(data_dir).provenance.sizes} vs 60,000 / 10,000\n"

@@ -15,7 +15,8 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message):
-        self.exit(2, f"error: {message} (see `python -m kmnist {self.prog.split()[-1]} --help`)\n")
+        command = " ".join(["python -m kmnist", *self.prog.split()[1:]])  # prog: "kmnist" or "kmnist train"
+        self.exit(2, f"error: {message} (see `{command} --help`)\n")
 
 
 def _positive(text: str) -> int:

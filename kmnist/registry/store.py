@@ -130,13 +130,13 @@ _load_lock = threading.Lock()  # Keras' loading is not safe to run from several 
 
 def load_model(model_path: Path):
     """Load a .keras file and check it takes (28, 28, 1) images and gives 10 classes."""
-    import keras
-
     model_path = Path(model_path)
-    if not model_path.is_file():
+    if not model_path.is_file():  # said before importing Keras (seconds): a wrong path answers at once
         card = card_path(model_path)
         extra = f" (its card {card.name} exists, but the model file is gone)" if card.exists() else ""
         raise ModelError(f"model file {model_path} not found{extra}; retrain it or pick another")
+    import keras
+
     try:
         with _load_lock:
             model = keras.saving.load_model(model_path, compile=False)

@@ -8,7 +8,8 @@ import streamlit as st
 
 from kmnist.ui.map_tasks import MapWork, Task
 
-POLL_SECONDS = 0.5  # how often a page waiting for a map looks at its progress
+POLL_SECONDS = 1.0  # how often a page waiting for a map looks at its progress (each look redraws the page:
+#                    at 0.5 s a waiting Dataset explorer kept a browser core 80-90 % busy)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
