@@ -37,6 +37,7 @@ def test_two_students_on_the_cluster_one_trains_on_the_worker_the_other_waits(ch
                 second.get_by_text(re.compile(rf"Your run second-{tag} is number 1 in line")).wait_for()
                 assert second.get_by_role("button", name="Stop training").is_disabled()  # the first's run
                 first.get_by_text(re.compile(rf"^second-{tag} · by")).wait_for()  # the first sees the line
+                wait_for_app(first)  # the page redrawn for the line: no stale copy of its Stop button left
                 first.get_by_role("button", name="Stop training").click()
 
                 # The second student's run starts on the worker by itself; its model comes back here.

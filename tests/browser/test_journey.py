@@ -33,7 +33,8 @@ def choose(page, label: str, option: str) -> None:
     box = page.get_by_role("combobox", name=label, exact=True)
     box.click()
     box.fill(option)  # typing filters the list, as with many models in it
-    page.get_by_role("option", name=re.compile(rf"^{re.escape(option)}\b")).click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(option)}\b")).wait_for()
+    box.press("Enter")  # the one option left, taken by keyboard (a click on it timed out under load)
     wait_for_app(page)
 
 

@@ -43,6 +43,7 @@ def test_a_second_person_waits_in_line_then_trains_and_the_first_cannot_cancel_i
 
     first.get_by_text(re.compile(rf"^second-{tag} · by")).wait_for()  # the first sees the line...
     assert first.get_by_role("button", name="Cancel").is_disabled()      # ...but cannot cancel it
+    wait_for_app(first)  # the page redrawn for the line: no stale copy of its Stop button left
     first.get_by_role("button", name="Stop training").click()         # and stops its own run
 
     # The second person's run starts by itself and finishes, on their page.
