@@ -13,7 +13,7 @@ from kmnist.data.pixels import upscale
 from kmnist.pictures import compose as pictures
 from kmnist.pictures.sprites import sprite_key
 from kmnist.ui import map_tasks, maps
-from kmnist.ui.figures import frozen, shared_figure
+from kmnist.ui.figures import frozen, shared_figure, shared_picture
 from kmnist.ui.map_hover.component import SPRITES, map_hover
 from kmnist.ui.navigation import DATASET, page_header
 from kmnist.ui.resources import get_data, model_picker, model_stamps, provenance_note
@@ -48,13 +48,6 @@ def cached_statistics(_images, _labels, key: str) -> explore.SplitStatistics:
     return explore.split_statistics(_images, _labels)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def cached_picture(key: tuple, _draw):
-    """A composed picture of this split's images, drawn by `_draw` once per `key` (the split's data_key and
-    what the picture shows) and shared, as st.image only reads it: a gallery page's labels took 0.1 s."""
-    return _draw()
-
-
 split = st.radio("Split", ["train", "test"], horizontal=True, key="split", on_change=reset_page,
                  format_func=lambda s: f"{s} ({data.provenance.sizes[s]:,} images)",
                  help="The training split teaches a network; the test split is kept apart to measure it.")
@@ -83,7 +76,7 @@ def gallery() -> None:
     page = explore.paginate(indices, page_number, PER_PAGE)
     names = ", ".join(CLASSES[c].label for c in sorted(chosen))
     drawn = ("gallery", data_key(data, split), tuple(page.indices.tolist()), COLUMNS)
-    st.image(cached_picture(drawn, lambda: pictures.gallery_picture(images, labels, page.indices,
+    st.image(shared_picture(drawn, lambda: pictures.gallery_picture(images, labels, page.indices,
                                                                     columns=COLUMNS, scale=4)),
              alt=f"A grid of {len(page.indices)} {split} images of {names}, each tile labelled with its "
                  "position in the split and its class")
@@ -107,7 +100,7 @@ def statistics() -> None:
                     alt="Grouped bars: the images each of the ten classes has in the train and test splits")
 
     st.subheader(f"The average image of each class ({split})")
-    st.image(cached_picture(("means", data_key(data, split)),
+    st.image(shared_picture(("means", data_key(data, split)),
                             lambda: pictures.means_picture(explore.mean_images(images, labels))),
              alt="Ten blurred greyscale tiles, the average image of each class: " + ALL_LABELS,
              caption="Each tile averages every image of its class, brightened to its own peak. A sharp "
@@ -244,7 +237,7 @@ def class_examples() -> None:
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)
     examples = explore.class_examples(labels, per_class=8, seed=seed)
-    st.image(cached_picture(("examples", data_key(data, split), seed),
+    st.image(shared_picture(("examples", data_key(data, split), seed),
                             lambda: pictures.class_rows_picture(images, examples, scale=3)),
              alt="Ten rows of eight handwritten images, one row per class: " + ALL_LABELS,
              caption="Rows: " + ALL_LABELS)
