@@ -14,15 +14,14 @@ from tests.dask_lab import LocalCluster
 
 
 @pytest.mark.browser
-def test_two_students_on_the_cluster_one_trains_on_the_worker_the_other_waits(chromium, data_dir, tmp_path,
+def test_two_students_on_the_cluster_one_trains_on_the_worker_the_other_waits(profile, data_dir, tmp_path,
                                                                               request):
     lab = LocalCluster(workers=1)
     try:
         lab.connect(workers=1).cluster.close()
         models = copy_models(tmp_path, request)
         with streamlit_server(data_dir, models, "cluster-server.log", {CLUSTER_ENV: lab.address}) as server:
-            contexts = [chromium.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
-            first, second = (context.new_page() for context in contexts)
+            first, second = profile.new_page(), profile.new_page()  # two Streamlit sessions
             try:
                 tag = uuid.uuid4().hex[:6]
                 open_page(first, server, "training")
@@ -47,7 +46,7 @@ def test_two_students_on_the_cluster_one_trains_on_the_worker_the_other_waits(ch
                 wait_for_app(second)
                 assert_no_errors(second)
             finally:
-                for context in contexts:
-                    context.close()
+                first.close()
+                second.close()
     finally:
         lab.stop()

@@ -57,9 +57,9 @@ def nav_links(page):
 @pytest.mark.parametrize("path", list(PAGES), ids=lambda p: p or "home")
 def test_page_loads_with_title_controls_and_no_error(page, app_server, path):
     title, controls = PAGES[path]
-    outside = []  # every request of the page and its frames to another host: classrooms are offline
-    page.context.on("request", lambda request: outside.append(request.url)
-                    if urlsplit(request.url).hostname not in (None, "127.0.0.1", "localhost") else None)
+    outside = []  # every request of the page, its frames and workers to another host: classrooms are offline
+    page.on("request", lambda request: outside.append(request.url)
+            if urlsplit(request.url).hostname not in (None, "127.0.0.1", "localhost") else None)
     open_page(page, app_server, path)
     page.get_by_role("heading", name=title, exact=True).wait_for()
     for control in controls:

@@ -212,32 +212,23 @@ def test_look_inside_shows_the_feature_maps_of_the_drawing(page, app_server, exa
 
 
 @pytest.mark.browser
-def test_the_server_classifies_when_the_browser_has_no_webassembly(chromium, app_server, examples,
-                                                                    request):
-    from tests.browser.conftest import keep_evidence
-
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script("delete globalThis.WebAssembly;")  # in every frame, before any script
-    page = context.new_page()
-    try:
-        open_page(page, app_server, "sketch")
-        page.get_by_text(re.compile(r"^Classified on the server by ONNX Runtime: the model cannot run "
-                                    r"in this browser \(this browser has no WebAssembly\)")).wait_for()
-        wait_for_app(page)
-        page.get_by_text(BLANK_HINT).wait_for()
-        example = next(iter(examples.values()))[0]
-        draw(page, example.strokes, canvas=server_canvas(page))
-        page.get_by_role("heading", name=example.expected).wait_for()
-        # the canvas's own toolbar (undo, redo, delete) sits between the brush and the canvas, over neither
-        toolbar = page.locator(".st-key-sketch_canvas button").first.bounding_box()
-        brush = page.locator(".st-key-brush").bounding_box()
-        assert toolbar["y"] >= brush["y"] + brush["height"], (toolbar, brush)
-        assert toolbar["y"] + toolbar["height"] <= server_canvas(page).bounding_box()["y"]
-        page.get_by_text("First pooling", exact=False).first.wait_for()  # the maps, as in the page's pad
-        assert_no_errors(page)
-    finally:
-        keep_evidence(request, page, app_server)
-        context.close()
+def test_the_server_classifies_when_the_browser_has_no_webassembly(page, app_server, examples):
+    page.add_init_script("delete globalThis.WebAssembly;")  # in every frame, before any script
+    open_page(page, app_server, "sketch")
+    page.get_by_text(re.compile(r"^Classified on the server by ONNX Runtime: the model cannot run "
+                                r"in this browser \(this browser has no WebAssembly\)")).wait_for()
+    wait_for_app(page)
+    page.get_by_text(BLANK_HINT).wait_for()
+    example = next(iter(examples.values()))[0]
+    draw(page, example.strokes, canvas=server_canvas(page))
+    page.get_by_role("heading", name=example.expected).wait_for()
+    # the canvas's own toolbar (undo, redo, delete) sits between the brush and the canvas, over neither
+    toolbar = page.locator(".st-key-sketch_canvas button").first.bounding_box()
+    brush = page.locator(".st-key-brush").bounding_box()
+    assert toolbar["y"] >= brush["y"] + brush["height"], (toolbar, brush)
+    assert toolbar["y"] + toolbar["height"] <= server_canvas(page).bounding_box()["y"]
+    page.get_by_text("First pooling", exact=False).first.wait_for()  # the maps, as in the page's pad
+    assert_no_errors(page)
 
 
 @pytest.mark.browser
