@@ -1,5 +1,9 @@
-"""The command line, run as a user would: `python -m kmnist ...` in a subprocess."""
+"""The command line: `python -m kmnist ...` in a subprocess as a user runs it, or, where TensorFlow is needed
+after the first run, through the same entry point in this test process (a subprocess imports it again:
+about 6 CPU-s each)."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -21,6 +25,24 @@ from tests.conftest import ROOT
 def kmnist(*args, env=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "kmnist", *map(str, args)], cwd=ROOT, text=True,
                           capture_output=True, timeout=timeout, env=os.environ | (env or {}))
+
+
+def kmnist_here(*args, env=None) -> subprocess.CompletedProcess:
+    """`python -m kmnist ARGS` through kmnist.commands.cli.main in this process, `env` added to the
+    environment while it runs; its exit status and output as a subprocess would give them."""
+    out, err, saved = io.StringIO(), io.StringIO(), dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main([str(arg) for arg in args])
+            except SystemExit as exit_:  # argparse's own exits
+                status = exit_.code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["python", "-m", "kmnist", *map(str, args)], status, out.getvalue(),
+                                       err.getvalue())
 
 
 def one_line_error(result):
@@ -75,7 +97,7 @@ def test_corrupt_model_fails_in_one_line(tmp_path):
 def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     model = tmp_path / "cli.keras"
     result = kmnist("train", "--pooling", "avg", "--epochs", "2", "--limit", "3000", "--batch-size", "64",
-                    "--data", data_dir, "--out", model)
+                         "--data", data_dir, "--out", model)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 2/2" in result.stdout and "val_auc" in result.stdout and "test accuracy" in result.stdout
     card = json.loads(model.with_name("cli.card.json").read_text())
@@ -83,10 +105,10 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     assert "directory" not in card["data"] and str(data_dir) not in json.dumps(card)  # no machine paths
     assert card["data"]["name"] == data_dir.name
 
-    again = kmnist("train", "--epochs", "1", "--data", data_dir, "--out", model)
+    again = kmnist_here("train", "--epochs", "1", "--data", data_dir, "--out", model)
     assert "already exists" in one_line_error(again)
 
-    scores = kmnist("evaluate", model, "--data", data_dir, "--json")
+    scores = kmnist_here("evaluate", model, "--data", data_dir, "--json")
     assert scores.returncode == 0, scores.stderr[-2000:]
     report = json.loads(scores.stdout)
     assert 0.5 < report["accuracy"] <= 1 and len(report["per_class_accuracy"]) == 10
@@ -99,7 +121,7 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     positions = kdata.load(other).origins["test"].positions
     expected = int(np.isin(positions, seen).sum())
     assert expected > 0  # the two copies share official test images
-    text = kmnist("evaluate", model, "--data", other).stdout
+    text = kmnist_here("evaluate", model, "--data", other).stdout
     assert (f"on the {len(positions) - expected:,} official test images cli never saw; {expected:,} it "
             "trained or validated on are left out") in text
 
@@ -113,7 +135,7 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     Image.new("RGB", (280, 280), "white").save(blank)
     not_image = tmp_path / "notes.txt"
     not_image.write_text("hello")
-    result = kmnist("predict", model, *files, blank, not_image, "--json")
+    result = kmnist_here("predict", model, *files, blank, not_image, "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(f) for f in [*files, blank, not_image]]
@@ -129,7 +151,7 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     assert "clear it" not in lines[4]["error"]
 
     model.with_name("cli.onnx").unlink()  # without its twin, Keras answers and the reason is printed
-    result = kmnist("predict", model, files[0])
+    result = kmnist_here("predict", model, files[0])
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("answered by Keras (cli.onnx is missing")
     assert "python -m kmnist export" in result.stdout and lines[0]["top"][0]["char"] in result.stdout
@@ -138,8 +160,8 @@ def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
 @pytest.mark.real_data
 def test_a_recipe_sets_every_setting_and_options_override_it(data_dir, tmp_path):
     model = tmp_path / "classic.keras"
-    result = kmnist("train", "--recipe", "classic", "--epochs", "1", "--limit", "300", "--patience", "2",
-                    "--data", data_dir, "--out", model)
+    result = kmnist_here("train", "--recipe", "classic", "--epochs", "1", "--limit", "300", "--patience", "2",
+                         "--data", data_dir, "--out", model)
     assert result.returncode == 0, result.stderr[-2000:]
     config = json.loads(model.with_name("classic.card.json").read_text())["config"]
     assert config == asdict(recipe("classic", epochs=1, limit=300, patience=2))

@@ -3,6 +3,8 @@
 import hashlib
 import os
 import shutil
+import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -149,16 +151,12 @@ def test_fetch_deletes_a_download_with_the_wrong_md5(tmp_path):
 
 @pytest.fixture
 def cut_off(monkeypatch):
-    """Keras' get_file as a connection that drops mid-file: a partial file in its folder, then an error."""
-    import keras.utils
+    """A connection that drops mid-file: a partial file where the download goes, then an error."""
+    def download(url, target, timeout=60):
+        Path(target).write_bytes(b"the first bytes of the file")
+        raise ConnectionResetError(f"connection to {url} reset by peer")
 
-    def get_file(fname, origin, cache_dir, cache_subdir, **kwargs):
-        partial = Path(cache_dir) / cache_subdir / fname
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(b"the first bytes of the file")
-        raise ConnectionResetError(f"connection to {origin} reset by peer")
-
-    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    monkeypatch.setattr(kdata, "download", download)
 
 
 def test_a_failed_fetch_leaves_no_partial_file_nor_the_empty_folders_it_made(tmp_path, cut_off):
@@ -201,3 +199,14 @@ def test_checksum_rows_compare_each_file_with_the_official_md5():
     assert rows["kmnist-train-imgs.npz"]["this copy"] == "abc" and not rows["kmnist-train-imgs.npz"]["same"]
     assert rows["kmnist-test-imgs.npz"]["this copy"] == "?"
     assert "/x/copy" not in str(other.to_dict()) and other.to_dict()["name"] == "copy"  # no machine path
+
+
+def test_a_server_that_stops_answering_fails_the_download_instead_of_hanging(tmp_path):
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            kdata.download(f"http://127.0.0.1:{silent.getsockname()[1]}/kmnist-test-labels.npz",
+                           tmp_path / "x.npz", timeout=0.5)
+    assert time.monotonic() - started < 5

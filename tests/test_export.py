@@ -17,7 +17,7 @@ from kmnist.registry.cards import Status
 from kmnist.registry.errors import ModelError
 from kmnist.registry.inference import load_classifier, verified_onnx
 from kmnist.training.run import train
-from tests.test_cli import kmnist
+from tests.test_cli import kmnist, kmnist_here
 
 pytestmark = pytest.mark.real_data
 
@@ -145,11 +145,11 @@ def test_the_cli_exports_by_name_and_only_when_needed(trained_models, tmp_path):
     assert "on 100 test images" in line
     assert all(float(value) <= 1e-5 for value in line.split(":")[-1].replace(",", "").split()[1::2])
 
-    second = kmnist("export", path, env=env)  # by path this time
+    second = kmnist_here("export", path, env=env)  # by path this time
     assert second.returncode == 0 and "is up to date" in second.stdout and "wrote" not in second.stdout
 
     store.onnx_path(path).write_bytes(b"changed")
-    third = kmnist("export", "studio-max", env=env)
+    third = kmnist_here("export", "studio-max", env=env)
     assert third.returncode == 0, third.stderr[-2000:]
     assert "studio-max.onnx does not match the card" in third.stdout and "wrote" in third.stdout
     assert "python -m kmnist export" not in third.stdout

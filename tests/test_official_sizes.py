@@ -3,8 +3,6 @@ folder): every page renders, the default training runs, and (a benchmark) each p
 timed against today's copy."""
 
 import json
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -18,6 +16,7 @@ from kmnist.data.origins import OFFICIAL_SIZES
 from kmnist.ui.navigation import DATASET, PAGES
 from tests.conftest import ROOT
 from tests.test_app_dataset import until_maps
+from tests.test_cli import kmnist_here
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +88,7 @@ def test_the_default_training_runs_and_the_command_line_evaluates_at_the_officia
     model = tmp_path / "big.keras"  # the default recipe, cut short (its data handling and test are whole)
     result = train(recipe(DEFAULT_RECIPE, epochs=1, limit=1000), data, model)
     assert result.card.test.count == 10_000 and result.card.data.used["train"] == 800
-    command = [sys.executable, "-m", "kmnist", "evaluate", str(model), "--data", str(official_size)]
-    done = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, timeout=600)
+    done = kmnist_here("evaluate", model, "--data", official_size)  # the CLI, in this process
     assert done.returncode == 0, done.stderr[-2000:]
     assert "60,000 train / 10,000 test images" in done.stdout
     assert "on the 10,000 test images, none of which big trained on" in done.stdout  # the same copy

@@ -111,7 +111,7 @@ def _epoch_line(record: dict, epochs: int) -> str:
 
 def cmd_train(args) -> int:
     from kmnist.network.recipes import DEFAULT_RECIPE, recipe
-    from kmnist.training.run import train
+    from kmnist.registry.store import check_new_model
 
     overrides = {"limit": args.limit}
     for name in ("pooling", "architecture", "epochs", "batch_size", "learning_rate", "seed", "patience"):
@@ -122,7 +122,9 @@ def cmd_train(args) -> int:
     config = recipe(args.recipe or args.architecture or DEFAULT_RECIPE, **overrides)
     dataset = kdata.load(args.data)
     config.validate(len(dataset.y_train))
+    check_new_model(Path(args.out), args.overwrite)  # said at once, before TensorFlow is imported
     print(dataset.provenance.summary, flush=True)
+    from kmnist.training.run import train
 
     def report(record):
         if record["kind"] == "epoch":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +142,7 @@ def _how_to_provide(directory: Path) -> str:
 def fetch(data_dir=None, *, base_url: str | None = None, progress=None) -> Path:
     """Download the missing official files into the data folder, md5-verified.
 
-    Each file is downloaded by Keras' ``get_file`` into a staging folder, checked against its
+    Each file is downloaded (urllib, http or file URLs) into a staging folder, checked against its
     official md5 and only then moved into place, so a partial or corrupt download never stays
     looking valid. A failed fetch also removes the folders it created that it leaves empty (files
     that were there before, and files already verified, stay). ``progress(name, index, total)`` is
@@ -173,18 +174,23 @@ def fetch(data_dir=None, *, base_url: str | None = None, progress=None) -> Path:
     return directory
 
 
+def download(url: str, target: Path, timeout: float = 60) -> None:
+    """`url` into the file `target`; a server silent for `timeout` seconds is an error, not a hang."""
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
+        shutil.copyfileobj(response, out, 1 << 20)
+
+
 def _download(todo: list[str], directory: Path, staging: Path, base_url: str, progress) -> None:
     """Each of `todo` from `base_url` into `staging`, md5-checked, then moved into `directory`."""
-    from keras.utils import get_file  # heavy import, only when something must be downloaded
-
+    staging.mkdir(exist_ok=True)
     for index, name in enumerate(todo):
         if progress:
             progress(name, index, len(todo))
         url = base_url.rstrip("/") + "/" + name
+        staged = staging / name
         try:
-            staged = Path(get_file(name, origin=url, cache_dir=str(directory),
-                                   cache_subdir=staging.name, force_download=True))
-        except Exception as error:  # urllib, OSError and Keras' own errors all mean "no file"
+            download(url, staged)
+        except Exception as error:  # urllib's and the file system's errors all mean "no file"
             raise DataError(f"could not download {name} from {url} ({error}); "
                             f"{_how_to_provide(directory)}") from error
         actual = md5sum(staged)

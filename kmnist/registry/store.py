@@ -63,6 +63,20 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_new_model(out_path: Path, overwrite: bool = False) -> None:
+    """Raise ConfigError or ModelError unless training may write a model at `out_path`: a .keras file
+    in an existing folder, never overwritten silently."""
+    from kmnist.network.config import ConfigError
+
+    if out_path.suffix != MODEL_SUFFIX:
+        raise ConfigError(f"the output must be a {MODEL_SUFFIX} file, not {out_path.name}")
+    if out_path.exists() and not overwrite:
+        raise ModelError(f"{out_path} already exists; choose another name or delete it first "
+                         "(models are never overwritten silently)")
+    if not out_path.parent.is_dir():
+        raise ModelError(f"folder {out_path.parent} does not exist; create it or choose another")
+
+
 def write_card(model_path: Path, card: dict | Card) -> Path:
     """Write `card` (a Card, or the dict training builds as the run goes on) beside the model, atomically."""
     path = card_path(model_path)

@@ -15,11 +15,19 @@ from kmnist.data.origins import seen_images
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation.metrics import evaluate, predict_classes
 from kmnist.network.architectures import build_model, compile_model
-from kmnist.network.config import ConfigError, TrainConfig
+from kmnist.network.config import TrainConfig
 from kmnist.registry.cards import Card, OnnxRecord, Status, TestMetrics
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import CHECK_IMAGES, write_onnx
-from kmnist.registry.store import MODEL_SUFFIX, library_versions, load_model, now, save_model, write_card
+from kmnist.registry.store import (
+    MODEL_SUFFIX,
+    check_new_model,
+    library_versions,
+    load_model,
+    now,
+    save_model,
+    write_card,
+)
 from kmnist.training.callbacks import KEEP_BEST_BY, BestCheckpoint, StopOnEvent, StreamingCallback
 from kmnist.training.pipeline import make_dataset, split_indices
 
@@ -83,13 +91,7 @@ def train(config: TrainConfig, data: KMNISTData, out_path: str | Path, listeners
 
     config.validate(len(data.y_train))
     out_path = Path(out_path)
-    if out_path.suffix != MODEL_SUFFIX:
-        raise ConfigError(f"the output must be a {MODEL_SUFFIX} file, not {out_path.name}")
-    if out_path.exists() and not overwrite:
-        raise ModelError(f"{out_path} already exists; choose another name or delete it first "
-                         "(models are never overwritten silently)")
-    if not out_path.parent.is_dir():
-        raise ModelError(f"folder {out_path.parent} does not exist; create it or choose another")
+    check_new_model(out_path, overwrite)
 
     keras.utils.set_random_seed(config.seed)
     trained, validated = split_indices(data.y_train, config.limit, config.val_fraction, config.seed)
