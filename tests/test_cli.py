@@ -97,7 +97,7 @@ def test_corrupt_model_fails_in_one_line(tmp_path):
 def test_train_evaluate_predict(data_dir, kmnist_data, tmp_path):
     model = tmp_path / "cli.keras"
     result = kmnist("train", "--pooling", "avg", "--epochs", "2", "--limit", "3000", "--batch-size", "64",
-                         "--data", data_dir, "--out", model)
+                    "--data", data_dir, "--out", model)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 2/2" in result.stdout and "val_auc" in result.stdout and "test accuracy" in result.stdout
     card = json.loads(model.with_name("cli.card.json").read_text())
