@@ -1,6 +1,7 @@
 """Shared fixtures (the real-data folder, a tiny trained model, a temporary models folder) and the run's
 measured figures."""
 
+import fcntl
 import os
 import shutil
 import time
@@ -119,7 +120,8 @@ def kmnist_data(data_dir):
 def trained_models(tmp_path_factory, kmnist_data) -> Path:
     """A models folder with a small max model and its avg twin (2 epochs on 1,500 images each).
 
-    Named like the shipped models so pages find their defaults; shared by the whole session.
+    Named like the shipped models so pages find their defaults; read-only, shared by the whole run: the
+    first test process to need it trains it, the others wait for it (a lock in the run's temporary folder).
     """
     from kmnist.network.architectures import POOLINGS
     from kmnist.network.config import TrainConfig
@@ -127,10 +129,19 @@ def trained_models(tmp_path_factory, kmnist_data) -> Path:
     from kmnist.registry.store import model_path
     from kmnist.training.run import train
 
-    folder = tmp_path_factory.mktemp("models")
-    for pooling in POOLINGS:
-        config = TrainConfig(pooling=pooling, epochs=2, limit=1500, batch_size=64, seed=1)
-        train(config, kmnist_data, model_path(pair_name(DEFAULT_PAIR, pooling), folder))
+    run_folder = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:  # each worker's folder sits in the run's
+        run_folder = run_folder.parent
+    folder, done = run_folder / "trained-models", run_folder / "trained-models.done"
+    with open(run_folder / "trained-models.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a process that failed half-way left it
+            folder.mkdir()
+            for pooling in POOLINGS:
+                config = TrainConfig(pooling=pooling, epochs=2, limit=1500, batch_size=64, seed=1)
+                train(config, kmnist_data, model_path(pair_name(DEFAULT_PAIR, pooling), folder))
+            done.touch()
     return folder
 
 
