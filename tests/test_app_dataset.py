@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kmnist.data.classes import CLASSES
+from kmnist.ui import maps
 from kmnist.ui.component_protocol import class_names
 
 PAGE = "../pages/dataset.py"
@@ -37,11 +38,11 @@ def progress_texts(app) -> list[str]:
 
 
 def until_maps(app, timeout: float = 180):
-    """Rerun `app` until no map is being computed any more, as the page's own polling does."""
+    """Rerun `app` until no map is being computed any more, as often as the page's own polling does."""
     deadline = time.monotonic() + timeout
     while progress_texts(app):
         assert time.monotonic() < deadline, f"still computing after {timeout} s: {progress_texts(app)}"
-        time.sleep(0.2)
+        time.sleep(maps.POLL_SECONDS)
         app.run()
     assert not app.exception, app.exception
     return app

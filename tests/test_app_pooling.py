@@ -2,7 +2,6 @@
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -140,10 +139,7 @@ def test_retraining_a_pair_adds_a_comparable_pair(page, models_copy):
     page.number_input(key="pair_limit").set_value(300)
     page.button(key="pair_start").click().run()
     assert not page.error and jobs.current().state in snapshots.ACTIVE
-    deadline = time.monotonic() + 200
-    while jobs.current().state in snapshots.ACTIVE and time.monotonic() < deadline:
-        time.sleep(1)
-        page.run()
+    assert jobs.current().wait(200), "the pair did not finish training"
     page.run()
     assert jobs.current().state == snapshots.FINISHED and not page.exception
     assert (models_copy / "duo-max.keras").is_file() and (models_copy / "duo-avg.keras").is_file()

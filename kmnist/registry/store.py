@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kmnist.data.classes import NUM_CLASSES
 from kmnist.network.architectures import INPUT_SHAPE
+from kmnist.network.config import ConfigError
 from kmnist.registry.atomic import atomic_write
 from kmnist.registry.cards import Card, Status, card_problems
 from kmnist.registry.errors import ModelError
@@ -66,8 +67,6 @@ def check_name(name: str) -> str:
 def check_new_model(out_path: Path, overwrite: bool = False) -> None:
     """Raise ConfigError or ModelError unless training may write a model at `out_path`: a .keras file
     in an existing folder, never overwritten silently."""
-    from kmnist.network.config import ConfigError
-
     if out_path.suffix != MODEL_SUFFIX:
         raise ConfigError(f"the output must be a {MODEL_SUFFIX} file, not {out_path.name}")
     if out_path.exists() and not overwrite:
