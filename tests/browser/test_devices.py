@@ -163,6 +163,18 @@ def test_without_drawing_a_test_image_can_be_classified_and_looked_inside(page, 
     assert_no_errors(page)
 
 
+# px of the pad's frame below the content inside it (negative: content cut off), once the frame's height
+# has settled (unchanged for 0.5 s after the last change: the page inside asks for its height after a resize)
+BLANK_BAND_JS = """() => {
+  const frame = document.querySelector("iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']");
+  const inside = frame && frame.contentDocument && frame.contentDocument.body;
+  if (!inside) return false;
+  const height = frame.getBoundingClientRect().height, now = performance.now();
+  if (window.__padHeight !== height) { window.__padHeight = height; window.__padSince = now; return false; }
+  return now - window.__padSince >= 500 ? {band: height - inside.scrollHeight} : false;
+}"""
+
+
 @pytest.mark.browser
 def test_every_page_fits_a_phone_and_a_tablet_without_a_sideways_scroll(chromium, app_server):
     """Each page opened once on a phone, then seen at the tablet's size (the window resized, as when a
@@ -172,7 +184,7 @@ def test_every_page_fits_a_phone_and_a_tablet_without_a_sideways_scroll(chromium
                                    is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    wide = {}
+    wide, bands = {}, {}
     try:
         for path in PATHS:
             page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
@@ -184,7 +196,10 @@ def test_every_page_fits_a_phone_and_a_tablet_without_a_sideways_scroll(chromium
                 time.sleep(0.5)  # charts and frames take their width after the script run or a resize
                 wide |= {f"{name}: {where}": px for where, px in too_wide(page, path).items()}
                 save_screenshot(page, f"{name}/{path or 'home'}")
+                if path == "sketch":  # the pad's frame as tall as its content at each size: no blank band
+                    bands[name] = page.wait_for_function(BLANK_BAND_JS, polling=200).json_value()["band"]
             assert_no_errors(page)
     finally:
         context.close()
     assert not wide, f"pages wider than the screen (content px, window px): {wide}"
+    assert all(-1 <= band <= 2 for band in bands.values()), f"pad frame px below its content: {bands}"
