@@ -111,9 +111,10 @@ def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_n
     from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, RECIPES, quick_run_settings, recipe
 
     assert set(RECIPES) == {"studio", "classic"} and DEFAULT_RECIPE == "studio"
-    # the studio recipe: the config's defaults, trained longer, with strokes made thicker and thinner (a
-    # config's own default stays off: a card from before the setting existed trained without it)
-    studio = {"epochs": 50, "patience": 20, "stroke_thickness": 1.0}
+    # the studio recipe: the config's defaults, trained longer at a higher peak rate, with strokes made
+    # thicker and thinner (a config's own default stays off: a card from before the setting existed trained
+    # without it)
+    studio = {"epochs": 50, "patience": 20, "stroke_thickness": 1.0, "learning_rate": 7e-3}
     assert differences(RECIPES["studio"], TrainConfig()) == studio
     for config in RECIPES.values():
         assert config.problems() == []
@@ -131,6 +132,7 @@ def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_n
     settings = quick_run_settings("studio", train_size=2000)
     assert set(settings) == {*SETTINGS, "limit"} and settings["limit"] == 2000  # capped at what there is
     assert settings["epochs"] == QUICK_RUN["epochs"] and settings["optimizer"] == "adamw"
+    assert settings["learning_rate"] == TrainConfig().learning_rate  # the rate the quick run was measured at
     formed = with_settings(RECIPES["studio"], epochs=2.0, dropout=0, augment=1, limit=subset_limit(500, 7000))
     assert (formed.epochs, formed.dropout, formed.augment, formed.limit) == (2, 0.0, True, 500)
     assert type(formed.epochs) is int and type(formed.dropout) is float
