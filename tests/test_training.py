@@ -132,7 +132,7 @@ def test_recipes_are_configs_that_validate_and_overrides_change_only_what_they_n
     settings = quick_run_settings("studio", train_size=2000)
     assert set(settings) == {*SETTINGS, "limit"} and settings["limit"] == 2000  # capped at what there is
     assert settings["epochs"] == QUICK_RUN["epochs"] and settings["optimizer"] == "adamw"
-    assert settings["learning_rate"] == TrainConfig().learning_rate  # the rate the quick run was measured at
+    assert settings["learning_rate"] == RECIPES["studio"].learning_rate  # a quick run keeps its recipe's rate
     formed = with_settings(RECIPES["studio"], epochs=2.0, dropout=0, augment=1, limit=subset_limit(500, 7000))
     assert (formed.epochs, formed.dropout, formed.augment, formed.limit) == (2, 0.0, True, 500)
     assert type(formed.epochs) is int and type(formed.dropout) is float

@@ -25,11 +25,10 @@ DEFAULT_RECIPE = "studio"
 
 # A quick run: fewer epochs on a subset, smaller batches, a patience that fits in its epochs (a recipe's own
 # patience would outlast the run: it could never stop early), and strokes left as they are (thicker and
-# thinner strokes pay off over 50 epochs; in 8 they cost 20-60 % more time, measured 2026-12-07), at the
-# config's own peak rate, with which it was measured (the studio recipe's was chosen for 50 epochs). The
+# thinner strokes pay off over 50 epochs; in 8 they cost 20-60 % more time, measured 2026-12-07). The
 # Training page's form and the Pooling page's pair start from it; the benchmark times it.
 QUICK_RUN = {"epochs": 8, "limit": 7000, "batch_size": 128, "patience": 3,
-             "stroke_thickness": 0.0, "learning_rate": TrainConfig.learning_rate}
+             "stroke_thickness": 0.0}
 
 
 def quick_run(base: TrainConfig, train_size: int) -> TrainConfig:
