@@ -59,6 +59,20 @@ def instant(config, data, out_path, listeners=(), stop_event=None, **kwargs):
                        model=ReadsTwo())
 
 
+FINISH_SECONDS = 3.0  # what slow_to_finish takes after Stop: more than the grace period its test sets
+
+
+def slow_to_finish(config, data, out_path, listeners=(), stop_event=None, **kwargs):
+    """Obeys Stop at once (its "end" record says training ended), then takes FINISH_SECONDS to test and
+    save its best epoch, as the real trainer may on a busy machine; leaves NAME.training first."""
+    Path(out_path).with_suffix(".training").touch()
+    stop_event.wait(HOLD_LIMIT)
+    for listener in listeners:
+        listener({"kind": "end", "epochs_done": 1, "stopped": True, "elapsed": 1.0})
+    time.sleep(FINISH_SECONDS)
+    return TrainResult("stopped", f"{Path(out_path).name} kept", model_path=Path(out_path), model=ReadsTwo())
+
+
 def exits(*args, **kwargs):
     """The process ends at once, with status 3 and no last word (as a crash in native code would)."""
     os._exit(3)

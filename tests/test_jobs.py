@@ -189,6 +189,35 @@ def test_a_child_that_ignores_stop_is_ended_after_the_grace_period(tmp_path, kmn
     assert job.state == snapshots.STOPPED and "did not stop within 1 s" in job.snapshot().error
 
 
+def test_the_stop_clock_gives_training_the_grace_period_not_the_saving_after_it(monkeypatch):
+    monkeypatch.setattr(supervisor, "STOP_GRACE", 0.5)
+    clock = supervisor.StopClock()  # the one both executors use
+    time.sleep(0.6)
+    assert clock.overdue() == 0  # no Stop asked
+    clock.ask()
+    time.sleep(0.6)
+    assert clock.overdue() > 0
+    clock.saw("record", {"kind": "end", "stopped": True})  # training ended: the model is being kept
+    assert clock.overdue() == 0
+    clock.saw("run", None)  # a next run began after Stop: the full period again
+    assert clock.overdue() == 0
+    time.sleep(0.6)
+    assert clock.overdue() > 0
+
+
+def test_a_run_that_stopped_training_may_take_longer_than_the_grace_period_to_keep_its_model(
+        tmp_path, kmnist_data, monkeypatch):
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:slow_to_finish")
+    monkeypatch.setattr(supervisor, "STOP_GRACE", 1.0)  # shorter than its FINISH_SECONDS
+    job = jobs.start([snapshots.Run("slow", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
+    assert wait_until(lambda: (tmp_path / "slow.training").exists(), 120), "the trainer never started"
+    job.stop()
+    assert job.wait(60)
+    snap = job.snapshot()
+    assert snap.state == snapshots.STOPPED and snap.error is None, snap.error
+    assert [report.result.message for report in snap.reports] == ["slow.keras kept"]
+
+
 def test_the_queue_is_first_in_first_out_limited_and_only_owners_stop_or_cancel(tmp_path, kmnist_data,
                                                                                 monkeypatch):
     monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:deaf")  # holds the line while we look

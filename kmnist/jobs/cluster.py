@@ -117,7 +117,7 @@ class ClusterRun:
         self.names = {"records": f"kmnist-records-{job.number}-{id(self):x}",
                       "stop": f"kmnist-stop-{job.number}-{id(self):x}"}
         self._future = None
-        self._stop_asked: float | None = None
+        self._clock = supervisor.StopClock()
 
     @property
     def where(self) -> str | None:
@@ -143,8 +143,7 @@ class ClusterRun:
     def stop(self) -> None:
         from distributed import Event
 
-        if self._stop_asked is None:
-            self._stop_asked = time.monotonic()
+        self._clock.ask()
         with contextlib.suppress(Exception):
             Event(self.names["stop"], client=self.cluster.client).set()
 
@@ -182,6 +181,7 @@ class ClusterRun:
             return None
 
     def _keep(self, kind: str, index, payload):
+        self._clock.saw(kind, payload)
         if kind == "where":
             self.worker = payload
             return None, None
@@ -214,7 +214,7 @@ class ClusterRun:
             return "failed", wording.worker_died(self.where or "a worker")
         if self.worker is not None and self.worker["address"] not in self.cluster.workers():
             return "failed", wording.worker_died(self.where)
-        if self._stop_asked is not None and time.monotonic() - self._stop_asked > supervisor.STOP_GRACE:
+        if self._clock.overdue() > 0:
             if self.worker is None:  # Stop came before the task reached a worker: it never will now
                 return "stopped", None
             with contextlib.suppress(Exception):

@@ -6,8 +6,8 @@ trainer once (PRELOAD): a job trains about a second after Start instead of after
 TensorFlow takes. The fork server has run no TensorFlow op; the web server, with its threads, never
 forks. Each child takes the server's environment as it is when the job starts, as a spawned one would.
 The watcher hands each message to the job (kmnist.jobs.job) and ends the job when the child has ended,
-whatever way it ended. Stop is an event the child's trainer checks at every batch; a child that does not
-stop within STOP_GRACE seconds is terminated, then killed.
+whatever way it ended. Stop is an event the child's trainer checks at every batch; a child whose training
+has not ended within STOP_GRACE seconds of Stop is terminated, then killed (StopClock).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from kmnist.evaluation.metrics import predict_classes
 from kmnist.jobs import wording
 from kmnist.registry.store import model_path
 
-STOP_GRACE = 20.0   # seconds a child has to end after Stop (it stops at the next batch) before it is ended
+STOP_GRACE = 20.0   # seconds a run has to end its training after Stop (it does at the next batch)
 CHILD_NICE = 19     # the lowest CPU priority: the web server's pages stay responsive while a model trains
 TRAINER_ENV = "KMNIST_TRAINER"  # a server's stand-in trainer, for the browser tests (tests/fault_trainers.py)
 # What the child runs for each run, "module:function" (tests swap it, or name one in KMNIST_TRAINER).
@@ -70,6 +70,36 @@ def _bare_main():
 _MAIN_LOCK = threading.Lock()
 
 
+class StopClock:
+    """Whether a Stop is overdue, for either executor. The grace period covers training, which Stop ends
+    at the next batch: once a run's training has ended (its "end" record), testing, saving and converting
+    its best epoch take what they take (on a busy machine, more than the grace period: a stopped run
+    terminated then lost its model). A run that begins after Stop was asked gets the full period."""
+
+    def __init__(self):
+        self.asked: float | None = None
+        self.finishing = False
+
+    def ask(self) -> None:
+        if self.asked is None:
+            self.asked = time.monotonic()
+
+    def saw(self, kind: str, payload) -> None:
+        """Follow the training process's messages: a run begins, or its training ends."""
+        if kind == "run":
+            self.finishing = False
+            if self.asked is not None:
+                self.asked = time.monotonic()
+        elif kind == "record" and payload.get("kind") == "end":
+            self.finishing = True
+
+    def overdue(self) -> float:
+        """Seconds since the grace period ran out (0 if it has not, or if no training is going on)."""
+        if self.asked is None or self.finishing:
+            return 0.0
+        return max(0.0, time.monotonic() - self.asked - STOP_GRACE)
+
+
 class ChildProcess:
     """Runs one job's runs in a child process and reports to the job: `job.keep(kind, index, payload)`
     for each message and `job.finish(outcome, detail)` once, when the child has ended."""
@@ -78,7 +108,7 @@ class ChildProcess:
         self.job = job
         self._process = None
         self._stop = None
-        self._stop_asked: float | None = None
+        self._clock = StopClock()
 
     @property
     def pid(self) -> int | None:
@@ -90,7 +120,7 @@ class ChildProcess:
         job, writer = self.job, None
         try:
             self._stop = context.Event()
-            if self._stop_asked is not None:  # Stop came while the job was being handed over
+            if self._clock.asked is not None:  # Stop came while the job was being handed over
                 self._stop.set()
             reader, writer = context.Pipe(duplex=False)
             self._process = context.Process(
@@ -114,8 +144,7 @@ class ChildProcess:
 
     def stop(self) -> None:
         """Ask the child to stop at its next batch; it is ended if it has not within STOP_GRACE s."""
-        if self._stop_asked is None:
-            self._stop_asked = time.monotonic()
+        self._clock.ask()
         if self._stop is not None:  # else start() sets it as soon as it exists
             self._stop.set()
 
@@ -130,14 +159,15 @@ class ChildProcess:
                         message = reader.recv()
                     except (EOFError, OSError):  # the child died, perhaps in the middle of a message
                         break
+                    self._clock.saw(message[0], message[2])
                     outcome, detail = self.job.keep(*message)
                 elif ready:  # only the process sentinel: it ended; read what it managed to send
                     while outcome is None and reader.poll():
                         outcome, detail = self.job.keep(*reader.recv())
                     break
-                if outcome is None and self._stop_asked is not None:  # Stop not answered in time?
-                    overdue = time.monotonic() - self._stop_asked - STOP_GRACE
-                    if overdue > 0 and not terminated:
+                overdue = self._clock.overdue() if outcome is None else 0.0  # Stop not answered in time?
+                if overdue > 0:
+                    if not terminated:
                         self._process.terminate()  # the checkpoints it saved stay
                         terminated = True
                     elif overdue > 10 and not killed:
