@@ -2,6 +2,7 @@
 measured figures."""
 
 import fcntl
+import functools
 import os
 import shutil
 import time
@@ -51,6 +52,19 @@ def models_never_written_into_the_project(tmp_path_factory):
         os.environ.pop("KMNIST_MODELS", None)
     else:
         os.environ["KMNIST_MODELS"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once():
+    """Each new AppTest scans the metadata of every installed distribution for Streamlit components: 0.1 s
+    on a quiet machine, about half of what opening the Training page in an AppTest costs under the suite's
+    load. What is installed does not change during a run, so each test process scans once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.cache(manifest_scanner.scan_component_manifests))
+        yield
 
 
 @pytest.fixture(autouse=True)

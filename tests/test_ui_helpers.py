@@ -159,3 +159,28 @@ def test_a_student_name_is_shown_as_plain_words():
     assert plain("  Aiko   Tanaka ") == "Aiko Tanaka"
     assert plain("お名前 O'Neil-Smith Jr.") == "お名前 O'Neil-Smith Jr."
     assert plain("[me](http://x) **big** _it_ :red[x] # h1 `code`") == "mehttpx big it redx h1 code"
+
+
+# -- a running job's figures: built once per new record for every session watching it ----------------------
+def test_a_job_s_figures_are_built_once_per_new_record_for_every_watcher():
+    from types import MappingProxyType, SimpleNamespace
+
+    from kmnist.ui import jobs_view
+
+    built = []
+
+    def build(records):
+        built.append(len(records))
+        return object()
+
+    records = [MappingProxyType({"kind": "batch", "n": n}) for n in range(3)]
+
+    def snapshot(number=1):  # what two sessions' polls see: a fresh tuple of the very same records
+        return SimpleNamespace(number=number, names=["run"], records=tuple(records))
+
+    first = jobs_view._shared(snapshot(), "curves", build)
+    assert jobs_view._shared(snapshot(), "curves", build) is first and built == [3]
+    records.append(MappingProxyType({"kind": "batch", "n": 3}))
+    assert jobs_view._shared(snapshot(), "curves", build) is not first and built == [3, 4]
+    jobs_view._shared(snapshot(number=2), "curves", build)  # another job, with records like these
+    assert built == [3, 4, 4]

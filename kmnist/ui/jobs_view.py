@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
@@ -139,12 +141,11 @@ def _job_status(job: jobs.Job, snap: snapshots.Snapshot, key: str) -> None:
 def _job_charts(snap: snapshots.Snapshot, key: str, detail: bool) -> None:
     """The job's live curves (and, in detail, what the network sees), then each finished run's results."""
     if snap.records:
-        records = list(snap.records)
-        st.plotly_chart(training_charts.training_curves(records), key=f"{key}-curves")
+        st.plotly_chart(_shared(snap, "curves", training_charts.training_curves), key=f"{key}-curves")
         shown = snap.current_run or snap.names[-1]
         st.caption(config_net.validation_note(next(r.config for r in snap.runs if r.name == shown)))
         if detail:
-            _inside_view(records, key)
+            _inside_view(snap, key)
     elif snap.active:
         st.caption("Starting the training process and building the model… the first curves appear after the "
                    "first batches.")
@@ -152,9 +153,34 @@ def _job_charts(snap: snapshots.Snapshot, key: str, detail: bool) -> None:
         _run_results(report, key, detail)
 
 
-def _inside_view(records: list, key: str) -> None:
+_SHARED_LOCK = threading.Lock()
+_SHARED: OrderedDict = OrderedDict()  # (job number, names, what) -> (first record, last record, count, value)
+SHARED_KEPT = 32  # figures and pictures kept: a few for each job on screen
+
+
+def _shared(snap: snapshots.Snapshot, what: str, build):
+    """`build(records)` for a job's records as they are now, built once for every session that watches
+    the job: a class of 30 polls the same running job every second, and a Plotly figure takes 40-80 ms
+    to build. A new record (records only grow, and are kept as the very same objects) builds anew."""
+    records = snap.records
+    key = (snap.number, tuple(snap.names), what)
+    with _SHARED_LOCK:
+        kept = _SHARED.get(key)
+    if kept is not None and kept[2] == len(records) and kept[0] is records[0] and kept[1] is records[-1]:
+        return kept[3]
+    value = build(list(records))
+    with _SHARED_LOCK:
+        _SHARED[key] = (records[0], records[-1], len(records), value)
+        _SHARED.move_to_end(key)
+        while len(_SHARED) > SHARED_KEPT:
+            _SHARED.popitem(last=False)
+    return value
+
+
+def _inside_view(snap: snapshots.Snapshot, key: str) -> None:
     """The latest run's validation strip and first-layer filters, as the last epoch left them."""
-    strip, filters = glimpses.validation_strip(records), glimpses.first_layer_filters(records)
+    strip = _shared(snap, "strip", glimpses.validation_strip)
+    filters = _shared(snap, "filters", glimpses.first_layer_filters)
     if strip is None or filters is None:
         return
     left, right = st.columns([3, 2])
