@@ -36,7 +36,7 @@ def quiet_line(monkeypatch):
 
 def test_thirty_students_press_start_on_the_default_form_and_none_is_refused(models_copy, kmnist_data,
                                                                             quiet_line, monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")  # the first holds
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:held_in_epoch_1")  # the first holds
     owners = []
     for _ in range(30):
         at = open_page("training")
@@ -54,7 +54,7 @@ def test_thirty_students_press_start_on_the_default_form_and_none_is_refused(mod
 
 def test_a_student_s_name_is_their_owner_name_and_their_model_name(models_copy, kmnist_data, quiet_line,
                                                                   monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:held_in_epoch_1")
     at = open_page("training")
     at.text_input(key=classroom.keys.STUDENT_NAME).set_value("Aiko Tanaka").run()
     at.button(key="start").click().run()

@@ -204,7 +204,7 @@ def test_live_view_shows_the_strip_the_filters_why_validation_can_win_and_an_eta
 
 def test_a_second_session_queues_sees_its_place_and_cannot_stop_the_first(page, models_copy, kmnist_data,
                                                                           monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_1")  # Alice's run goes on
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:held_in_epoch_1")  # Alice's run goes on
     job = jobs.start([snapshots.Run("alices", TrainConfig(epochs=3, limit=400, batch_size=8))], "Alice",
                      kmnist_data, owner_id="alice-session")
     page.text_input(key="model_name").set_value("mine")

@@ -11,7 +11,7 @@ from kmnist.network.config import TrainConfig
 from kmnist.registry import cards, store
 from kmnist.registry.cards import Card, DataRecord, OnnxOutput, OnnxRecord, Status, TestMetrics
 from kmnist.registry.errors import ModelError
-from kmnist.training.run import STOPPED_EMPTY
+from kmnist.training.result import STOPPED_EMPTY
 from tests.conftest import sample_card as card
 
 # Valid JSON of the wrong shape, found by probing the pages (issue: cards were trusted blindly).

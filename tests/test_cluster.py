@@ -5,6 +5,7 @@ mid-run; the scheduler stopped mid-run; an address where nothing answers."""
 import os
 import signal
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,7 +15,7 @@ from kmnist.network.config import TrainConfig
 from kmnist.registry import store
 from tests.conftest import wait_until
 from tests.dask_lab import LocalCluster, free_port
-from tests.fault_trainers import HELD_IN_EPOCH_2
+from tests.light_trainers import HELD_IN_EPOCH_2
 
 TINY = dict(epochs=2, limit=300, batch_size=32, patience=5, seed=3)
 
@@ -75,7 +76,7 @@ def test_a_job_on_the_cluster_streams_its_records_and_its_model_comes_back_and_s
 def test_a_worker_killed_mid_run_fails_its_job_naming_the_worker_and_the_line_moves_on(
         lab, tmp_path, kmnist_data, monkeypatch):
     lab_cluster, executor = lab
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:held_in_epoch_2")  # no TensorFlow
     first = ledger.start([snapshots.Run("doomed", TrainConfig(**TINY))], "Aiko", kmnist_data, tmp_path)
     assert wait_until(lambda: first.where is not None and first.progress().epoch == 2, 240)
     address = first.where.split("(")[1].rstrip(")")
@@ -84,7 +85,7 @@ def test_a_worker_killed_mid_run_fails_its_job_naming_the_worker_and_the_line_mo
     assert first.wait(30)
     assert first.state == snapshots.FAILED and first.where.split(" ")[0] in first.snapshot().error
     assert "died" in first.snapshot().error
-    monkeypatch.setattr(supervisor, "TRAINER", "kmnist.training.run:train")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:instant")  # real runs: the test above
     after = ledger.start([snapshots.Run("after", TrainConfig(**TINY))], "Ben", kmnist_data, tmp_path)
     assert after.wait(240) and after.state == snapshots.FINISHED, after.snapshot().error
 
@@ -92,7 +93,7 @@ def test_a_worker_killed_mid_run_fails_its_job_naming_the_worker_and_the_line_mo
 def test_the_scheduler_going_down_mid_run_fails_its_jobs_within_ten_seconds_and_says_the_line_is_lost(
         lab, tmp_path, kmnist_data, monkeypatch):
     lab_cluster, _ = lab
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:held_in_epoch_2")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:held_in_epoch_2")
     jobs = [ledger.start([snapshots.Run(f"run-{n}", TrainConfig(**TINY))], f"S{n}", kmnist_data, tmp_path)
             for n in range(4)]
     running, waiting = jobs[:2], jobs[2:]  # two workers, one thread each: two train, two wait
@@ -118,3 +119,15 @@ def test_an_address_where_no_scheduler_answers_says_so_within_ten_seconds():
         executors.from_settings({cluster.CLUSTER_ENV: address})
     assert time.monotonic() - started <= 10
     assert address in str(refused.value) and "dask scheduler" in str(refused.value)
+
+
+def test_a_job_that_dask_runs_again_on_another_worker_fails_and_is_told_to_stop(monkeypatch):
+    """Dask re-runs a task whose worker died on another worker; the app never lets a job train again
+    behind its back: the second worker's first word fails the job, naming the first, and asks it to stop."""
+    told = []
+    run = cluster.ClusterRun(SimpleNamespace(number=7), SimpleNamespace(client=None))
+    monkeypatch.setattr(run, "_tell_the_task_to_stop", lambda: told.append(True))
+    assert run._keep("where", None, {"address": "tcp://10.0.0.1:4000", "name": "lab-1"}) == (None, None)
+    outcome, detail = run._keep("where", None, {"address": "tcp://10.0.0.2:4000", "name": "lab-2"})
+    assert outcome == "failed" and "lab-1 (tcp://10.0.0.1:4000)" in detail and "died" in detail
+    assert told == [True]

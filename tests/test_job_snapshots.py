@@ -6,7 +6,7 @@ import pytest
 
 from kmnist.jobs import snapshots
 from kmnist.network.config import TrainConfig
-from kmnist.training.run import STOPPED_EMPTY, TrainResult
+from kmnist.training.result import STOPPED_EMPTY, TrainResult
 
 
 def progress(**values) -> snapshots.Progress:

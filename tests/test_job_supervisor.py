@@ -45,7 +45,7 @@ def child(trainer: str, folder: Path, stop=None) -> list:
 
 
 def test_the_child_sends_each_runs_tagged_records_and_report_then_its_last_word(tmp_path, niceness):
-    sent = child("tests.fault_trainers:instant", tmp_path)
+    sent = child("tests.light_trainers:instant", tmp_path)
     assert niceness == [supervisor.CHILD_NICE]
     assert [(kind, index) for kind, index, _ in sent] == [
         ("run", 0), ("record", None), ("report", 0), ("run", 1), ("record", None), ("report", 1),
@@ -62,7 +62,7 @@ def test_the_child_sends_each_runs_tagged_records_and_report_then_its_last_word(
 def test_a_stop_before_a_run_starts_it_not(tmp_path, niceness):
     stop = threading.Event()
     stop.set()
-    assert child("tests.fault_trainers:instant", tmp_path, stop) == [("done", None, None)]
+    assert child("tests.light_trainers:instant", tmp_path, stop) == [("done", None, None)]
 
 
 def test_a_failure_in_the_trainer_is_sent_in_words(tmp_path, niceness):
@@ -107,7 +107,7 @@ class Job:
 
 
 def test_a_child_process_reports_everything_then_ends_the_job_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:instant")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:instant")
     job = Job(tmp_path)
     process = supervisor.ChildProcess(job)
     assert process.start() and process.pid not in (None, os.getpid())
@@ -126,7 +126,7 @@ def test_a_child_that_dies_without_a_last_word_fails_the_job_with_its_exit_statu
 
 
 def test_a_stop_that_comes_before_the_child_starts_is_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:instant")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:instant")
     job = Job(tmp_path)
     process = supervisor.ChildProcess(job)
     process.stop()  # the ledger has made the job running; Stop arrives before start() made the event

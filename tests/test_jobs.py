@@ -17,7 +17,7 @@ from kmnist.network.config import TrainConfig
 from kmnist.registry import store
 from kmnist.registry.cards import Status
 from kmnist.registry.store import card_path
-from kmnist.training.run import STOPPED_EMPTY
+from kmnist.training.result import STOPPED_EMPTY
 from tests.conftest import wait_until
 from tests.fault_trainers import HELD_IN_EPOCH_1, HELD_IN_EPOCH_2
 
@@ -207,7 +207,7 @@ def test_the_stop_clock_gives_training_the_grace_period_not_the_saving_after_it(
 
 def test_a_run_that_stopped_training_may_take_longer_than_the_grace_period_to_keep_its_model(
         tmp_path, kmnist_data, monkeypatch):
-    monkeypatch.setattr(supervisor, "TRAINER", "tests.fault_trainers:slow_to_finish")
+    monkeypatch.setattr(supervisor, "TRAINER", "tests.light_trainers:slow_to_finish")
     monkeypatch.setattr(supervisor, "STOP_GRACE", 1.0)  # shorter than its FINISH_SECONDS
     job = jobs.start([snapshots.Run("slow", TrainConfig(**QUICK))], "tester", kmnist_data, tmp_path)
     assert wait_until(lambda: (tmp_path / "slow.training").exists(), 120), "the trainer never started"

@@ -141,9 +141,12 @@ class ClusterRun:
         return True
 
     def stop(self) -> None:
+        self._clock.ask()
+        self._tell_the_task_to_stop()
+
+    def _tell_the_task_to_stop(self) -> None:
         from distributed import Event
 
-        self._clock.ask()
         with contextlib.suppress(Exception):
             Event(self.names["stop"], client=self.cluster.client).set()
 
@@ -183,6 +186,9 @@ class ClusterRun:
     def _keep(self, kind: str, index, payload):
         self._clock.saw(kind, payload)
         if kind == "where":
+            if self.worker is not None:  # its worker died and Dask ran the task again on another one: never
+                self._tell_the_task_to_stop()  # retrained behind the app's back (cancel ends only a task
+                return "failed", wording.worker_died(self.where)  # not started yet)
             self.worker = payload
             return None, None
         if kind == "report":

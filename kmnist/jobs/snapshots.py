@@ -11,8 +11,8 @@ import numpy as np
 from kmnist.jobs import wording
 from kmnist.network.config import TrainConfig
 
-if TYPE_CHECKING:  # a type only: importing training here would load TensorFlow into every page
-    from kmnist.training.run import TrainResult
+if TYPE_CHECKING:
+    from kmnist.training.result import TrainResult
 
 QUEUED, RUNNING, STOPPING = "queued", "running", "stopping"
 FINISHED, FAILED, STOPPED, CANCELLED = "finished", "failed", "stopped", "cancelled"

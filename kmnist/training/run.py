@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from kmnist.data.pixels import to_model_input
 from kmnist.evaluation.metrics import evaluate, predict_classes
 from kmnist.network.architectures import build_model, compile_model
 from kmnist.network.config import TrainConfig
-from kmnist.registry.cards import Card, OnnxRecord, Status, TestMetrics
+from kmnist.registry.cards import Card, OnnxRecord, Status
 from kmnist.registry.errors import ModelError
 from kmnist.registry.export import CHECK_IMAGES, write_onnx
 from kmnist.registry.store import (
@@ -30,25 +30,7 @@ from kmnist.registry.store import (
 )
 from kmnist.training.callbacks import KEEP_BEST_BY, BestCheckpoint, StopOnEvent, StreamingCallback
 from kmnist.training.pipeline import make_dataset, split_indices
-
-# A TrainResult's own status, never a card's (no card is left): stopped before the first epoch ended.
-STOPPED_EMPTY = "stopped-empty"
-
-
-@dataclass
-class TrainResult:
-    """How a run ended: the saved model's card (and its status), or STOPPED_EMPTY when nothing was saved."""
-
-    status: Status | str  # the saved card's Status, or STOPPED_EMPTY
-    message: str
-    history: list[dict] = field(default_factory=list)
-    model_path: Path | None = None
-    card: Card | None = None
-    model: object | None = None
-
-    @property
-    def test(self) -> TestMetrics | None:
-        return self.card.test if self.card else None
+from kmnist.training.result import STOPPED_EMPTY, TrainResult
 
 
 def choose_strategy():
