@@ -33,12 +33,20 @@ def official_size(tmp_path_factory, shared_copies):
     return folder
 
 
-def first_render(page_path: str) -> tuple[float, AppTest]:
-    """Seconds of a page's first script run with every Streamlit cache empty (data and models load anew)."""
+def empty_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def render(page_path: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / page_path), default_timeout=600).run()
+
+
+def first_render(page_path: str) -> tuple[float, AppTest]:
+    """Seconds of a page's first script run with every Streamlit cache empty (data and models load anew)."""
+    empty_caches()
     started = time.perf_counter()
-    app = AppTest.from_file(str(ROOT / page_path), default_timeout=600).run()
+    app = render(page_path)
     return time.perf_counter() - started, app
 
 
@@ -56,9 +64,11 @@ def check_page(app: AppTest, page) -> None:
 
 
 def test_every_page_renders_at_the_official_sizes(official_size, models_copy, monkeypatch):
+    """Caches emptied once: the pages share the data and models loaded at these sizes, as in the app."""
     monkeypatch.setenv(kdata.DATA_ENV, str(official_size))
+    empty_caches()
     for page in PAGES:
-        check_page(first_render(page.path)[1], page)
+        check_page(render(page.path), page)
 
 
 @pytest.mark.benchmark  # a speed measurement: run alone (pytest -m benchmark -n 0)
