@@ -4,18 +4,19 @@ import streamlit as st
 
 from kmnist.charts import layers as layers_charts
 from kmnist.data.classes import CLASSES
-from kmnist.data.pixels import to_uint8, upscale
+from kmnist.data.pixels import upscale
 from kmnist.inspect import gradcam, probes
 from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
 from kmnist.ui import keys
 from kmnist.ui.figures import shared_figure
-from kmnist.ui.layer_input import choose_input, seen_note
-from kmnist.ui.layers_view import convolution_worked_out, network_at_a_glance
+from kmnist.ui.keras_state import keras_imported, wait_for_keras
+from kmnist.ui.layer_input import choose_input
+from kmnist.ui.layers_view import convolution_worked_out, input_and_prediction, network_at_a_glance
 from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import LAYERS, page_header
-from kmnist.ui.resources import get_data, get_model, model_picker, provenance_note
+from kmnist.ui.resources import get_classifier, get_data, get_model, model_picker, provenance_note
 
 page_header(LAYERS)
 st.markdown(
@@ -36,30 +37,23 @@ with pick_model:
 if entry is None:
     st.stop()
 model_card(entry)
+with pick_source:
+    chosen = choose_input(data)
+if not keras_imported():  # opened soon after the server started: the prediction now, the rest with Keras
+    classifier = get_classifier(entry)  # ONNX Runtime on the model's twin
+    if classifier is None:
+        st.stop()
+    input_and_prediction(entry, data, chosen, classifier.probabilities(chosen.image)[0])
+    wait_for_keras("the layer-by-layer views")
+    st.stop()
 model = get_model(entry)
 if model is None:
     st.stop()
-
-with pick_source:
-    chosen = choose_input(data)
-image, truth = chosen.image, chosen.truth
+image = chosen.image
 outputs = probes.layer_outputs(model, image)
 probabilities = list(outputs.values())[-1]
-predicted = int(probabilities.argmax())
-best = CLASSES[predicted]
-
-# -- Input and prediction ---------------------------------------------------------------------------------
-st.header("Input and prediction")
-shown, bars = st.columns([1, 3])
-shown.image(upscale(to_uint8(image), 6), caption=chosen.caption, output_format="PNG",
-            alt=f"The input followed through the network: {chosen.caption}, 28x28 greyscale pixels")
-verdict = "" if truth is None else (" :green[:material/check_circle: correct]" if predicted == truth else
-                                    f" :red[:material/cancel: wrong] (true: {CLASSES[truth].name})")
-shown.markdown(f"**Prediction: {best.name} {probabilities[predicted]:.0%}**{verdict}")
-if seen := seen_note(entry.card, data, chosen.position, entry.name):
-    shown.caption(f":material/warning: {seen}")
-bars.plotly_chart(shared_figure(layers_charts.probability_bars, probabilities,
-                                "Softmax output: probability per class", highlight=truth), key="softmax_bars")
+best = CLASSES[int(probabilities.argmax())]
+input_and_prediction(entry, data, chosen, probabilities)
 
 # -- The network at a glance ------------------------------------------------------------------------------
 st.header("The network at a glance")

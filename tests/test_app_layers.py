@@ -315,3 +315,26 @@ def test_grad_cam_is_drawn_in_the_colours_its_text_names_and_explains_heat_off_t
     background = ("Heat on empty paper: each cell of `conv4`'s maps, stretched here to 28×28, tints a patch "
                   "about 3.5 pixels wide")
     assert any(c.value.startswith(background) and "absence of ink" in c.value for c in page.caption)
+
+
+def test_opened_before_keras_is_imported_it_predicts_at_once_and_fills_in_when_keras_is_there(
+        models_copy, kmnist_data, monkeypatch):
+    """A first visit soon after the server started: the prediction comes from the model's ONNX twin at
+    once, Keras is imported in the background meanwhile, and the page fills in once it is there."""
+    from kmnist.ui import keras_state
+
+    imported, started = [False], []
+    monkeypatch.setattr(keras_state, "keras_imported", lambda: imported[0])
+    monkeypatch.setattr(keras_state, "import_keras_now", lambda: started.append(1) or 0.0)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception and not at.error
+    headers = [h.value for h in at.header]
+    assert headers == ["Input and prediction"] and started == [1]
+    loading = at.get("progress")[0].proto.text
+    assert loading.startswith("Loading TensorFlow for the layer-by-layer views") and "fills in" in loading
+    early = prediction(at)
+    imported[0] = True  # what the page's poll then sees: it reruns with every section
+    at.run()
+    assert not at.exception and "Architecture" in [h.value for h in at.header]
+    assert prediction(at) == early  # ONNX Runtime and Keras agree on what is shown
+    assert not at.get("progress")

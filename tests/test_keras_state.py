@@ -1,6 +1,7 @@
 """The app keeps Keras's state across script runs (Streamlit's own reset of it after every run is off),
 and imports Keras in a pause between pages."""
 
+import sys
 import threading
 import time
 
@@ -47,3 +48,16 @@ def test_keras_is_imported_in_a_pause_between_pages_never_while_one_runs(monkeyp
     waiting.join(5)
     [(name, at)] = imported
     assert name == "keras" and at - ended >= 0.3  # a whole pause after the page ended
+
+
+def test_keras_counts_as_imported_only_once_its_import_has_finished(monkeypatch):
+    from types import ModuleType, SimpleNamespace
+
+    half_way = ModuleType("keras")
+    half_way.__spec__ = SimpleNamespace(_initializing=True)  # as Python marks a module being imported
+    monkeypatch.setitem(sys.modules, "keras", half_way)
+    assert not keras_state.keras_imported()
+    half_way.__spec__._initializing = False
+    assert keras_state.keras_imported()
+    monkeypatch.delitem(sys.modules, "keras")
+    assert not keras_state.keras_imported()

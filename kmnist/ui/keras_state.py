@@ -1,5 +1,6 @@
-"""Keras in the server: imported in the background while no page runs, and its state kept across script
-runs (Streamlit's reset of it after every run, switched off)."""
+"""Keras in the server: imported in the background (in a pause, or at once for a page that needs it, which
+shows the import's progress meanwhile), and its state kept across script runs (Streamlit's reset of it
+after every run, switched off)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 
+import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
 # Streamlit 1.67 ends every script run, fragment runs included, by calling keras.backend.clear_session()
@@ -75,3 +77,54 @@ def import_keras_when_idle() -> None:
     with _runs_lock:
         _runs["ended"] = time.monotonic()  # the first pause is counted from the first page's start
     threading.Thread(target=_import_when_idle, name="kmnist-import-keras", daemon=True).start()
+
+
+def keras_imported() -> bool:
+    """Whether Keras is imported in full (not half-way through, as while a background import runs)."""
+    module = sys.modules.get("keras")
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+_now = {"started": None, "error": None}  # when import_keras_now began its import, and how it failed
+_now_lock = threading.Lock()
+
+
+def _import_now() -> None:
+    try:
+        importlib.import_module("keras")
+    except Exception as error:  # a broken installation: the page that waits says so
+        _now["error"] = f"{type(error).__name__}: {error}"
+
+
+def import_keras_now() -> float:
+    """Import Keras in a thread at once, without waiting for a pause (once per server; an import already
+    under way simply finishes first); returns when this began (time.monotonic())."""
+    with _now_lock:
+        if _now["started"] is None:
+            _now["started"] = time.monotonic()
+            threading.Thread(target=_import_now, name="kmnist-import-keras-now", daemon=True).start()
+        return _now["started"]
+
+
+TYPICAL_IMPORT_SECONDS = 8.0  # what the progress bar counts towards: 5-7 s on a quiet 2-core server
+POLL_SECONDS = 0.5
+
+
+def wait_for_keras(what: str) -> None:
+    """For a page opened before Keras was imported: import it now, show how long it has taken, and rerun
+    the page as soon as it is there (everything above this stays usable meanwhile)."""
+    _keras_progress(what, import_keras_now())
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _keras_progress(what: str, started: float) -> None:
+    if keras_imported():
+        st.rerun()
+    if _now["error"] is not None:
+        st.error(f"**TensorFlow could not be loaded**, so {what} cannot be shown: {_now['error']}. Reinstall "
+                 "the requirements (the README's first command) and restart the app.")
+        return
+    elapsed = time.monotonic() - started
+    st.progress(min(0.95, elapsed / TYPICAL_IMPORT_SECONDS),
+                text=f"Loading TensorFlow for {what}: {elapsed:.0f} s so far (once after the server starts; "
+                     f"about {TYPICAL_IMPORT_SECONDS:.0f} s on a small server). The page fills in by itself.")

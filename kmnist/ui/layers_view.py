@@ -1,4 +1,5 @@
-"""Two Layer visualizer sections: the network at a glance, and one convolution worked out; both clickable."""
+"""Layer visualizer sections: the input and its prediction, the network at a glance, and one convolution
+worked out (both clickable)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,36 @@ from kmnist.charts.layers import (
     clickable_map,
     feature_map,
     network_overview,
+    probability_bars,
     symmetric_limit,
     value_grid,
     value_grids,
 )
+from kmnist.data.classes import CLASSES
+from kmnist.data.pixels import to_uint8, upscale
 from kmnist.inspect import convolution, grids, worked
 from kmnist.inspect.overview import SHOWN, overview
 from kmnist.inspect.pooling import clamp
 from kmnist.ui.clicks import new_click
 from kmnist.ui.figures import shared_figure
+from kmnist.ui.layer_input import LayerInput, seen_note
+
+
+def input_and_prediction(entry, data, chosen: LayerInput, probabilities: np.ndarray) -> None:
+    """The input as the model sees it, its prediction (right or wrong, and whether the model trained on
+    it), and the softmax output as bars."""
+    predicted, truth = int(probabilities.argmax()), chosen.truth
+    st.header("Input and prediction")
+    shown, bars = st.columns([1, 3])
+    shown.image(upscale(to_uint8(chosen.image), 6), caption=chosen.caption, output_format="PNG",
+                alt=f"The input followed through the network: {chosen.caption}, 28x28 greyscale pixels")
+    verdict = "" if truth is None else (" :green[:material/check_circle: correct]" if predicted == truth else
+                                        f" :red[:material/cancel: wrong] (true: {CLASSES[truth].name})")
+    shown.markdown(f"**Prediction: {CLASSES[predicted].name} {probabilities[predicted]:.0%}**{verdict}")
+    if seen := seen_note(entry.card, data, chosen.position, entry.name):
+        shown.caption(f":material/warning: {seen}")
+    bars.plotly_chart(shared_figure(probability_bars, probabilities, "Softmax output: probability per class",
+                                    highlight=truth), key="softmax_bars")
 
 
 def network_at_a_glance(model, image: np.ndarray, outputs: dict, probabilities: np.ndarray) -> None:

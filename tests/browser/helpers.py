@@ -2,6 +2,7 @@
 
 import os
 import re
+import time
 import urllib.request
 from pathlib import Path
 
@@ -36,9 +37,24 @@ def wait_for_app(page, timeout: float = TIMEOUT_MS) -> None:
     page.wait_for_selector(APP_IDLE, timeout=timeout)
 
 
+KERAS_LOADING = re.compile("^Loading TensorFlow for ")  # kmnist.ui.keras_state.wait_for_keras' progress
+
+
+def wait_for_keras_views(page, timeout: float = TIMEOUT_MS) -> None:
+    """A page that needs Keras, opened before the server had imported it, shows the import's progress and
+    fills in by itself: wait until it has (at once on any other page)."""
+    loading, deadline = page.get_by_text(KERAS_LOADING), time.monotonic() + timeout / 1000
+    while loading.count():
+        assert time.monotonic() < deadline, "the page did not fill in after loading TensorFlow"
+        page.wait_for_timeout(250)
+    wait_for_app(page, timeout)
+
+
 def open_page(page, server, path: str = "") -> None:
+    """Go to /path and wait until the page is complete (its script finished, filled in if it needed Keras)."""
     page.goto(f"{server['url']}/{path}")
     wait_for_app(page)
+    wait_for_keras_views(page)
 
 
 def assert_no_errors(page) -> None:
