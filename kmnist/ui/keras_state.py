@@ -58,7 +58,7 @@ def _import_when_idle(importer=importlib.import_module) -> None:
         with _runs_lock:
             idle = not _runs["active"] and time.monotonic() - _runs["ended"] >= IDLE_SECONDS
         if idle:
-            importer("keras")
+            _import_keras(importer)
             return
         time.sleep(0.05)
 
@@ -85,25 +85,30 @@ def keras_imported() -> bool:
     return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
 
 
-_now = {"started": None, "error": None}  # when import_keras_now began its import, and how it failed
-_now_lock = threading.Lock()
+_import = {"started": None, "error": None}  # when the server's import of Keras began, and how it failed
+_import_lock = threading.Lock()
 
 
-def _import_now() -> None:
+def _import_keras(importer=importlib.import_module) -> None:
+    """Import Keras in this thread (in a pause, or at once for a page that needs it), noting when the
+    import began and, if it fails, why: a page waiting for it shows both."""
+    with _import_lock:
+        if _import["started"] is None:
+            _import["started"] = time.monotonic()
     try:
-        importlib.import_module("keras")
+        importer("keras")
     except Exception as error:  # a broken installation: the page that waits says so
-        _now["error"] = f"{type(error).__name__}: {error}"
+        _import["error"] = f"{type(error).__name__}: {error}"
 
 
 def import_keras_now() -> float:
-    """Import Keras in a thread at once, without waiting for a pause (once per server; an import already
-    under way simply finishes first); returns when this began (time.monotonic())."""
-    with _now_lock:
-        if _now["started"] is None:
-            _now["started"] = time.monotonic()
-            threading.Thread(target=_import_now, name="kmnist-import-keras-now", daemon=True).start()
-        return _now["started"]
+    """Import Keras in a thread at once, without waiting for a pause, unless an import has begun (in a
+    pause, or for another page); returns when the import began (time.monotonic())."""
+    with _import_lock:
+        if _import["started"] is None:
+            _import["started"] = time.monotonic()
+            threading.Thread(target=_import_keras, name="kmnist-import-keras-now", daemon=True).start()
+        return _import["started"]
 
 
 TYPICAL_IMPORT_SECONDS = 8.0  # what the progress bar counts towards: 5-7 s on a quiet 2-core server
@@ -120,9 +125,9 @@ def wait_for_keras(what: str) -> None:
 def _keras_progress(what: str, started: float) -> None:
     if keras_imported():
         st.rerun()
-    if _now["error"] is not None:
-        st.error(f"**TensorFlow could not be loaded**, so {what} cannot be shown: {_now['error']}. Reinstall "
-                 "the requirements (the README's first command) and restart the app.")
+    if _import["error"] is not None:
+        st.error(f"**TensorFlow could not be loaded**, so {what} cannot be shown: {_import['error']}. "
+                 "Reinstall the requirements (the README's first command) and restart the app.")
         return
     elapsed = time.monotonic() - started
     st.progress(min(0.95, elapsed / TYPICAL_IMPORT_SECONDS),
