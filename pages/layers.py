@@ -13,10 +13,23 @@ from kmnist.ui import keys
 from kmnist.ui.figures import shared_figure
 from kmnist.ui.keras_state import keras_imported, wait_for_keras
 from kmnist.ui.layer_input import choose_input
-from kmnist.ui.layers_view import convolution_worked_out, input_and_prediction, network_at_a_glance
+from kmnist.ui.layers_view import (
+    DENSE,
+    FEATURE_MAPS,
+    FILTERS,
+    GRAD_CAM,
+    VIEW_KEY,
+    VIEW_WIDGETS,
+    VIEWS,
+    WORKED,
+    convolution_worked_out,
+    input_and_prediction,
+    network_at_a_glance,
+)
 from kmnist.ui.model_card import model_card
 from kmnist.ui.navigation import LAYERS, page_header
 from kmnist.ui.resources import get_classifier, get_data, get_model, model_picker, provenance_note
+from kmnist.ui.sections import open_section
 
 page_header(LAYERS)
 st.markdown(
@@ -70,96 +83,111 @@ st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,  # every 
 st.caption(f"{len(table)} layers, {model.count_params():,} parameters in all. Output shape: height × width × "
            "maps for image-like layers, units for vectors.")
 
-# -- Filters ----------------------------------------------------------------------------------------------
+# -- One section at a time (tabs): only the open one is computed and drawn ----------------------------
 FULL, HALF = 1000, 490  # about the pixels a full-width and a half-width chart get at 1400 px: grids fit them
-st.header("Conv filters")
 convs = [layer.name for layer in spatial if layer.type == "Conv2D"]
-filters_of = st.selectbox("Conv layer", convs, key="filters_layer",
-                          help="Deeper filters see many input maps; each tile shows the one it weighs most.")
-views, strongest_input = probes.filter_views(model, filters_of)
-kernels = views.transpose(1, 2, 0)  # (k, k, filters)
-reads = worked_inspect.conv_layer(model, filters_of)
-title = (f"{filters_of}: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]} "
-         "(red: positive weight, blue: negative)")
-grid = grids_inspect.feature_grid(kernels, columns=16, normalize="none")
-channels = grids_inspect.grid_channels(kernels.shape, 16)
-st.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid, channels,
-                              title, colorscale="RdBu_r", zmid=0.0, fit=(grid.shape, FULL)),
-                key="filters_grid")
-if reads.input is None:
-    st.caption(f"`{filters_of}` reads the pixels themselves, so each filter is a small edge or stroke "
-               "detector: red weights want ink, blue weights want background.")
-else:
-    st.caption(f"`{filters_of}` reads the {reads.kernel.shape[2]} maps of `{reads.input}`, not pixels: each "
-               "tile is a filter's weights on the one input map it weighs most (sum of |weights|), so its "
-               "red cells want that earlier pattern, its blue cells want it absent.")
 
-# -- Feature maps -----------------------------------------------------------------------------------------
-st.header("Feature maps")
-st.markdown("Each small square is one map: bright where its filter found its pattern in *this* input. "
-            "Maps get smaller and more abstract with depth; each is stretched to its own range. Conv "
-            "layers are shown after their ReLU, so a map is zero wherever its pattern is absent.")
-for start in range(0, len(spatial), 2):
-    for column, layer in zip(st.columns(2), spatial[start:start + 2], strict=False):
-        maps = outputs[layer.output]
-        title = f"{layer.caption}: {maps.shape[2]} maps of {maps.shape[0]}×{maps.shape[1]}"
-        grid = grids_inspect.feature_grid(maps, 8)
-        column.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid,
-                                          grids_inspect.grid_channels(maps.shape, 8), title,
-                                          fit=(grid.shape, HALF)), key=f"maps_{layer.name}")
 
-# -- One convolution, worked out --------------------------------------------------------------------------
-st.header("One convolution, worked out")
-convolution_worked_out(model, image, outputs, convs)
+def feature_maps() -> None:
+    """The maps of every conv and pooling layer for this input, two by two."""
+    st.markdown("Each small square is one map: bright where its filter found its pattern in *this* input. "
+                "Maps get smaller and more abstract with depth; each is stretched to its own range. Conv "
+                "layers are shown after their ReLU, so a map is zero wherever its pattern is absent.")
+    for start in range(0, len(spatial), 2):
+        for column, layer in zip(st.columns(2), spatial[start:start + 2], strict=False):
+            maps = outputs[layer.output]
+            title = f"{layer.caption}: {maps.shape[2]} maps of {maps.shape[0]}×{maps.shape[1]}"
+            grid = grids_inspect.feature_grid(maps, 8)
+            column.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid,
+                                              grids_inspect.grid_channels(maps.shape, 8), title,
+                                              fit=(grid.shape, HALF)), key=f"maps_{layer.name}")
 
-# -- Dense ------------------------------------------------------------------------------------------------
-st.header("Dense layers and softmax")
-dense = layers_net.dense_layers(model)
-for layer in dense:
-    values = outputs[layer.output]
-    title = f"{layer.caption}: {int((values > 0).sum())} of {len(values)} units active"
-    st.plotly_chart(shared_figure(layers_charts.activation_bars, values, title), key=f"dense_{layer.name}")
-st.caption("Flatten feeds every value of the last maps to the dense units; their activations feed the "
-           "softmax above. Dropout is off here, as always when a trained model predicts.")
 
-# -- Grad-CAM ---------------------------------------------------------------------------------------------
-st.header("Where did it look? (Grad-CAM)")
-st.markdown("**Grad-CAM** weighs each map of a conv layer (by default the last) by how much it raises a "
-            "class's score (its gradient) and adds them up: the warmer the tint, from dark red through red "
-            "to yellow, the more evidence *for* that class lies there; where the input keeps its grey, none.")
-options = [None, *range(len(CLASSES))]
-explain, weigh = st.columns(2)
-choice = explain.selectbox("Explain class", options, key="cam_class",
-                           format_func=lambda c: f"the predicted class ({best.label})" if c is None
-                           else CLASSES[c].label)
-cam_layers = gradcam.grad_cam_layers(model)
-cam_layer = weigh.selectbox("Conv layer weighed", cam_layers, index=len(cam_layers) - 1, key="cam_layer")
-cam_side = outputs[cam_layers[-1]].shape
-weigh.caption(f"The last conv layer's maps are only {cam_side[0]}×{cam_side[1]} (each conv trims a border, "
-              "each pooling halves them), so its Grad-CAM is coarse; an earlier layer gives a finer map that "
-              "knows less about the class.")
-cam = gradcam.grad_cam_details(model, image, choice, cam_layer)
-label = CLASSES[cam.class_index].label
-left, middle, right = st.columns([1, 1, 2])
-left.image(upscale(gradcam.overlay(image, cam.heatmap), 6), output_format="PNG",
-           alt=f"The input image tinted by Grad-CAM of {cam.layer}: red to yellow where it is evidence for "
-               f"{label}",
-           caption=f"Grad-CAM for {label} on the input: tinted red to yellow where the evidence lies")
-middle.plotly_chart(shared_figure(layers_charts.grad_cam_heatmap, cam.heatmap, "heatmap alone", height=260),
-                    key="cam_heatmap")
-middle.caption(f"The heatmap alone (28×28): black for no evidence for {label}, through red, to yellow for "
-               "the most, as the bar beside it shows.")
-right.markdown(f"Class **{label}**: probability {cam.probability:.1%}.  \n"
-               f"Layer weighed: `{cam.layer}`.")
-if cam.method == "saliency":
-    right.info("Grad-CAM found no positive evidence for this class anywhere, so this is a saliency map "
-               "instead: how strongly each input pixel would change the class score.")
-elif cam.heatmap.max() == 0:
-    right.info("Nothing in the image pushes this class up.")
-else:
-    cell = 28 / outputs[cam.layer].shape[0]
-    right.caption(f"Heat on empty paper: each cell of `{cam.layer}`'s maps, stretched here to 28×28, "
-                  f"tints a patch about {cell:.1f} pixels wide and sees a wider patch of the input still, so "
-                  "the heat spreads over regions, past the strokes. It can also be real evidence: blank "
-                  "paper where other kana have ink tells them apart, so the model may use the absence of ink "
-                  "there.")
+def conv_filters() -> None:
+    """The learnt filters of a chosen conv layer."""
+    filters_of = st.selectbox("Conv layer", convs, key="filters_layer", help="Deeper filters see many input "
+                              "maps; each tile shows the one it weighs most.")
+    views, strongest_input = probes.filter_views(model, filters_of)
+    kernels = views.transpose(1, 2, 0)  # (k, k, filters)
+    reads = worked_inspect.conv_layer(model, filters_of)
+    title = (f"{filters_of}: {kernels.shape[2]} filters of {kernels.shape[0]}×{kernels.shape[1]} "
+             "(red: positive weight, blue: negative)")
+    grid = grids_inspect.feature_grid(kernels, columns=16, normalize="none")
+    channels = grids_inspect.grid_channels(kernels.shape, 16)
+    st.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid, channels,
+                                  title, colorscale="RdBu_r", zmid=0.0, fit=(grid.shape, FULL)),
+                    key="filters_grid")
+    if reads.input is None:
+        st.caption(f"`{filters_of}` reads the pixels themselves, so each filter is a small edge or stroke "
+                   "detector: red weights want ink, blue weights want background.")
+    else:
+        st.caption(f"`{filters_of}` reads the {reads.kernel.shape[2]} maps of `{reads.input}`, not pixels: "
+                   "each tile is a filter's weights on the one input map it weighs most (sum of |weights|), "
+                   "so its red cells want that earlier pattern, its blue cells want it absent.")
+
+
+def worked_convolution() -> None:
+    """One output value of a conv layer, computed product by product."""
+    convolution_worked_out(model, image, outputs, convs)
+
+
+def dense_layers() -> None:
+    """The activations of the dense layers' units."""
+    for layer in layers_net.dense_layers(model):
+        values = outputs[layer.output]
+        title = f"{layer.caption}: {int((values > 0).sum())} of {len(values)} units active"
+        st.plotly_chart(shared_figure(layers_charts.activation_bars, values, title),
+                        key=f"dense_{layer.name}")
+    st.caption("Flatten feeds every value of the last maps to the dense units; their activations feed the "
+               "softmax above. Dropout is off here, as always when a trained model predicts.")
+
+
+def grad_cam() -> None:
+    """Where the evidence for a class lies in the input (Grad-CAM)."""
+    st.markdown("**Grad-CAM** weighs each map of a conv layer (by default the last) by how much it raises "
+                "a class's score (its gradient) and adds them up: the warmer the tint, from dark red through "
+                "red to yellow, the more evidence *for* that class lies there; where the input keeps its "
+                "grey, none.")
+    options = [None, *range(len(CLASSES))]
+    explain, weigh = st.columns(2)
+    choice = explain.selectbox("Explain class", options, key="cam_class",
+                               format_func=lambda c: f"the predicted class ({best.label})" if c is None
+                               else CLASSES[c].label)
+    cam_layers = gradcam.grad_cam_layers(model)
+    last = 0 if "cam_layer" in st.session_state else len(cam_layers) - 1  # kept: no default of its own
+    cam_layer = weigh.selectbox("Conv layer weighed", cam_layers, index=last, key="cam_layer")
+    cam_side = outputs[cam_layers[-1]].shape
+    weigh.caption(f"The last conv layer's maps are only {cam_side[0]}×{cam_side[1]} (each conv trims a "
+                  "border, each pooling halves them), so its Grad-CAM is coarse; an earlier layer gives a "
+                  "finer map that knows less about the class.")
+    cam = gradcam.grad_cam_details(model, image, choice, cam_layer)
+    label = CLASSES[cam.class_index].label
+    left, middle, right = st.columns([1, 1, 2])
+    left.image(upscale(gradcam.overlay(image, cam.heatmap), 6), output_format="PNG",
+               alt=f"The input image tinted by Grad-CAM of {cam.layer}: red to yellow where it is evidence "
+                   f"for {label}",
+               caption=f"Grad-CAM for {label} on the input: tinted red to yellow where the evidence lies")
+    middle.plotly_chart(shared_figure(layers_charts.grad_cam_heatmap, cam.heatmap, "heatmap alone",
+                                      height=260), key="cam_heatmap")
+    middle.caption(f"The heatmap alone (28×28): black for no evidence for {label}, through red, to yellow "
+                   "for the most, as the bar beside it shows.")
+    right.markdown(f"Class **{label}**: probability {cam.probability:.1%}.  \n"
+                   f"Layer weighed: `{cam.layer}`.")
+    if cam.method == "saliency":
+        right.info("Grad-CAM found no positive evidence for this class anywhere, so this is a saliency map "
+                   "instead: how strongly each input pixel would change the class score.")
+    elif cam.heatmap.max() == 0:
+        right.info("Nothing in the image pushes this class up.")
+    else:
+        cell = 28 / outputs[cam.layer].shape[0]
+        right.caption(f"Heat on empty paper: each cell of `{cam.layer}`'s maps, stretched here to 28×28, "
+                      f"tints a patch about {cell:.1f} pixels wide and sees a wider patch of the input "
+                      "still, so the heat spreads over regions, past the strokes. It can also be real "
+                      "evidence: blank paper where other kana have ink tells them apart, so the model may "
+                      "use the absence of ink there.")
+
+SECTIONS = {FEATURE_MAPS: feature_maps, FILTERS: conv_filters, WORKED: worked_convolution,
+            DENSE: dense_layers, GRAD_CAM: grad_cam}
+view, section = open_section(list(VIEWS), VIEW_KEY, keep=VIEW_WIDGETS)
+with section:
+    SECTIONS[view]()

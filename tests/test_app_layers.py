@@ -15,6 +15,7 @@ from kmnist.data.pixels import to_float
 from kmnist.inspect import gradcam, probes
 from kmnist.registry import store
 from kmnist.ui import keys
+from kmnist.ui.layers_view import DENSE, FEATURE_MAPS, FILTERS, GRAD_CAM, VIEW_KEY, VIEWS, WORKED
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "layers.py")
 
@@ -46,39 +47,67 @@ def chart_keys(at) -> list[str]:
     return [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
 
 
+def show(at, view: str):
+    """Open the section (tab) `view`, as a click on its tab does."""
+    at.session_state[VIEW_KEY] = view
+    return at.run()
+
 
 def test_renders_every_section(page):
     assert not page.exception
     intro = page.markdown[0].value
     for concept in ("Conv2D", "pooling", "Flatten", "dense", "dropout", "softmax"):
         assert concept in intro
-    assert [h.value for h in page.header] == [
-        "Input and prediction", "The network at a glance", "Architecture", "Conv filters", "Feature maps",
-        "One convolution, worked out", "Dense layers and softmax", "Where did it look? (Grad-CAM)"]
+    headers = ["Input and prediction", "The network at a glance", "Architecture"]
+    assert [h.value for h in page.header] == headers
+    assert [t.label for t in page.tabs] == list(VIEWS)
     assert re.match(r"\*\*Prediction: \S \(\w+\) \d+%\*\*", prediction(page))
     assert any("NOT the official" in c.value for c in page.caption)  # data provenance shown
     table = page.dataframe[0].value
     assert {"layer", "type", "output_shape", "parameters", "what it does"} <= set(table.columns)
     assert "Conv2D" in set(table["type"]) and "Dense" in set(table["type"])
     shown = chart_keys(page)
-    assert {"softmax_bars", "overview", "overview_big", "filters_grid", "conv_input", "conv_map",
-            "dense_dense"} <= set(shown)
-    assert [k for k in shown if k.startswith("maps_")] == [
-        "maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
+    assert {"softmax_bars", "overview", "overview_big"} <= set(shown)
     softmax = chart(page, "softmax_bars")["data"][0]
     assert softmax["x"] == [k.label for k in CLASSES]
     assert sum(softmax["y"]) == pytest.approx(1.0, abs=1e-4)
-    assert len(page.get("image")) == 2 and "cam_heatmap" in shown  # the input, Grad-CAM's overlay and heatmap
+    # One section at a time, the feature maps first: a second visit draws its charts, not every section's.
+    grids = ["maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
+    sections = {FEATURE_MAPS: grids, FILTERS: ["filters_grid"], DENSE: ["dense_dense"],
+                WORKED: ["conv_input", "conv_map", "conv_grids"], GRAD_CAM: ["cam_heatmap"]}
+    for view, charts in sections.items():
+        if view != FEATURE_MAPS:
+            show(page, view)
+        assert not page.exception
+        own = [k for k in chart_keys(page) if k not in ("softmax_bars", "overview", "overview_big")
+               and not k.startswith(("overview_filter_", "overview_pooled"))]
+        assert own == charts, view
+    assert len(page.get("image")) == 2  # the input and Grad-CAM's overlay
+
+
+def test_a_sections_choices_are_kept_while_another_is_open(page):
+    show(page, FILTERS).selectbox(key="filters_layer").set_value("conv3").run()
+    show(page, GRAD_CAM).selectbox(key="cam_layer").set_value("conv2").run()
+    page.selectbox(key="cam_class").set_value(4).run()
+    show(page, FEATURE_MAPS)
+    show(page, FILTERS)
+    assert page.selectbox(key="filters_layer").value == "conv3"
+    assert "conv3: " in chart(page, "filters_grid")["layout"]["title"]["text"]
+    show(page, GRAD_CAM)
+    assert (page.selectbox(key="cam_layer").value, page.selectbox(key="cam_class").value) == ("conv2", 4)
+    assert not page.exception and not page.warning  # no "default value and Session State" warning
 
 
 def test_changing_the_image_changes_maps_and_prediction(page):
     grids = ["maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
-    before = {key: chart(page, key) for key in ["softmax_bars", "filters_grid", "overview", *grids]}
-    page.selectbox(key="layers_class").set_value(CLASSES[3]).run()
+    before = {key: chart(page, key) for key in ["softmax_bars", "overview", *grids]}
+    filters = chart(show(page, FILTERS), "filters_grid")
+    show(page, FEATURE_MAPS).selectbox(key="layers_class").set_value(CLASSES[3]).run()
     assert not page.exception
     after = {key: chart(page, key) for key in before}
     assert after["softmax_bars"] != before["softmax_bars"]
-    assert after["filters_grid"] == before["filters_grid"]  # the filters belong to the model, not the image
+    assert chart(show(page, FILTERS), "filters_grid") == filters  # the model's filters, not the image's
+    show(page, FEATURE_MAPS)
     assert after["overview"] != before["overview"]
     assert all(after[key] != before[key] for key in grids)  # every feature-map grid
     assert "(true: つ" in prediction(page) or "correct" in prediction(page)
@@ -91,18 +120,22 @@ def test_changing_the_image_changes_maps_and_prediction(page):
 def test_every_figure_follows_the_model(page):
     """Figures are built once and shared (kmnist.ui.figures): another model's are its own, and coming back
     to the first model gives its figures again."""
-    shown = ["softmax_bars", "overview", "filters_grid", "maps_conv1", "conv_grids", "dense_dense"]
-    picker = page.selectbox(key=keys.LAYERS_MODEL)
-    assert len(picker.options) >= 2
-    first = {key: chart(page, key) for key in shown}
-    picker.select_index(1).run()
+    shown = {FEATURE_MAPS: ["softmax_bars", "overview", "maps_conv1"], FILTERS: ["filters_grid"],
+             WORKED: ["conv_grids"], DENSE: ["dense_dense"]}
+
+    def charts():
+        return {key: chart(show(page, view), key) for view, keys_ in shown.items() for key in keys_}
+
+    assert len(page.selectbox(key=keys.LAYERS_MODEL).options) >= 2
+    first = charts()
+    page.selectbox(key=keys.LAYERS_MODEL).select_index(1).run()
     assert not page.exception
-    assert all(chart(page, key) != first[key] for key in shown)
+    assert all(now != first[key] for key, now in charts().items())
     page.selectbox(key=keys.LAYERS_MODEL).select_index(0).run()
-    assert {key: chart(page, key) for key in shown} == first
+    assert charts() == first
 
 def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
-    filters = chart(page, "filters_grid")
+    filters = chart(show(page, FILTERS), "filters_grid")
     layers = page.selectbox(key="filters_layer").options
     assert len(layers) == 4  # studio: conv1, conv2, conv3, conv4
     assert any("`conv1` reads the pixels themselves" in c.value for c in page.caption)
@@ -111,7 +144,7 @@ def test_filters_layer_and_grad_cam_class(page, models_copy, kmnist_data):
     assert "64 filters" in chart(page, "filters_grid")["layout"]["title"]["text"]
     assert any("`conv4` reads the 64 maps of `conv3`" in c.value for c in page.caption)
     assert not any("reads the pixels" in c.value for c in page.caption)  # the caption is the layer's own
-    cam = page.get("image")[1].proto.imgs[0]
+    cam = show(page, GRAD_CAM).get("image")[1].proto.imgs[0]
     predicted = next(k for k in CLASSES if prediction(page).startswith(f"**Prediction: {k.char} "))
     # A class other than the predicted one whose Grad-CAM shows something else: the page must redraw it.
     model = store.load_model(models_copy / "studio-max.keras")
@@ -186,7 +219,7 @@ def test_a_click_carries_the_map_or_cell_it_hit():
 
 # -- One convolution, worked out ---------------------------------------------------------------------------
 
-WORKED = re.compile(r"→ \*\*(-?[\d.]+)\*\*, the value at \((\d+), (\d+)\) of map (\d+)")
+WORKED_VALUE = re.compile(r"→ \*\*(-?[\d.]+)\*\*, the value at \((\d+), (\d+)\) of map (\d+)")
 
 
 def check_random_convolutions(at, image, model, count: int, seed: int) -> None:
@@ -194,6 +227,7 @@ def check_random_convolutions(at, image, model, count: int, seed: int) -> None:
     against the layer's own output computed here."""
     outputs = probes.layer_outputs(model, image)
     rng = np.random.default_rng(seed)
+    show(at, WORKED)
     layers = at.selectbox(key="conv_layer").options
     trials = []
     for trial in range(count):
@@ -212,7 +246,7 @@ def check_random_convolutions(at, image, model, count: int, seed: int) -> None:
         at.number_input(key="conv_col").set_value(col)
         at.run()
         assert not at.exception
-        worked = next(WORKED.search(m.value) for m in at.markdown if WORKED.search(m.value))
+        worked = next(WORKED_VALUE.search(m.value) for m in at.markdown if WORKED_VALUE.search(m.value))
         assert tuple(int(v) for v in worked.groups()[1:]) == (row, col, f)
         assert float(worked.group(1)) == pytest.approx(float(outputs[layer][row, col, f]), abs=1e-5), (
             layer, row, col, f)
@@ -240,7 +274,7 @@ def test_the_worked_convolution_matches_the_layer_on_a_drawing(models_copy, kmni
 
 
 def test_grad_cam_offers_a_finer_earlier_layer(page):
-    layers = page.selectbox(key="cam_layer").options
+    layers = show(page, GRAD_CAM).selectbox(key="cam_layer").options
     assert layers == ["conv1", "conv2", "conv3", "conv4"] and page.selectbox(key="cam_layer").value == "conv4"
     assert any("only 8×8" in c.value for c in page.caption)
     coarse = chart(page, "cam_heatmap")["data"][0]["z"]
@@ -273,7 +307,7 @@ def test_a_right_answer_on_an_image_the_model_trained_on_is_flagged(models_copy,
 
 
 def test_the_worked_convolution_names_the_shown_layer_and_shares_a_colour_scale_per_kind(page):
-    page.selectbox(key="conv_layer").set_value("conv3").run()
+    show(page, WORKED).selectbox(key="conv_layer").set_value("conv3").run()
     assert not page.exception
     # conv3 reads dropout1, the identity at inference: its input is named after pool1, the layer shown
     sentence = next(m.value for m in page.markdown if "The largest, " in m.value)
@@ -306,7 +340,7 @@ def test_the_layer_table_shows_every_layer_name_in_full(page):
 
 
 def test_grad_cam_is_drawn_in_the_colours_its_text_names_and_explains_heat_off_the_strokes(page):
-    words = next(m.value for m in page.markdown if m.value.startswith("**Grad-CAM**"))
+    words = next(m.value for m in show(page, GRAD_CAM).markdown if m.value.startswith("**Grad-CAM**"))
     assert "red" in words and "yellow" in words and "grey" in words
     heat = chart(page, "cam_heatmap")["data"][0]
     assert heat["colorscale"] == [[stop, f"rgb{rgb}"] for stop, rgb in gradcam.HEAT]  # black, red, yellow

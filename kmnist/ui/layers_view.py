@@ -24,6 +24,14 @@ from kmnist.ui.clicks import new_click
 from kmnist.ui.figures import shared_figure
 from kmnist.ui.layer_input import LayerInput, seen_note
 
+# The sections below the overview, one open at a time (kmnist.ui.sections), and their widgets' keys.
+FEATURE_MAPS, FILTERS, WORKED, DENSE, GRAD_CAM = VIEWS = (
+    "Feature maps", "Conv filters", "One convolution, worked out", "Dense layers and softmax",
+    "Where did it look? (Grad-CAM)")
+VIEW_KEY = "layers_view"
+VIEW_WIDGETS = ("filters_layer", "conv_layer", "conv_filter", "conv_row", "conv_col", "cam_class",
+                "cam_layer")
+
 
 def input_and_prediction(entry, data, chosen: LayerInput, probabilities: np.ndarray) -> None:
     """The input as the model sees it, its prediction (right or wrong, and whether the model trained on

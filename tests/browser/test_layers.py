@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from kmnist.ui.layers_view import WORKED
 from tests.browser.helpers import assert_no_errors, open_page, save_screenshot, wait_for_app
 
 # Where point `index` of trace `trace` lies on the page, and the customdata it carries (plotly's own axes).
@@ -50,7 +51,8 @@ def test_overview_click_enlarges_a_map_and_the_convolution_follows_the_position(
     assert page.locator("[class*='st-key-overview_filter_'] .js-plotly-plot").count() == 4
     assert page.locator(".st-key-overview_layer input").input_value() == "conv3"  # the chooser follows
 
-    # The worked convolution: step the column, then click a corner of the output map.
+    # The worked convolution, in its own tab: step the column, then click a corner of the output map.
+    page.get_by_role("tab", name=WORKED).click()
     column = page.locator(".st-key-conv_col input")
     column.scroll_into_view_if_needed()
     row = int(page.locator(".st-key-conv_row input").input_value())

@@ -38,7 +38,7 @@ PAGES = {
                                                ".st-key-compare_curves .js-plotly-plot",
                                                ".st-key-results-confusion .js-plotly-plot"]),
     "layers": (heading(LAYERS), [("combobox", "Model"), ("radiogroup", "Input"),
-                                      ("heading", "Feature maps"),
+                                      ("tab", "Feature maps"),
                                       "[class*='st-key-maps_'] .js-plotly-plot"]),
     "sketch": (heading(SKETCH), [".st-key-sketch_where",
                                 "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"]),
