@@ -195,3 +195,9 @@ def wait_until(condition, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def open_tab(at, key: str, label: str):
+    """AppTest: open the section (tab) `label` of a page's tabs keyed `key`, as a click on it does."""
+    at.session_state[key] = label
+    return at.run()

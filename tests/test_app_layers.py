@@ -16,6 +16,7 @@ from kmnist.inspect import gradcam, probes
 from kmnist.registry import store
 from kmnist.ui import keys
 from kmnist.ui.layers_view import DENSE, FEATURE_MAPS, FILTERS, GRAD_CAM, VIEW_KEY, VIEWS, WORKED
+from tests.conftest import open_tab
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "layers.py")
 
@@ -48,9 +49,7 @@ def chart_keys(at) -> list[str]:
 
 
 def show(at, view: str):
-    """Open the section (tab) `view`, as a click on its tab does."""
-    at.session_state[VIEW_KEY] = view
-    return at.run()
+    return open_tab(at, VIEW_KEY, view)
 
 
 def test_renders_every_section(page):

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from kmnist.charts.style import CLASS_NAMES
 from kmnist.jobs import ledger as jobs
 from kmnist.jobs import snapshots
+from kmnist.ui.pooling_state import PAIR, VIEW_KEY
+from tests.conftest import open_tab
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "pooling.py")
 
@@ -75,6 +77,8 @@ def test_a_new_channel_brings_its_own_telling_window_and_the_table_names_real_ro
 
 def test_the_shipped_pair_is_compared(page):
     """Through the Compare runs page's view: the pair differs in pooling alone, results side by side."""
+    assert len(page.get("plotly_chart")) == 3  # part 1 open first: its three maps alone
+    open_tab(page, VIEW_KEY, PAIR)
     assert page.selectbox(key="pair").value[0].name == "studio-max"
     assert table(page, "setting").values.tolist() == [["pooling", "max", "avg"]]
     shared = next(c.value for c in page.caption if c.value.startswith("Shared by all:"))
@@ -88,8 +92,8 @@ def test_the_shipped_pair_is_compared(page):
     verdict = next(m.value for m in page.markdown if "test accuracy" in m.value and "pooling" in m.value)
     assert verdict.endswith(("pooling made no difference that shows on these test images.",
                              "a gap that comes from pooling and training noise."))
-    # 3 maps, the curves, the per-class bars, 2 feature grids
-    assert len(page.get("plotly_chart")) == 3 + 1 + 1 + 2
+    # the curves, the per-class bars, 2 feature grids
+    assert len(page.get("plotly_chart")) == 1 + 1 + 2
 
 
 def test_the_three_maps_are_as_tall_as_their_square_maps_need_without_empty_bands(page):
@@ -112,7 +116,7 @@ def test_a_pair_whose_accuracies_read_the_same_is_called_equal_not_a_gap(models_
         card = json.loads(path.read_text())
         card["test"]["accuracy"] = accuracy
         path.write_text(json.dumps(card))
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at = open_tab(AppTest.from_file(PAGE, default_timeout=120).run(), VIEW_KEY, PAIR)
     assert not at.exception
     assert list(table(at, "test accuracy")["test accuracy"]) == ["95.04%", "95.04%"]
     words = [m.value for m in at.markdown] + [c.value for c in at.caption]
@@ -131,6 +135,7 @@ def test_no_models_says_how_to_get_them(models_copy, kmnist_data):
 
 
 def test_retraining_a_pair_adds_a_comparable_pair(page, models_copy):
+    open_tab(page, VIEW_KEY, PAIR)
     page.text_input(key="pair_prefix").set_value("bad name!")
     page.button(key="pair_start").click().run()
     assert "is not allowed" in page.error[0].value

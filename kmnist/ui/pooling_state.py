@@ -13,6 +13,10 @@ from kmnist.registry.store import ModelEntry
 # Session-state keys of the page's widgets (Streamlit keeps a widget's value under its key).
 CHANNEL, ROW, COL = "channel", "window_row", "window_col"
 FOLLOWS = "window_follows"  # set when the channel changes: the window then jumps to its telling one
+# The page's two parts, one open at a time (kmnist.ui.sections), and the widgets in them.
+ARITHMETIC, PAIR = "1 · One feature map, pooled two ways", "2 · Two models that differ only in pooling"
+VIEW_KEY = "pooling_view"
+VIEW_WIDGETS = (CHANNEL, ROW, COL, "pair")
 
 
 def first_model(usable: Sequence[ModelEntry], pairs: Sequence[tuple]) -> ModelEntry:

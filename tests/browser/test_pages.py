@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
+from kmnist.ui.pooling_state import PAIR
 from tests.browser import accessibility
 from tests.browser.drawing import draw, pad, pad_canvas, wait_until_pad_ready
 from tests.browser.helpers import (
@@ -45,7 +46,7 @@ PAGES = {
     "pooling": (heading(POOLING), [
         ".st-key-window_row",
         ("button", "Jump to the window where max and average differ most"),
-        ".st-key-pair_curves .js-plotly-plot", "[data-testid='stDataFrame']"]),
+        ".st-key-avg_map .js-plotly-plot", "[data-testid='stDataFrame']", ("tab", PAIR)]),
 }
 
 
