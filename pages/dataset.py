@@ -12,11 +12,14 @@ from kmnist.data.files import ATTRIBUTION, data_key
 from kmnist.data.pixels import upscale
 from kmnist.pictures import compose as pictures
 from kmnist.pictures.sprites import sprite_key
+from kmnist.registry import store
 from kmnist.ui import map_tasks, maps
+from kmnist.ui.dataset_sections import EXAMPLES, GALLERY, MAP_MODEL, MAPS, STATISTICS, VIEW_KEY, VIEW_WIDGETS
 from kmnist.ui.figures import frozen, shared_figure, shared_picture
 from kmnist.ui.map_hover.component import SPRITES, map_hover
 from kmnist.ui.navigation import DATASET, page_header
 from kmnist.ui.resources import get_data, model_picker, model_stamps, provenance_note
+from kmnist.ui.sections import open_section
 
 COLUMNS, ROWS = 8, 6
 PER_PAGE = COLUMNS * ROWS
@@ -56,7 +59,6 @@ images, labels = data.split(split)
 
 @st.fragment
 def gallery() -> None:
-    st.header("Gallery")
     chosen = st.multiselect("Classes", [k.index for k in CLASSES], default=[k.index for k in CLASSES],
                             format_func=lambda c: CLASSES[c].label, key="gallery_classes",
                             on_change=reset_page)
@@ -91,7 +93,6 @@ def gallery() -> None:
 
 @st.fragment
 def statistics() -> None:
-    st.header("Class balance and pixels")
     st.markdown("A balanced data set has as many images of every class, so accuracy is not skewed "
                 "towards frequent classes. KMNIST is balanced by design.")
     numbers = {name: cached_statistics(*data.split(name), data_key(data, name)) for name in ("train", "test")}
@@ -109,7 +110,8 @@ def statistics() -> None:
 
     st.subheader(f"Pixel intensities ({split})")
     left, right = st.columns(2)
-    skip = left.toggle("Leave out the black background (value 0)", value=True, key="skip_background")
+    skip = left.toggle("Leave out the black background (value 0)", key="skip_background",
+                       value="skip_background" not in st.session_state)  # on at first, then as kept
     log_y = right.toggle("Logarithmic count axis", value=False, key="log_counts")
     hist_counts, edges = numbers[split].intensity_histogram(bins=32, skip_background=skip)
     st.plotly_chart(shared_figure(dataset.intensity_histogram_figure, hist_counts, edges, log_y=log_y),
@@ -143,9 +145,38 @@ def draw_map(chosen: explore.Map2D, key: tuple, method: str, size: int | None, t
                     on_select=partial(remember_selection, chart_key, map_name), selection_mode="points")
 
 
+def map_work(entry, method: str, size: int | None):
+    """The maps' shared work for this copy of the data, and the keys of the two maps wanted (the pixels',
+    `entry`'s learned features' if a model is there) by `method` at `size`."""
+    split_key = data_key(data, split)  # cached results follow the files
+    pixels_key = ("pixels", split_key)
+    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if entry else None
+    wanted = [(*key, method, size) for key in (pixels_key, learned_key) if key is not None]
+    return maps.shared_work(data_key(data)), wanted
+
+
+def request_maps(work, wanted: list, entry, method: str, size: int | None):
+    """Ask for the wanted maps: computed in the background, once per copy of the data for every session
+    (kmnist.ui.map_tasks); returns their tasks (the learned map's None without a model)."""
+    sprites = (SPRITES, sprite_key(data_key(data, split)))  # the hover thumbnails' sheets, with the pixels
+    pixels_task = work.request(wanted[0], map_tasks.pixel_map(images, labels, method, size, sprites),
+                               f"{method} map of the pixels")
+    learned_task = (work.request(wanted[1], map_tasks.learned_map(entry.path, images, labels, method, size),
+                                 f"{method} map of {entry.name}'s learned features") if entry else None)
+    return pixels_task, learned_task
+
+
+def maps_made_ready() -> None:
+    """While their tab is closed, the PCA maps (of the model the tab opens on) are computed in the
+    background all the same, so they are there when it opens."""
+    usable = [e for e in store.list_models() if e.usable]
+    kept = st.session_state.get(MAP_MODEL)
+    entry = next((e for e in usable if kept and e.name == kept.name), usable[0] if usable else None)
+    request_maps(*map_work(entry, "PCA", None), entry, "PCA", None)
+
+
 @st.fragment
 def projection() -> None:
-    st.header("Map of the images in 2-D")
     st.markdown(
         "Each image is a point in a 784-dimensional space (one axis per pixel). **PCA** keeps the two "
         "directions along which the images vary most: a linear, exact view of the images (all of them up "
@@ -160,16 +191,12 @@ def projection() -> None:
     if method == "t-SNE":
         size = size_col.select_slider("t-SNE sample (images, balanced across classes)",
                                       explore.tsne_sizes(len(labels)),
-                                      value=min(1000, len(labels)), key="tsne_size")
+                                      value=None if "tsne_size" in st.session_state  # kept
+                                      else min(1000, len(labels)), key="tsne_size")
     with model_col:
-        entry = model_picker("Model for the learned-features map", key="projection_model")
+        entry = model_picker("Model for the learned-features map", key=MAP_MODEL)
     split_key = data_key(data, split)  # cached results follow the files
-    pixels_key = ("pixels", split_key)
-    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if entry else None
-    # The maps are computed in the background, once per copy of the data for every session
-    # (kmnist.ui.map_tasks): this run only asks for them, and draws those that are ready.
-    work = maps.shared_work(data_key(data))
-    wanted = [(*key, method, size) for key in (pixels_key, learned_key) if key is not None]
+    work, wanted = map_work(entry, method, size)
 
     if method == "t-SNE":
         prompt = st.empty()
@@ -183,11 +210,7 @@ def projection() -> None:
                                  key="tsne_compute"):
                     return
             prompt.empty()
-    sprites = (SPRITES, sprite_key(split_key))  # the hover thumbnails' sheets are drawn with the pixel map
-    pixels_task = work.request(wanted[0], map_tasks.pixel_map(images, labels, method, size, sprites),
-                               f"{method} map of the pixels")
-    learned_task = (work.request(wanted[1], map_tasks.learned_map(entry.path, images, labels, method, size),
-                                 f"{method} map of {entry.name}'s learned features") if entry else None)
+    pixels_task, learned_task = request_maps(work, wanted, entry, method, size)
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
     pixels_chart, pixels_name = f"projection_{method}_{split}", "pixel map"
@@ -199,7 +222,7 @@ def projection() -> None:
             shown = (f"all {len(labels):,}" if len(pixels.positions) == len(labels) else
                      f"{len(pixels.positions):,} of the {len(labels):,}")
             hovered[pixels_chart] = pixels_name
-            draw_map(pixels, pixels_key, method, size, f"{method} of the pixels of {shown} {split} images",
+            draw_map(pixels, wanted[0], method, size, f"{method} of the pixels of {shown} {split} images",
                      pixels_chart, pixels_name)
             st.caption(f"{pixels.agreement:.1%} of these images have a nearest neighbour of their own class "
                        "on this map.")
@@ -210,7 +233,7 @@ def projection() -> None:
                            f"**No learned-features map for {entry.name}.**"):
             learned = learned_task.result
             hovered[learned_chart] = learned_name
-            draw_map(learned.map, learned_key, method, size, f"{method} of {entry.name}'s learned features",
+            draw_map(learned.map, wanted[1], method, size, f"{method} of {entry.name}'s learned features",
                      learned_chart, learned_name)
             st.caption(f"The same images as {entry.name}'s layer `{learned.layer}` ({learned.units:,} values "
                        "each) sees them: training pulled each class together so that the softmax can tell "
@@ -232,7 +255,6 @@ def projection() -> None:
 
 @st.fragment
 def class_examples() -> None:
-    st.header("The ten classes, eight examples each")
     st.markdown("A class is one sound, not one shape: many rows show clearly different historical "
                 "forms (*hentaigana* and brush styles) of the same character.")
     seed = st.session_state.setdefault("examples_seed", 0)
@@ -245,9 +267,12 @@ def class_examples() -> None:
               on_click=lambda: st.session_state.update(examples_seed=seed + 1))
 
 
-gallery()
-class_examples()
-statistics()
-projection()
+# -- One section at a time (tabs): only the open one is computed and drawn -----------------------------------
+SECTIONS = {GALLERY: gallery, EXAMPLES: class_examples, STATISTICS: statistics, MAPS: projection}
+view, section = open_section(list(SECTIONS), VIEW_KEY, keep=VIEW_WIDGETS)
+with section:
+    SECTIONS[view]()
+if view != MAPS:
+    maps_made_ready()
 st.divider()
 st.caption(f"Data: {ATTRIBUTION}.")

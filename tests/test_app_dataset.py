@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 from kmnist.data.classes import CLASSES
 from kmnist.ui import maps
 from kmnist.ui.component_protocol import class_names
+from kmnist.ui.dataset_sections import EXAMPLES, GALLERY, MAPS, STATISTICS, VIEW_KEY
+from tests.conftest import open_tab
 
 PAGE = "../pages/dataset.py"
 
@@ -53,7 +55,17 @@ def page(data_dir, monkeypatch):
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
     app = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not app.exception, app.exception
-    return until_maps(app)
+    return app
+
+
+def on_maps(app):
+    """`app` with its maps' section open, once they are computed."""
+    return until_maps(open_tab(app, VIEW_KEY, MAPS))
+
+
+@pytest.fixture
+def maps_page(page):
+    return on_maps(page)
 
 
 def gallery_caption(app) -> str:
@@ -116,7 +128,7 @@ def test_paging_and_switching_split(page, kmnist_data):
 
 
 def test_statistics_follow_the_data(page, kmnist_data):
-    balance = chart_spec(page, "class_balance")
+    balance = chart_spec(open_tab(page, VIEW_KEY, STATISTICS), "class_balance")
     train = next(t for t in balance["data"] if t["name"].startswith("train"))
     assert sum(train["y"]) == kmnist_data.provenance.sizes["train"]
     with_background = chart_spec(page, "intensity")["data"][0]["y"]
@@ -139,23 +151,23 @@ def test_the_page_is_usable_while_its_maps_compute_then_shows_them(data_dir, mon
 
     monkeypatch.setattr(explore, "map_2d", slow_map)
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = AppTest.from_file(PAGE, default_timeout=60).run()  # rendered while the map cannot finish
+    app = AppTest.from_file(PAGE, default_timeout=60).run()  # the gallery: the maps start all the same
     assert not app.exception, app.exception
     assert computing.wait(30)
     app.run()
     total = kmnist_data.provenance.sizes["train"]
     assert f"48 of {total:,} images in classes" in gallery_caption(app)  # the gallery, classes and
-    assert "The ten classes, eight examples each" in [h.value for h in app.header]  # statistics are there
-    assert chart_spec(app, "class_balance")["data"] and chart_spec(app, "intensity")["data"]
-    (bar,) = progress_texts(app)  # where the map will be: its progress, and how long it has taken
+    assert chart_spec(open_tab(app, VIEW_KEY, STATISTICS), "class_balance")["data"]  # statistics are there
+    assert chart_spec(app, "intensity")["data"]
+    (bar,) = progress_texts(open_tab(app, VIEW_KEY, MAPS))  # the maps: their progress, and how long so far
     assert re.fullmatch(r"PCA map of the pixels: stand-in mapping · \d+ s", bar), bar
     assert any("Computed once in the background" in c.value for c in app.caption)
     assert not [c for c in app.get("plotly_chart") if "projection_" in c.proto.id]
-    app.button(key="gallery_next").click().run()  # the gallery works meanwhile
-    assert "page 2 of" in gallery_caption(app) and progress_texts(app)
+    open_tab(app, VIEW_KEY, GALLERY).button(key="gallery_next").click().run()  # the gallery works meanwhile
+    assert "page 2 of" in gallery_caption(app)
 
     gate.set()
-    until_maps(app)
+    on_maps(app)
     assert sum(len(trace["x"]) for trace in chart_spec(app, "projection_PCA_train")["data"]) == total
     assert any("nearest neighbour of their own class" in c.value for c in app.caption)
 
@@ -172,7 +184,7 @@ def test_a_map_that_fails_says_why_on_the_page_and_can_be_tried_again(data_dir, 
 
     monkeypatch.setattr(explore, "map_2d", failing_once)
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = until_maps(AppTest.from_file(PAGE, default_timeout=60).run())
+    app = on_maps(AppTest.from_file(PAGE, default_timeout=60).run())
     assert [e.value for e in app.error] == ["**No pixel map.** RuntimeError: the machine ran out of memory"]
     assert not [c for c in app.get("plotly_chart") if "projection_" in c.proto.id]
     app.run()
@@ -182,7 +194,8 @@ def test_a_map_that_fails_says_why_on_the_page_and_can_be_tried_again(data_dir, 
     assert chart_spec(app, "projection_PCA_train")["data"]
 
 
-def test_pca_and_tsne_projections_render(page, kmnist_data):
+def test_pca_and_tsne_projections_render(maps_page, kmnist_data):
+    page = maps_page
     pca = chart_spec(page, "projection_PCA_train")
     assert sum(len(trace["x"]) for trace in pca["data"]) == kmnist_data.provenance.sizes["train"]
     assert len(pca["data"]) == 10
@@ -226,7 +239,8 @@ def served_images(sheets: dict) -> np.ndarray:
     return np.concatenate(tiles)[:sheets["count"]]
 
 
-def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(page, kmnist_data):
+def test_hover_thumbnails_listen_to_the_maps_and_get_the_splits_images(maps_page, kmnist_data):
+    page = maps_page
     args = hover_args(page)
     assert args["charts"] == [{"key": "projection_PCA_train", "name": "pixel map"}]  # no model: one map
     assert args["split"] == "train"
@@ -267,7 +281,7 @@ def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypat
     component._written_sheets.clear()  # written once per process: forget earlier tests' sheets
     monkeypatch.setattr(sprites, "write_sheets", refused)
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = until_maps(AppTest.from_file(PAGE, default_timeout=120).run())
+    app = on_maps(AppTest.from_file(PAGE, default_timeout=120).run())
     assert not hover_components(app)
     assert any(c.value.startswith("No thumbnails on hover: cannot write to /read-only") for c in app.caption)
     assert chart_spec(app, "projection_PCA_train")["data"]  # the map is still there, clickable
@@ -282,8 +296,8 @@ def test_without_sprites_the_maps_stay_and_the_page_says_why(data_dir, monkeypat
 
 def test_other_class_examples_on_demand(page):
     # KMNIST records no writers: eight examples, not "eight writers"
-    assert "The ten classes, eight examples each" in [h.value for h in page.header]
-    assert not [h.value for h in page.header if "writer" in h.value]
+    assert [t.label for t in page.tabs] == [GALLERY, "The ten classes, eight examples each", STATISTICS, MAPS]
+    open_tab(page, VIEW_KEY, EXAMPLES)
     assert page.session_state["examples_seed"] == 0
     page.button(key="examples_shuffle").click().run()
     assert page.session_state["examples_seed"] == 1
@@ -318,7 +332,7 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
     monkeypatch.setattr(features_inspect, "learned_features", counted("features", features))
     monkeypatch.setattr(explore, "map_2d", counted("maps", map_2d))
     monkeypatch.setenv("KMNIST_DATA", str(data_dir))
-    app = until_maps(AppTest.from_file(PAGE, default_timeout=180).run())
+    app = on_maps(AppTest.from_file(PAGE, default_timeout=180).run())
     assert app.selectbox(key="projection_model").value.name == "studio-max"
     pixels, learned = chart_spec(app, "projection_PCA_train"), chart_spec(app, "features_PCA_train")
     assert column_holding(app, "features_PCA_train") == column_holding(app, "projection_PCA_train") + 1

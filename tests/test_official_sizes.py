@@ -13,9 +13,10 @@ from streamlit.testing.v1 import AppTest
 from kmnist.data import explore
 from kmnist.data import files as kdata
 from kmnist.data.origins import OFFICIAL_SIZES
+from kmnist.ui.dataset_sections import EXAMPLES, STATISTICS, VIEW_KEY
 from kmnist.ui.navigation import DATASET, PAGES
-from tests.conftest import ROOT
-from tests.test_app_dataset import until_maps
+from tests.conftest import ROOT, open_tab
+from tests.test_app_dataset import on_maps
 from tests.test_cli import kmnist_here
 
 
@@ -54,8 +55,10 @@ def check_page(app: AppTest, page) -> None:
     """A page rendered at the official sizes without an error; the Dataset explorer's maps show a sample."""
     assert not app.exception, (page.title, app.exception)
     assert not app.error, (page.title, [e.value for e in app.error])
-    if page is DATASET:  # 60,000 training images: the maps show a sample
-        app = until_maps(app)  # computed in the background while the page is already usable
+    if page is DATASET:  # 60,000 training images: every section; the maps show a sample
+        for section in (EXAMPLES, STATISTICS):
+            assert not open_tab(app, VIEW_KEY, section).exception, section
+        app = on_maps(app)  # computed in the background while the page is already usable
         for chart in (c for c in app.get("plotly_chart") if "_PCA_train" in c.proto.id):
             points = sum(len(trace["customdata"]) for trace in json.loads(chart.proto.spec)["data"])
             assert points == explore.MAP_POINTS, chart.proto.id

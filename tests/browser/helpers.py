@@ -170,3 +170,11 @@ def heading(page_info) -> str:
     """A page's title as the browser names it (kmnist.ui.navigation.PageInfo.header): a Material icon is
     read out as "<name> icon"."""
     return re.sub(r":material/(\w+):", r"\1 icon", page_info.header)
+
+
+def open_tab(page, name: str) -> None:
+    """Open a page's section (tab) `name` as a user does, and wait until it is drawn (only the open section
+    of a page is drawn: kmnist.ui.sections)."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.get_by_role("tab", name=name, exact=True, selected=True).wait_for()
+    wait_for_app(page)

@@ -6,10 +6,12 @@ import time
 import numpy as np
 import pytest
 
+from kmnist.ui.dataset_sections import MAPS
 from kmnist.ui.pooling_state import PAIR
 from tests.browser.helpers import (
     assert_no_errors,
     open_page,
+    open_tab,
     plotly_points,
     record_timing,
     save_screenshot,
@@ -53,6 +55,7 @@ def test_choosing_one_class_shows_only_that_class_and_the_map_has_every_image(pa
     assert len(tiles) == 48
     assert set(tiles) == {("ま", "ma")}, f"other classes shown: {set(tiles)}"
 
+    open_tab(page, MAPS)
     projection = page.locator(".st-key-projection_PCA_train")
     projection.locator(".js-plotly-plot").wait_for()  # the map comes from the background, when ready
     projection.scroll_into_view_if_needed()
@@ -108,6 +111,7 @@ def test_learned_features_map_beside_the_pixel_map_shows_a_clicked_image(page, a
     from kmnist.data.classes import CLASSES
 
     open_page(page, app_server, "dataset")
+    open_tab(page, MAPS)
     pixels, learned = page.locator(".st-key-projection_PCA_train"), page.locator(".st-key-features_PCA_train")
     learned.scroll_into_view_if_needed()
     learned.locator(".js-plotly-plot").wait_for()
@@ -180,6 +184,7 @@ def test_hovering_a_map_point_shows_its_image_at_once_in_the_page(page, app_serv
     sent, requests = [], []
     page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
     open_page(page, app_server, "dataset")
+    open_tab(page, MAPS)
     pixels, learned = page.locator(".st-key-projection_PCA_train"), page.locator(".st-key-features_PCA_train")
     learned.scroll_into_view_if_needed()
     pixels.locator(".js-plotly-plot").wait_for()

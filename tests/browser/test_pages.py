@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from kmnist.ui.dataset_sections import MAPS
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
 from kmnist.ui.pooling_state import PAIR
 from tests.browser import accessibility
@@ -31,8 +32,7 @@ PAGES = {
     "": (heading(HOME), [("heading", "Where to go"), ("heading", "Data"), ("heading", "Trained models"),
                               ("link", "Dataset explorer"), ("link", "Sketch pad")]),
     "dataset": (heading(DATASET), [("radiogroup", "Split"), ("combobox", "Classes"),
-                                       ".st-key-examples_shuffle button",
-                                       ".st-key-projection_PCA_train .js-plotly-plot"]),
+                                       ".st-key-gallery_next button", ("tab", MAPS)]),
     "training": (heading(TRAINING), [("spinbutton", "Epochs"), ("spinbutton", "Batch size"),
                                 ".st-key-dropout", ".st-key-start button"]),
     "compare": (heading(COMPARE), [("combobox", "Model"),
