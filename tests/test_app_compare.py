@@ -14,7 +14,9 @@ from kmnist.data.pixels import to_model_input
 from kmnist.evaluation import confusion
 from kmnist.registry import inference, store
 from kmnist.ui import keys
+from kmnist.ui.comparison_view import MISTAKES, SIDE_BY_SIDE, VIEW_KEY
 from kmnist.ui.confusion_view import MAX_SHOWN
+from tests.conftest import open_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "compare.py"), str(ROOT / "app.py")
@@ -110,7 +112,7 @@ def test_a_cell_shows_its_images_and_one_opens_in_the_layer_visualizer_on_the_sa
     last = int(expected[:MAX_SHOWN][-1])  # the last image shown
 
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/compare.py").run()
+    open_tab(at.switch_page("pages/compare.py").run(), VIEW_KEY, MISTAKES)
     avg = next(entry for entry in store.list_models() if entry.name == "studio-avg")
     at.selectbox(key="results_model").set_value(avg).run()
     assert not at.exception and at.selectbox(key="results_model").value.name == "studio-avg"
@@ -214,7 +216,7 @@ def test_on_another_copy_only_the_test_images_a_model_never_saw_count(models_cop
     assert left_out == card.data.used["train"] + card.data.used["validation"]
     monkeypatch.setenv("KMNIST_DATA", subset.provenance.directory)
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/compare.py").run()
+    open_tab(at.switch_page("pages/compare.py").run(), VIEW_KEY, MISTAKES)
     assert not at.exception
     line = (f"on the {9000 - left_out:,} official test images studio-max never saw; {left_out:,} it trained "
             "or validated on are left out")
@@ -233,3 +235,19 @@ def test_a_validation_accuracy_far_above_the_test_accuracy_is_explained(page, mo
     assert "studio-max: validation 98.50% vs test 93.30% (5.2 points apart)" in lesson
     assert "The test set comes from other sources than the training set" in lesson
     assert "studio-avg" not in lesson  # its figures are close: nothing to point out
+
+
+def test_one_section_at_a_time_and_the_chosen_models_are_kept_while_the_other_is_open(page, models_copy):
+    """A visit draws the comparison alone; the confusion matrix when its tab opens; the models picked for
+    the comparison are still picked when the person comes back to it."""
+    keys_ = [c.proto.id.rsplit("-", 1)[-1] for c in page.get("plotly_chart")]
+    assert keys_ == ["compare_curves", "compare_class_bars"]
+    copies(models_copy, {"slow": "studio-max"})
+    page.run()
+    entries = {entry.name: entry for entry in store.list_models()}
+    page.multiselect(key="compare_models").set_value([entries["studio-max"], entries["slow"]]).run()
+    open_tab(page, VIEW_KEY, MISTAKES)
+    assert [c.proto.id.endswith("-results-confusion") for c in page.get("plotly_chart")] == [True]
+    open_tab(page, VIEW_KEY, SIDE_BY_SIDE)
+    assert [e.name for e in page.multiselect(key="compare_models").value] == ["studio-max", "slow"]
+    assert not page.exception

@@ -9,6 +9,11 @@ from kmnist.evaluation import comparison, gap
 from kmnist.registry import store
 from kmnist.ui.figures import shared_figure
 
+# The Compare runs page's sections (tabs, one open at a time: kmnist.ui.sections) and their widgets' keys.
+SIDE_BY_SIDE, MISTAKES = "Models side by side", "One model's mistakes, cell by cell"
+VIEW_KEY = "compare_view"
+VIEW_WIDGETS = ("compare_models", "results_model")
+
 
 def comparison_view(entries: list[store.ModelEntry], key: str, cause: str | None = None) -> None:
     """Compare the cards of `entries` (two or more); its charts are keyed `{key}_…` (e.g. "pair_curves").

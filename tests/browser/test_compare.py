@@ -12,6 +12,7 @@ from kmnist.data.classes import CLASSES
 from kmnist.data.pixels import to_model_input
 from kmnist.evaluation import confusion
 from kmnist.registry import inference, store
+from kmnist.ui.comparison_view import MISTAKES
 from kmnist.ui.confusion_view import MAX_SHOWN
 from kmnist.ui.navigation import LAYERS
 from tests.browser.helpers import (
@@ -19,6 +20,7 @@ from tests.browser.helpers import (
     assert_no_errors,
     heading,
     open_page,
+    open_tab,
     save_screenshot,
     wait_for_app,
 )
@@ -95,6 +97,7 @@ def test_a_clicked_cell_shows_its_images_and_one_opens_in_the_layer_visualizer(p
     page.get_by_role("heading", name=re.compile("Compare runs$")).wait_for()
     page.locator(".st-key-compare_curves .js-plotly-plot").wait_for()
     page.get_by_text("Shared by all:").wait_for()
+    open_tab(page, MISTAKES)
     right = re.compile(r"^\S+: [\d.]+% right on the 2,000 official test images\b")
     caption = page.get_by_text(right).inner_text()
     name = caption.split(":")[0]

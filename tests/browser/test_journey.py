@@ -14,10 +14,11 @@ from kmnist.data.pixels import to_model_input
 from kmnist.evaluation import confusion
 from kmnist.registry import inference, store
 from kmnist.ui import keys
+from kmnist.ui.comparison_view import MISTAKES
 from kmnist.ui.navigation import COMPARE, LAYERS, SKETCH
 from tests.browser import accessibility
 from tests.browser.drawing import draw, pad, pad_stats, wait_until_pad_idle, wait_until_pad_ready
-from tests.browser.helpers import assert_no_errors, heading, record_timing, wait_for_app
+from tests.browser.helpers import assert_no_errors, heading, open_tab, record_timing, wait_for_app
 from tests.browser.test_compare import Reruns, click_cell
 from tests.browser.test_training import start_training
 
@@ -62,6 +63,7 @@ def test_a_students_own_model_is_the_one_every_page_shows(page, app_server, kmni
 
     # Compare runs: the student's model, then its most common mistake opened in the Layer visualizer
     go_to(page, "Compare runs", COMPARE)
+    open_tab(page, MISTAKES)
     choose(page, "Model", name)
     page.get_by_text(re.compile(rf"^{name}: [\d.]+% right on ")).wait_for()
     entry = next(e for e in store.list_models(app_server["models"]) if e.name == name)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from kmnist.ui.comparison_view import MISTAKES
 from kmnist.ui.dataset_sections import MAPS
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
 from kmnist.ui.pooling_state import PAIR
@@ -35,9 +36,9 @@ PAGES = {
                                        ".st-key-gallery_next button", ("tab", MAPS)]),
     "training": (heading(TRAINING), [("spinbutton", "Epochs"), ("spinbutton", "Batch size"),
                                 ".st-key-dropout", ".st-key-start button"]),
-    "compare": (heading(COMPARE), [("combobox", "Model"),
+    "compare": (heading(COMPARE), [".st-key-compare_models",
                                                ".st-key-compare_curves .js-plotly-plot",
-                                               ".st-key-results-confusion .js-plotly-plot"]),
+                                               ("tab", MISTAKES)]),
     "layers": (heading(LAYERS), [("combobox", "Model"), ("radiogroup", "Input"),
                                       ("tab", "Feature maps"),
                                       "[class*='st-key-maps_'] .js-plotly-plot"]),
