@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from kmnist.jobs.supervisor import TRAINER_ENV
+from kmnist.ui.dataset_sections import EXAMPLES
 from tests.browser.conftest import copy_models, streamlit_server
 from tests.browser.helpers import (
     assert_no_errors,
     cpu_by_process,
     cpu_used_since,
     open_page,
+    open_tab,
     record_timing,
     wait_for_app,
 )
@@ -139,6 +141,7 @@ def held_server(data_dir, tmp_path, request):
 def test_pages_stay_responsive_while_a_model_trains(new_page, held_server):
     explorer, trainer = new_page(held_server), new_page(held_server)
     open_page(explorer, held_server, "dataset")
+    open_tab(explorer, EXAMPLES)
     before = cpu_by_process()
     idle = [rerun_seconds(explorer) for _ in range(CLICKS)]
     idle_cpu = cpu_used_since(before)
