@@ -9,6 +9,7 @@ from kmnist.inspect import gradcam, probes
 from kmnist.inspect import grids as grids_inspect
 from kmnist.inspect import worked as worked_inspect
 from kmnist.network import layers as layers_net
+from kmnist.pictures import map_grids
 from kmnist.ui import keys
 from kmnist.ui.figures import shared_figure
 from kmnist.ui.keras_state import keras_imported, wait_for_keras
@@ -89,18 +90,21 @@ convs = [layer.name for layer in spatial if layer.type == "Conv2D"]
 
 
 def feature_maps() -> None:
-    """The maps of every conv and pooling layer for this input, two by two."""
+    """The maps of every conv and pooling layer for this input, two by two, as pictures (as Plotly
+    heatmaps, these six took the browser about a second to draw on every visit)."""
     st.markdown("Each small square is one map: bright where its filter found its pattern in *this* input. "
-                "Maps get smaller and more abstract with depth; each is stretched to its own range. Conv "
-                "layers are shown after their ReLU, so a map is zero wherever its pattern is absent.")
+                "Maps get smaller and more abstract with depth; each is stretched to its own range, from "
+                "dark purple (its lowest value) to yellow (its highest). Conv layers are shown after their "
+                "ReLU, so a map is zero wherever its pattern is absent. Maps are numbered from 0, eight to "
+                "a row: to read one map's values, enlarge it above (its layer and number).")
     for start in range(0, len(spatial), 2):
         for column, layer in zip(st.columns(2), spatial[start:start + 2], strict=False):
             maps = outputs[layer.output]
             title = f"{layer.caption}: {maps.shape[2]} maps of {maps.shape[0]}×{maps.shape[1]}"
-            grid = grids_inspect.feature_grid(maps, 8)
-            column.plotly_chart(shared_figure(layers_charts.map_grid_figure, grid,
-                                              grids_inspect.grid_channels(maps.shape, 8), title,
-                                              fit=(grid.shape, HALF)), key=f"maps_{layer.name}")
+            with column.container(key=f"maps_{layer.name}"):
+                st.image(map_grids.grid_picture(grids_inspect.feature_grid(maps, 8), HALF), caption=title,
+                         alt=f"{title}, eight to a row, each from dark purple (its lowest value) to yellow "
+                             "(its highest)")
 
 
 def conv_filters() -> None:

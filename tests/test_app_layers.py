@@ -48,6 +48,12 @@ def chart_keys(at) -> list[str]:
     return [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
 
 
+def feature_maps(at) -> dict[str, str]:
+    """The feature-map pictures shown: {their caption's layer, e.g. "conv1 · Conv2D": picture URL}."""
+    shown = [picture for element in at.get("image") for picture in element.proto.imgs]
+    return {p.caption.split(":")[0]: p.url for p in shown if re.search(r": \d+ maps of \d+×\d+$", p.caption)}
+
+
 def show(at, view: str):
     return open_tab(at, VIEW_KEY, view)
 
@@ -71,8 +77,7 @@ def test_renders_every_section(page):
     assert softmax["x"] == [k.label for k in CLASSES]
     assert sum(softmax["y"]) == pytest.approx(1.0, abs=1e-4)
     # One section at a time, the feature maps first: a second visit draws its charts, not every section's.
-    grids = ["maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
-    sections = {FEATURE_MAPS: grids, FILTERS: ["filters_grid"], DENSE: ["dense_dense"],
+    sections = {FEATURE_MAPS: [], FILTERS: ["filters_grid"], DENSE: ["dense_dense"],
                 WORKED: ["conv_input", "conv_map", "conv_grids"], GRAD_CAM: ["cam_heatmap"]}
     for view, charts in sections.items():
         if view != FEATURE_MAPS:
@@ -81,7 +86,11 @@ def test_renders_every_section(page):
         own = [k for k in chart_keys(page) if k not in ("softmax_bars", "overview", "overview_big")
                and not k.startswith(("overview_filter_", "overview_pooled"))]
         assert own == charts, view
-    assert len(page.get("image")) == 2  # the input and Grad-CAM's overlay
+    show(page, FEATURE_MAPS)  # the maps are pictures (drawn at once), one per conv and pooling layer
+    assert [layer.split(" ")[0] for layer in feature_maps(page)] == [
+        "conv1", "conv2", "pool1", "conv3", "conv4", "pool2"]
+    assert len(page.get("image")) == 1 + 6  # the input and the maps
+    assert len(show(page, GRAD_CAM).get("image")) == 2  # the input and Grad-CAM's overlay
 
 
 def test_a_sections_choices_are_kept_while_another_is_open(page):
@@ -98,32 +107,33 @@ def test_a_sections_choices_are_kept_while_another_is_open(page):
 
 
 def test_changing_the_image_changes_maps_and_prediction(page):
-    grids = ["maps_conv1", "maps_conv2", "maps_pool1", "maps_conv3", "maps_conv4", "maps_pool2"]
-    before = {key: chart(page, key) for key in ["softmax_bars", "overview", *grids]}
+    before = {key: chart(page, key) for key in ["softmax_bars", "overview"]} | {"maps": feature_maps(page)}
     filters = chart(show(page, FILTERS), "filters_grid")
     show(page, FEATURE_MAPS).selectbox(key="layers_class").set_value(CLASSES[3]).run()
     assert not page.exception
-    after = {key: chart(page, key) for key in before}
+    after = {key: chart(page, key) for key in ["softmax_bars", "overview"]} | {"maps": feature_maps(page)}
     assert after["softmax_bars"] != before["softmax_bars"]
     assert chart(show(page, FILTERS), "filters_grid") == filters  # the model's filters, not the image's
     show(page, FEATURE_MAPS)
     assert after["overview"] != before["overview"]
-    assert all(after[key] != before[key] for key in grids)  # every feature-map grid
+    assert len(after["maps"]) == 6
+    assert all(after["maps"][layer] != url for layer, url in before["maps"].items())  # every layer's maps
     assert "(true: つ" in prediction(page) or "correct" in prediction(page)
-    maps = chart(page, "maps_conv1")
+    maps = feature_maps(page)
     page.number_input(key="layers_index").set_value(7).run()
-    assert not page.exception and chart(page, "maps_conv1") != maps
+    assert not page.exception and feature_maps(page) != maps
 
 
 
 def test_every_figure_follows_the_model(page):
     """Figures are built once and shared (kmnist.ui.figures): another model's are its own, and coming back
     to the first model gives its figures again."""
-    shown = {FEATURE_MAPS: ["softmax_bars", "overview", "maps_conv1"], FILTERS: ["filters_grid"],
+    shown = {FEATURE_MAPS: ["softmax_bars", "overview"], FILTERS: ["filters_grid"],
              WORKED: ["conv_grids"], DENSE: ["dense_dense"]}
 
     def charts():
-        return {key: chart(show(page, view), key) for view, keys_ in shown.items() for key in keys_}
+        drawn = {key: chart(show(page, view), key) for view, keys_ in shown.items() for key in keys_}
+        return drawn | {"maps": feature_maps(show(page, FEATURE_MAPS))}
 
     assert len(page.selectbox(key=keys.LAYERS_MODEL).options) >= 2
     first = charts()

@@ -1,4 +1,4 @@
-"""Unit tests for kmnist.pictures.compose: composed grids, class sheets, tile labels and the hiragana font."""
+"""Unit tests for kmnist.pictures: composed grids, class sheets, tile labels, the hiragana font, map grids."""
 
 import numpy as np
 import pytest
@@ -65,3 +65,24 @@ def test_labels_never_run_into_the_tiles():
     texts = ["#12345 つ tsu"] * 4
     fitted = pictures._fitting_font(texts, 12, 56 + 2)
     assert max(fitted.getlength(text) for text in texts) <= 58
+
+
+def test_a_grid_of_maps_is_drawn_in_plotlys_viridis_with_blank_gaps_and_whole_square_cells():
+    from plotly.colors import hex_to_rgb, sequential
+
+    from kmnist.inspect.grids import feature_grid
+    from kmnist.pictures.map_grids import grid_picture
+
+    maps = np.random.default_rng(0).random((4, 4, 3)).astype("float32")
+    grid = feature_grid(maps, columns=2)  # 2 rows of 2 maps, one gap line and column, one empty slot
+    picture = grid_picture(grid, width=100)
+    scale = 100 // grid.shape[1]
+    assert picture.dtype == np.uint8 and picture.shape == (grid.shape[0] * scale, grid.shape[1] * scale, 3)
+    lowest = np.unravel_index(np.argmin(maps[..., 0]), (4, 4))  # each map stretched: its lowest is 0
+    highest = np.unravel_index(np.argmax(maps[..., 0]), (4, 4))
+    assert tuple(picture[lowest[0] * scale, lowest[1] * scale]) == hex_to_rgb(sequential.Viridis[0])
+    assert tuple(picture[highest[0] * scale, highest[1] * scale]) == hex_to_rgb(sequential.Viridis[-1])
+    assert (picture[4 * scale:5 * scale] == 255).all()  # the gap between the rows is blank
+    assert (picture[5 * scale:, 5 * scale:] == 255).all()  # the fourth slot has no map
+    cell = picture[:scale, :scale]
+    assert (cell == cell[0, 0]).all()  # a cell is enlarged whole, one colour

@@ -41,7 +41,7 @@ PAGES = {
                                                ("tab", MISTAKES)]),
     "layers": (heading(LAYERS), [("combobox", "Model"), ("radiogroup", "Input"),
                                       ("tab", "Feature maps"),
-                                      "[class*='st-key-maps_'] .js-plotly-plot"]),
+                                      "[class*='st-key-maps_'] img"]),
     "sketch": (heading(SKETCH), [".st-key-sketch_where",
                                 "iframe[title='kmnist.ui.sketch_pad.component.sketch_pad']"]),
     "pooling": (heading(POOLING), [
