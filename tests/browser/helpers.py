@@ -174,7 +174,14 @@ def heading(page_info) -> str:
 
 def open_tab(page, name: str) -> None:
     """Open a page's section (tab) `name` as a user does, and wait until it is drawn (only the open section
-    of a page is drawn: kmnist.ui.sections)."""
+    of a page is drawn: kmnist.ui.sections): its panel has content, the run it asked for has finished and
+    nothing on the page is stale (Streamlit dims what the last run drew while the next runs)."""
     page.get_by_role("tab", name=name, exact=True).click()
     page.get_by_role("tab", name=name, exact=True, selected=True).wait_for()
+    page.locator("[role='tabpanel']:not([hidden]) [data-testid='stElementContainer']").first.wait_for()
+    page.wait_for_function(SETTLED_JS)
     wait_for_app(page)
+
+
+SETTLED_JS = f"""() => !document.querySelector("[data-stale='true']") &&
+    document.querySelector("{APP_IDLE}") !== null"""

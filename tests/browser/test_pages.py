@@ -6,23 +6,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kmnist.ui.comparison_view import MISTAKES
-from kmnist.ui.dataset_sections import MAPS
+from kmnist.ui.comparison_view import MISTAKES, SIDE_BY_SIDE
+from kmnist.ui.dataset_sections import EXAMPLES, GALLERY, MAPS, STATISTICS
+from kmnist.ui.layers_view import VIEWS as LAYER_VIEWS
 from kmnist.ui.navigation import COMPARE, DATASET, HOME, LAYERS, POOLING, SKETCH, TRAINING
-from kmnist.ui.pooling_state import PAIR
+from kmnist.ui.pooling_state import ARITHMETIC, PAIR
 from tests.browser import accessibility
 from tests.browser.drawing import draw, pad, pad_canvas, wait_until_pad_ready
 from tests.browser.helpers import (
     FOCUSED_JS,
+    SETTLED_JS,
     TAB_LIMIT,
     assert_no_errors,
     heading,
     open_page,
+    open_tab,
     record_timing,
     save_screenshot,
     tab_presses_to,
     too_wide,
     wait_for_app,
+    wait_for_keras_views,
 )
 
 NAV_TITLES = ["Home", "Dataset explorer", "Training", "Compare runs", "Layer visualizer", "Sketch pad",
@@ -137,3 +141,26 @@ def test_start_clear_and_look_inside_are_a_few_tab_presses_from_the_top(page, ap
     assert page.evaluate(FOCUSED_JS) == "Look inside"
     page.keyboard.press("Enter")  # and it works from the keyboard
     page.get_by_role("heading", name=heading(LAYERS), exact=True).wait_for()
+
+
+# The pages that draw one section (tab) at a time: each section is only on the page while its tab is open,
+# so the audit opens each in turn.
+SECTIONS = {"dataset": [GALLERY, EXAMPLES, STATISTICS, MAPS], "compare": [SIDE_BY_SIDE, MISTAKES],
+            "layers": list(LAYER_VIEWS), "pooling": [ARITHMETIC, PAIR]}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", list(SECTIONS))
+def test_every_section_passes_the_accessibility_audit(page, app_server, path):
+    open_page(page, app_server, path)
+    for section in SECTIONS[path]:
+        open_tab(page, section)
+        wait_for_keras_views(page)
+        if section == MAPS:  # computed in the background: the page reruns when they are ready
+            for key in ("projection_PCA_train", "features_PCA_train"):
+                page.locator(f".st-key-{key} .js-plotly-plot").wait_for()
+            page.wait_for_function(SETTLED_JS)  # nothing dimmed by a run still going
+        found = accessibility.audit(page)
+        record_timing(f"axe-core on /{path}, section {section!r}: ours {accessibility.counts(found['ours'])}")
+        assert not accessibility.blocking(found["ours"]), (section, accessibility.blocking(found["ours"]))
+        assert_no_errors(page)
