@@ -1,4 +1,4 @@
-"""Compare runs: two or more saved models side by side, then one model's confusion matrix to click through."""
+"""Compare runs: two or more saved models side by side, or one model's confusion matrix to click through."""
 
 import streamlit as st
 
@@ -48,6 +48,7 @@ def mistakes() -> None:
         st.warning("No usable model yet: train one on the **Training** page.")
         return
     entry = st.selectbox("Model", usable, key="results_model", format_func=lambda e: e.name)
+    entry = next((e for e in usable if e.name == entry.name), entry)  # as now (a kept choice is older)
     model_card(entry)
     model_results(entry, data, key="results")
 

@@ -14,7 +14,16 @@ from kmnist.pictures import compose as pictures
 from kmnist.pictures.sprites import sprite_key
 from kmnist.registry import store
 from kmnist.ui import map_tasks, maps
-from kmnist.ui.dataset_sections import EXAMPLES, GALLERY, MAP_MODEL, MAPS, STATISTICS, VIEW_KEY, VIEW_WIDGETS
+from kmnist.ui.dataset_sections import (
+    EXAMPLES,
+    GALLERY,
+    MAP_MODEL,
+    MAPS,
+    PAGE_KEY,
+    STATISTICS,
+    VIEW_KEY,
+    VIEW_WIDGETS,
+)
 from kmnist.ui.figures import frozen, shared_figure, shared_picture
 from kmnist.ui.map_hover.component import SPRITES, map_hover
 from kmnist.ui.navigation import DATASET, page_header
@@ -23,7 +32,6 @@ from kmnist.ui.sections import open_section
 
 COLUMNS, ROWS = 8, 6
 PER_PAGE = COLUMNS * ROWS
-PAGE_KEY = "gallery_page"
 
 page_header(DATASET)
 st.markdown(
@@ -59,7 +67,8 @@ images, labels = data.split(split)
 
 @st.fragment
 def gallery() -> None:
-    chosen = st.multiselect("Classes", [k.index for k in CLASSES], default=[k.index for k in CLASSES],
+    every = None if "gallery_classes" in st.session_state else [k.index for k in CLASSES]  # all, or as kept
+    chosen = st.multiselect("Classes", [k.index for k in CLASSES], default=every,
                             format_func=lambda c: CLASSES[c].label, key="gallery_classes",
                             on_change=reset_page)
     if not chosen:

@@ -158,8 +158,9 @@ def grad_cam() -> None:
                                format_func=lambda c: f"the predicted class ({best.label})" if c is None
                                else CLASSES[c].label)
     cam_layers = gradcam.grad_cam_layers(model)
-    last = 0 if "cam_layer" in st.session_state else len(cam_layers) - 1  # kept: no default of its own
-    cam_layer = weigh.selectbox("Conv layer weighed", cam_layers, index=last, key="cam_layer")
+    if st.session_state.get("cam_layer") not in cam_layers:  # at first, or another model's: the last
+        st.session_state["cam_layer"] = cam_layers[-1]
+    cam_layer = weigh.selectbox("Conv layer weighed", cam_layers, key="cam_layer")
     cam_side = outputs[cam_layers[-1]].shape
     weigh.caption(f"The last conv layer's maps are only {cam_side[0]}×{cam_side[1]} (each conv trims a "
                   "border, each pooling halves them), so its Grad-CAM is coarse; an earlier layer gives a "

@@ -1,4 +1,4 @@
-"""Max vs average pooling: the 2x2 arithmetic on a real feature map, then a max/avg pair compared."""
+"""Max vs average pooling: the 2x2 arithmetic on a real feature map, or a max/avg pair compared."""
 
 from dataclasses import replace
 
@@ -130,6 +130,7 @@ def pair_compared() -> None:
                 "`studio-avg`; train a fresh pair with the button below.")
     else:
         pair = st.selectbox("Pair", pairs, format_func=lambda p: f"{p[0].name} vs {p[1].name}", key="pair")
+        pair = next((p for p in pairs if [e.name for e in p] == [e.name for e in pair]), pair)  # as now
         comparison_view(list(pair), key="pair", cause="pooling")  # says whether a gap shows, and why
         st.caption("The same comparison, for any models, is on the **Compare runs** page.")
 
@@ -181,8 +182,9 @@ def pair_compared() -> None:
 
 # -- One part at a time (tabs): only the open one is computed and drawn -----------------------------------
 PARTS = {pooling_state.ARITHMETIC: arithmetic, pooling_state.PAIR: pair_compared}
-view, section = open_section(list(PARTS), pooling_state.VIEW_KEY, keep=pooling_state.VIEW_WIDGETS,
-                             default=None if usable else pooling_state.PAIR)  # no model: retrain a pair
+if not usable:  # nothing to pool yet: open on the pair part, where a pair can be retrained
+    st.session_state.setdefault(pooling_state.VIEW_KEY, pooling_state.PAIR)
+view, section = open_section(list(PARTS), pooling_state.VIEW_KEY, keep=pooling_state.VIEW_WIDGETS)
 with section:
     PARTS[view]()
 if pooling_state.shows_monitor(jobs.current(), jobs.waiting()):

@@ -197,6 +197,16 @@ def wait_until(condition, timeout: float = 60.0) -> bool:
     return False
 
 
+@pytest.fixture
+def state_warnings(monkeypatch):
+    """Whether Streamlit has logged "created with a default value but also had its value set via the
+    Session State API" since the test began (a kept value given back beside a default of the widget's)."""
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # logged once per process
+    return lambda: policies._shown_default_value_warning
+
+
 def open_tab(at, key: str, label: str):
     """AppTest: open the section (tab) `label` of a page's tabs keyed `key`, as a click on it does."""
     at.session_state[key] = label

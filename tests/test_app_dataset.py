@@ -367,3 +367,16 @@ def test_learned_features_map_beside_the_pixel_map_follows_the_model(models_copy
     positions = [[p[0] for t in chart_spec(app, f"{kind}_t-SNE_train")["data"] for p in t["customdata"]]
                  for kind in ("projection", "features")]
     assert len(positions[0]) == 300 and sorted(positions[0]) == sorted(positions[1])
+
+
+def test_the_gallery_and_the_statistics_keep_their_choices_while_another_section_is_open(page, kmnist_data,
+                                                                                       state_warnings):
+    page.multiselect(key="gallery_classes").set_value([3]).run()
+    page.number_input(key="gallery_page").set_value(3).run()
+    open_tab(page, VIEW_KEY, STATISTICS).toggle(key="skip_background").set_value(False).run()
+    open_tab(page, VIEW_KEY, EXAMPLES)
+    open_tab(page, VIEW_KEY, GALLERY)
+    assert page.multiselect(key="gallery_classes").value == [3]
+    assert "page 3 of" in gallery_caption(page) and f"in class {CLASSES[3].label}" in gallery_caption(page)
+    assert open_tab(page, VIEW_KEY, STATISTICS).toggle(key="skip_background").value is False
+    assert not page.exception and not state_warnings()

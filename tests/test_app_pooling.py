@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -125,13 +126,19 @@ def test_a_pair_whose_accuracies_read_the_same_is_called_equal_not_a_gap(models_
     assert not [w for w in words if "gap" in w and "pooling" in w], "a gap the page does not show"
 
 
-def test_no_models_says_how_to_get_them(models_copy, kmnist_data):
+def test_no_models_says_how_to_get_them(models_copy, kmnist_data, tmp_path):
+    kept = tmp_path / "kept"
+    shutil.copytree(models_copy, kept)
     for path in models_copy.iterdir():
         path.unlink()
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert "No trained model yet" in at.warning[0].value
-    assert any("No max/avg pair found" in i.value for i in at.info)
+    assert any("No max/avg pair found" in i.value for i in at.info)  # the pair part open, to retrain one
+    for path in kept.iterdir():  # a model appears (a pair retrained): the person stays where they are
+        shutil.copy2(path, models_copy / path.name)
+    at.run()
+    assert not at.exception and at.selectbox(key="pair").value[0].name == "studio-max"
 
 
 def test_retraining_a_pair_adds_a_comparable_pair(page, models_copy):

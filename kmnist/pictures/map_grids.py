@@ -6,7 +6,7 @@ import numpy as np
 from plotly.colors import hex_to_rgb, sequential
 
 # Viridis as Plotly draws it (its ten stops, linearly in between), 256 steps: the maps' colours match the
-# Plotly heatmaps beside them (the enlarged map, the overview).
+# Plotly heatmaps of the same page (the overview and the enlarged map above them).
 _STOPS = np.array([hex_to_rgb(colour) for colour in sequential.Viridis], dtype="float64")
 VIRIDIS = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_STOPS)), _STOPS[:, channel])
                     for channel in range(3)], axis=1).round().astype(np.uint8)

@@ -7,9 +7,9 @@ import streamlit as st
 KEPT = "_kept_{}"  # where a widget's last value waits while its tab is closed
 
 
-def open_section(labels: list[str], key: str, keep: tuple[str, ...] = (), default: str | None = None):
-    """Tabs for `labels` (`default`, else the first, open at first); returns the open one's label and its
-    container.
+def open_section(labels: list[str], key: str, keep: tuple[str, ...] = ()):
+    """Tabs for `labels` (the first open at first, or the one Session State holds under `key`); returns the
+    open one's label and its container.
 
     Only the open section is computed and sent, so coming back to a page draws one section, not all of
     them. A widget drawn only in a closed tab loses its value (Streamlit forgets widgets it does not draw):
@@ -21,8 +21,7 @@ def open_section(labels: list[str], key: str, keep: tuple[str, ...] = (), defaul
             state[KEPT.format(name)] = state[name]
         elif KEPT.format(name) in state:
             state[name] = state[KEPT.format(name)]
-    tabs = st.tabs(labels, key=key, on_change="rerun", default=default)
-    label, tab = next(((label, tab) for label, tab in zip(labels, tabs, strict=True) if tab.open),
-                      (default or labels[0], tabs[labels.index(default or labels[0])]))
-    return label, tab
+    tabs = st.tabs(labels, key=key, on_change="rerun")
+    return next(((label, tab) for label, tab in zip(labels, tabs, strict=True) if tab.open),
+                (labels[0], tabs[0]))
 
