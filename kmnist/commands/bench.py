@@ -59,7 +59,7 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     """Train the classic CNN, our default model and the Training page's quick run on the same data:
     accuracy, seconds and time to each validation-accuracy milestone."""
     from kmnist.evaluation.unseen import unseen_test
-    from kmnist.network.recipes import DEFAULT_RECIPE, QUICK_RUN, recipe
+    from kmnist.network.recipes import DEFAULT_RECIPE, FILED_DEFAULT, QUICK_RUN, recipe
     from kmnist.registry.store import model_path
     from kmnist.training.run import train
 
@@ -70,10 +70,13 @@ def compare_with_classic(dataset, plan: BenchPlan, folder: Path) -> dict:
     classic = recipe("classic", limit=plan.limit)
     if plan.classic_epochs:
         classic = replace(classic, epochs=plan.classic_epochs)
+    filed = replace(FILED_DEFAULT, limit=plan.limit)  # the reference of the default's time goal
+    if plan.default_epochs:
+        filed = replace(filed, epochs=plan.default_epochs, patience=plan.default_epochs)
     quick_run = recipe(DEFAULT_RECIPE, **QUICK_RUN | {"limit": plan.limit or QUICK_RUN["limit"]})
     if plan.default_epochs:  # --quick: the quick run cut to as many epochs as the default model's
         quick_run = replace(quick_run, epochs=min(quick_run.epochs, plan.default_epochs))
-    configs = {"classic": classic, "default": default, "quick": quick_run}
+    configs = {"classic": classic, "default": default, "filed": filed, "quick": quick_run}
     for name, config in configs.items():
         print(f"  training the {name} model ({config.epochs} epochs)…", flush=True)
         result = train(config, dataset, model_path(name, folder))
@@ -178,7 +181,7 @@ def loading_time(dataset, sizes: tuple[int, int], folder: Path) -> dict:
 
 def format_report(report: dict) -> str:
     cmp, over, lat, load = (report[k] for k in ("comparison", "overhead", "latency", "loading"))
-    classic, default, quick = cmp["classic"], cmp["default"], cmp["quick"]
+    classic, default, filed, quick = cmp["classic"], cmp["default"], cmp["filed"], cmp["quick"]
 
     def reached(run: dict) -> str:
         return ", ".join(f"{goal} after {'never' if s is None else f'{s:.1f} s'}"
@@ -190,8 +193,10 @@ def format_report(report: dict) -> str:
         ("1 held-out accuracy, default model", f"{default['accuracy']:.2%}",
          f"{default['epochs']} epochs, {default['seconds']:.1f} s training"),
         ("1 default vs classic", f"{(default['accuracy'] - classic['accuracy']) * 100:+.2f} points",
-         f"time ratio {default['seconds'] / classic['seconds']:.2f} (goal: ≥ +5 points, ratio ≤ 1.28, twice "
-         "the 30-epoch default's 0.64)"),
+         f"time ratio {default['seconds'] / classic['seconds']:.2f}; the default when the goal was set "
+         f"({filed['epochs']} epochs, {filed['seconds']:.1f} s, {filed['accuracy']:.2%}) "
+         f"{filed['seconds'] / classic['seconds']:.2f} (goal: ≥ +5 points, a time ratio at most twice "
+         f"that one: {default['seconds'] / filed['seconds']:.2f}x it)"),
         ("1 held-out accuracy, page's quick run", f"{quick['accuracy']:.2%}",
          f"{quick['epochs']} epochs, {quick['seconds']:.1f} s training (goal: ≥ 90 % within 30 s)"),
         ("2 streaming overhead", f"ratio {over['ratio']:.3f}",
