@@ -11,9 +11,8 @@ from kmnist.data.classes import ALL_LABELS, CLASSES
 from kmnist.data.files import ATTRIBUTION, data_key
 from kmnist.data.pixels import upscale
 from kmnist.pictures import compose as pictures
-from kmnist.pictures.sprites import sprite_key
 from kmnist.registry import store
-from kmnist.ui import map_tasks, maps
+from kmnist.ui import maps
 from kmnist.ui.dataset_sections import (
     EXAMPLES,
     GALLERY,
@@ -25,9 +24,9 @@ from kmnist.ui.dataset_sections import (
     VIEW_WIDGETS,
 )
 from kmnist.ui.figures import frozen, shared_figure, shared_picture
-from kmnist.ui.map_hover.component import SPRITES, map_hover
+from kmnist.ui.map_hover.component import map_hover
 from kmnist.ui.navigation import DATASET, page_header
-from kmnist.ui.resources import get_data, model_picker, model_stamps, provenance_note
+from kmnist.ui.resources import get_data, model_picker, provenance_note
 from kmnist.ui.sections import open_section
 
 COLUMNS, ROWS = 8, 6
@@ -154,34 +153,13 @@ def draw_map(chosen: explore.Map2D, key: tuple, method: str, size: int | None, t
                     on_select=partial(remember_selection, chart_key, map_name), selection_mode="points")
 
 
-def map_work(entry, method: str, size: int | None):
-    """The maps' shared work for this copy of the data, and the keys of the two maps wanted (the pixels',
-    `entry`'s learned features' if a model is there) by `method` at `size`."""
-    split_key = data_key(data, split)  # cached results follow the files
-    pixels_key = ("pixels", split_key)
-    learned_key = ("features", split_key, str(entry.path), model_stamps(entry.path)) if entry else None
-    wanted = [(*key, method, size) for key in (pixels_key, learned_key) if key is not None]
-    return maps.shared_work(data_key(data)), wanted
-
-
-def request_maps(work, wanted: list, entry, method: str, size: int | None):
-    """Ask for the wanted maps: computed in the background, once per copy of the data for every session
-    (kmnist.ui.map_tasks); returns their tasks (the learned map's None without a model)."""
-    sprites = (SPRITES, sprite_key(data_key(data, split)))  # the hover thumbnails' sheets, with the pixels
-    pixels_task = work.request(wanted[0], map_tasks.pixel_map(images, labels, method, size, sprites),
-                               f"{method} map of the pixels")
-    learned_task = (work.request(wanted[1], map_tasks.learned_map(entry.path, images, labels, method, size),
-                                 f"{method} map of {entry.name}'s learned features") if entry else None)
-    return pixels_task, learned_task
-
-
 def maps_made_ready() -> None:
     """While their tab is closed, the PCA maps (of the model the tab opens on) are computed in the
     background all the same, so they are there when it opens."""
     usable = [e for e in store.list_models() if e.usable]
     kept = st.session_state.get(MAP_MODEL)
     entry = next((e for e in usable if kept and e.name == kept.name), usable[0] if usable else None)
-    request_maps(*map_work(entry, "PCA", None), entry, "PCA", None)
+    maps.request_maps(data, split, entry, "PCA", None)
 
 
 @st.fragment
@@ -205,7 +183,7 @@ def projection() -> None:
     with model_col:
         entry = model_picker("Model for the learned-features map", key=MAP_MODEL)
     split_key = data_key(data, split)  # cached results follow the files
-    work, wanted = map_work(entry, method, size)
+    work, wanted = maps.shared_work(data_key(data)), maps.wanted_maps(data, split, entry, method, size)
 
     if method == "t-SNE":
         prompt = st.empty()
@@ -219,7 +197,7 @@ def projection() -> None:
                                  key="tsne_compute"):
                     return
             prompt.empty()
-    pixels_task, learned_task = request_maps(work, wanted, entry, method, size)
+    pixels_task, learned_task = maps.request_maps(data, split, entry, method, size)
 
     pixels_col, learned_col, preview_col = st.columns([5, 5, 2])
     pixels_chart, pixels_name = f"projection_{method}_{split}", "pixel map"

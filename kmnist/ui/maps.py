@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kmnist.data.files import data_key
+from kmnist.pictures.sprites import sprite_key
+from kmnist.ui import map_tasks
+from kmnist.ui.map_hover.component import SPRITES
 from kmnist.ui.map_tasks import MapWork, Task
+from kmnist.ui.resources import model_stamps
 
 POLL_SECONDS = 1.0  # how often a page waiting for a map looks at its progress (each look redraws the page:
 #                    at 0.5 s a waiting Dataset explorer kept a browser core 80-90 % busy)
@@ -17,6 +22,29 @@ def shared_work(data_key: str) -> MapWork:
     """The one MapWork of the copy of the data named `data_key` (kmnist.data.files.data_key), shared by
     every session of this server."""
     return MapWork(data_key)
+
+
+def wanted_maps(data, split: str, entry, method: str, size: int | None) -> list[tuple]:
+    """The task keys of the maps of `split` by `method` at `size`: the pixels' map, then `entry`'s
+    learned features' (with a model). Keys follow the files: another copy or a changed model, other maps."""
+    split_key = data_key(data, split)
+    pixels = ("pixels", split_key)
+    learned = ("features", split_key, str(entry.path), model_stamps(entry.path)) if entry else None
+    return [(*key, method, size) for key in (pixels, learned) if key is not None]
+
+
+def request_maps(data, split: str, entry, method: str, size: int | None) -> tuple[Task, Task | None]:
+    """Ask for the wanted_maps: computed in the background, once per copy of the data for every session
+    (kmnist.ui.map_tasks; asking again for one asked before costs nothing); returns their tasks (the learned
+    map's None without a model). The pixel map's task also draws the hover thumbnails' sprite sheets."""
+    work, wanted = shared_work(data_key(data)), wanted_maps(data, split, entry, method, size)
+    images, labels = data.split(split)
+    sprites = (SPRITES, sprite_key(data_key(data, split)))
+    pixels = work.request(wanted[0], map_tasks.pixel_map(images, labels, method, size, sprites),
+                          f"{method} map of the pixels")
+    learned = (work.request(wanted[1], map_tasks.learned_map(entry.path, images, labels, method, size),
+                            f"{method} map of {entry.name}'s learned features") if entry else None)
+    return pixels, learned
 
 
 @st.fragment(run_every=POLL_SECONDS)
