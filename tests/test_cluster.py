@@ -121,13 +121,56 @@ def test_an_address_where_no_scheduler_answers_says_so_within_ten_seconds():
     assert address in str(refused.value) and "dask scheduler" in str(refused.value)
 
 
+class _Watched:
+    """What ClusterRun._watch talks to, made up: the job's messages, the cluster's workers, its future."""
+
+    def __init__(self, messages, workers):
+        self.messages, self.workers_now, self.finished = list(messages), workers, []
+        self.status = "pending"
+
+    def get(self, timeout):  # the records queue
+        if not self.messages:
+            time.sleep(0.01)
+            raise TimeoutError
+        return self.messages.pop(0)
+
+    def workers(self):
+        return self.workers_now
+
+    def cancel(self):
+        self.status = "cancelled"
+
+
+def watched_run(monkeypatch, messages, workers):
+    """A ClusterRun whose _watch reads `messages` and sees `workers`; returns it, the Stops it told its
+    task and the job's end."""
+    fake, told = _Watched(messages, workers), []
+    job = SimpleNamespace(number=7, finish=lambda *end: fake.finished.append(end))
+    run = cluster.ClusterRun(job, SimpleNamespace(connected=True, workers=fake.workers, client=None))
+    run._queue, run._future = fake, fake
+    monkeypatch.setattr(run, "_tell_the_task_to_stop", lambda: told.append(True))
+    run._watch()
+    return run, told, fake.finished
+
+
+LAB_1 = {"address": "tcp://10.0.0.1:4000", "name": "lab-1"}
+LAB_2 = {"address": "tcp://10.0.0.2:4000", "name": "lab-2"}
+
+
 def test_a_job_that_dask_runs_again_on_another_worker_fails_and_is_told_to_stop(monkeypatch):
     """Dask re-runs a task whose worker died on another worker; the app never lets a job train again
     behind its back: the second worker's first word fails the job, naming the first, and asks it to stop."""
-    told = []
-    run = cluster.ClusterRun(SimpleNamespace(number=7), SimpleNamespace(client=None))
-    monkeypatch.setattr(run, "_tell_the_task_to_stop", lambda: told.append(True))
-    assert run._keep("where", None, {"address": "tcp://10.0.0.1:4000", "name": "lab-1"}) == (None, None)
-    outcome, detail = run._keep("where", None, {"address": "tcp://10.0.0.2:4000", "name": "lab-2"})
+    run, told, finished = watched_run(monkeypatch, [("where", None, LAB_1), ("where", None, LAB_2)],
+                                      {LAB_1["address"]: 1, LAB_2["address"]: 1})
+    ((outcome, detail),) = finished
     assert outcome == "failed" and "lab-1 (tcp://10.0.0.1:4000)" in detail and "died" in detail
+    assert told == [True]
+
+
+def test_a_job_whose_worker_died_tells_its_task_to_stop_so_a_copy_run_again_elsewhere_stops(monkeypatch):
+    """The worker's death seen before Dask's copy speaks: the copy, started on the only other worker, must
+    still stop, or it holds that worker and the line never moves (a suite run under load waited 240 s)."""
+    run, told, finished = watched_run(monkeypatch, [("where", None, LAB_1)], {LAB_2["address"]: 1})
+    ((outcome, detail),) = finished
+    assert outcome == "failed" and "lab-1" in detail and "died" in detail
     assert told == [True]

@@ -172,9 +172,11 @@ class ClusterRun:
         except Exception as error:  # never leave a job running in the server's eyes
             outcome, detail = "failed", wording.describe_failure(error)
         finally:
-            if outcome != "done" and self._future is not None:
+            if outcome != "done" and self._future is not None:  # never retrained behind the app's back:
                 with contextlib.suppress(Exception):
-                    self._future.cancel()  # never retrained elsewhere behind the app's back
+                    self._future.cancel()  # a task not started yet never starts, and a copy that Dask
+                if self.cluster.connected:  # started again on another worker (its worker died) stops at
+                    self._tell_the_task_to_stop()  # its next batch instead of holding that worker
             self.job.finish(outcome or "failed", detail)
 
     def _next_message(self):
@@ -186,9 +188,8 @@ class ClusterRun:
     def _keep(self, kind: str, index, payload):
         self._clock.saw(kind, payload)
         if kind == "where":
-            if self.worker is not None:  # its worker died and Dask ran the task again on another one: never
-                self._tell_the_task_to_stop()  # retrained behind the app's back (cancel ends only a task
-                return "failed", wording.worker_died(self.where)  # not started yet)
+            if self.worker is not None:  # its worker died and Dask ran the task again on another one
+                return "failed", wording.worker_died(self.where)
             self.worker = payload
             return None, None
         if kind == "report":
